@@ -1,0 +1,125 @@
+"""The composition root: wires content, store, router, channels, outbox and scheduler together.
+
+Nothing imports this module except the CLI and the tests; dependencies point one way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from bot.channels.base import Channel
+from bot.clock import Clock
+from bot.config import Config
+from bot.content import Content, load_content
+from bot.context import Services
+from bot.model import Event, Identity, Reply
+from bot.router import Dispatcher
+from bot.store.db import Database
+from handlers import build_router
+
+log = logging.getLogger(__name__)
+
+
+class NoChannelError(Exception):
+    """`caunoi run` with no channel configured."""
+
+
+class Component(Protocol):
+    """Something that runs beside the channels (outbox workers, scheduler)."""
+
+    async def start(self) -> None:
+        """Start running in the background."""
+
+    async def stop(self) -> None:
+        """Stop and wait for in-flight work."""
+
+
+@dataclass
+class App:
+    """One bot: its services, dispatcher, channels and background components."""
+
+    config: Config
+    content: Content
+    db: Database
+    clock: Clock
+    dispatcher: Dispatcher
+    channels: dict[str, Channel] = field(default_factory=dict)
+    components: list[Component] = field(default_factory=list)
+
+    @property
+    def services(self) -> Services:
+        """What handlers see through their Context."""
+        return self.dispatcher.services
+
+    async def dispatch(self, event: Event) -> list[Reply]:
+        """Answer one event (what channels call)."""
+        return await self.dispatcher.handle(event)
+
+    async def close(self) -> None:
+        """Stop components and channels, then close the store."""
+        for component in reversed(self.components):
+            with contextlib.suppress(Exception):
+                await component.stop()
+        for channel in self.channels.values():
+            with contextlib.suppress(Exception):
+                await channel.stop()
+        await self.db.close()
+
+
+async def open_app(config: Config, clock: Clock | None = None, content: Content | None = None) -> App:
+    """Load content (refusing broken content), open the store, build the router."""
+    content = content or load_content(config.content_dir)
+    db = await Database(config.db_path).open()
+    clock = clock or Clock()
+    services = Services(db=db, content=content, config=config, clock=clock)
+    return App(config, content, db, clock, Dispatcher(build_router(), services))
+
+
+def with_admin(config: Config, identity: Identity) -> Config:
+    """The config with one more staff identity (for `caunoi chat --admin`)."""
+    return replace(config, admins=config.admins | {identity})
+
+
+def build_channels(app: App, options: dict[str, Any] | None = None) -> dict[str, Channel]:
+    """The channels whose tokens are configured."""
+    channels: dict[str, Channel] = {}
+    if app.config.telegram_token:
+        from bot.channels.telegram import TelegramChannel
+
+        channels["tg"] = TelegramChannel(app.config, app.dispatch, app.dispatcher.router, app.content)
+    return channels
+
+
+async def start_background(app: App) -> None:
+    """Start the components that run beside the channels (outbox workers, scheduler)."""
+    for component in app.components:
+        await component.start()
+
+
+async def run_forever(config: Config, options: dict[str, Any] | None = None) -> None:
+    """`caunoi run`: every configured channel plus background work, until SIGINT/SIGTERM."""
+    if not config.telegram_token and not config.zalo_token:
+        raise NoChannelError(
+            "no channel configured: set TELEGRAM_BOT_TOKEN (or ZALO_BOT_TOKEN), "
+            "or try the bot in the terminal with `caunoi chat`"
+        )
+    app = await open_app(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        app.channels = build_channels(app, options)
+        for channel in app.channels.values():
+            await channel.start()
+        await start_background(app)
+        log.info("running: %s", ", ".join(app.channels))
+        await stop.wait()
+    finally:
+        await app.close()

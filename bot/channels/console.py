@@ -1,0 +1,82 @@
+"""The console channel (`caunoi chat`): the same handlers in a terminal; type a number to choose."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.channels.base import Dispatch
+from bot.channels.render import numbered
+from bot.model import Event, Identity, Reply
+
+
+class ConsoleChannel:
+    """Reads lines from stdin, prints replies as text with numbered options."""
+
+    name = "console"
+    text_limit = 100_000
+
+    def __init__(
+        self, dispatch: Dispatch, user: str = "console", hint: str = "",
+        stdin: TextIO | None = None, stdout: TextIO | None = None, files_dir: Path | None = None,
+    ) -> None:
+        self.dispatch = dispatch
+        self.identity = Identity("console", user)
+        self.hint = hint
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.files_dir = files_dir or Path.cwd()
+
+    async def start(self) -> None:
+        """Nothing to start: `chat()` drives the conversation."""
+
+    async def stop(self) -> None:
+        """Nothing to release."""
+
+    async def deliver(self, address: str, reply: Reply, *, paid: bool = False) -> str | None:
+        """Outbox messages for the console user are printed like replies."""
+        if address == self.identity.address:
+            self.show(reply)
+        return None
+
+    async def edit(self, address: str, message_id: str, reply: Reply) -> None:
+        """No editing in a terminal: print the new version."""
+        await self.deliver(address, reply)
+
+    def show(self, reply: Reply) -> None:
+        """Print one reply (and save its attachment to a file)."""
+        self.stdout.write("\n" + numbered(reply, self.hint) + "\n")
+        if reply.attachment is not None:
+            path = self.files_dir / reply.attachment.filename
+            path.write_bytes(reply.attachment.data)
+            self.stdout.write(f"[tệp đã lưu: {path}]\n")
+        self.stdout.flush()
+
+    async def chat(self, first: str = "/start") -> None:
+        """Run the conversation until end of input or /quit."""
+        loop = asyncio.get_running_loop()
+        line: str | None = first
+        while line is not None:
+            text = line.rstrip("\n")
+            if text.strip() in ("/quit", "/exit"):
+                break
+            if text.strip():
+                for reply in await self.dispatch(self.event(text)):
+                    self.show(reply)
+            self.stdout.write("> ")
+            self.stdout.flush()
+            line = await loop.run_in_executor(None, self._readline)
+
+    def _readline(self) -> str | None:
+        line = self.stdin.readline()
+        return line if line else None
+
+    def event(self, text: str) -> Event:
+        """A typed line as an Event ("/cmd args" is a command)."""
+        stripped = text.strip()
+        if stripped.startswith("/") and len(stripped) > 1:
+            name, _, args = stripped[1:].partition(" ")
+            return Event(self.identity, "command", name.lower(), args.strip(), display_name=self.identity.address)
+        return Event(self.identity, "text", text, display_name=self.identity.address)

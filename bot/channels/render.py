@@ -1,0 +1,20 @@
+"""Rendering shared by the text-only channels (Zalo, console): options as a numbered list."""
+
+from __future__ import annotations
+
+from bot.model import Reply
+from bot.textutil import split_text
+
+
+def numbered(reply: Reply, hint: str = "") -> str:
+    """The reply's text followed by "1. …", "2. …" lines and a hint."""
+    if not reply.options:
+        return reply.text
+    lines = [f"{i}. {option.label}" for i, option in enumerate(reply.options, start=1)]
+    tail = f"\n{hint}" if hint else ""
+    return f"{reply.text}\n\n" + "\n".join(lines) + tail
+
+
+def numbered_parts(reply: Reply, limit: int, hint: str = "") -> list[str]:
+    """The numbered rendering split at paragraph boundaries to fit `limit` characters."""
+    return split_text(numbered(reply, hint), limit)

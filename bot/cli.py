@@ -1,0 +1,130 @@
+"""The command line: `caunoi run | chat | check-content | …` (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, load_config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="caunoi", description="Cầu Nối — chatbot nối cán bộ Đảng ủy với trưởng thôn, tổ dân phố.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run every configured channel (Telegram, Zalo), the outbox and scheduler")
+    run.add_argument("--webhook-url", help="Zalo webhook mode: public HTTPS URL of this bot")
+    run.add_argument("--listen", default="0.0.0.0:8443", help="webhook listen address (host:port)")
+
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
+    chat.add_argument("--admin", action="store_true", help="act as staff")
+    chat.add_argument("--user", default="console", help="who you are (several people can share one database)")
+
+    check = sub.add_parser("check-content", help="validate the content folder; print file:line problems")
+    check.add_argument("folder", nargs="?", type=Path, help="content folder (default: CAUNOI_CONTENT or packaged)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print the bot token
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        config = load_config()
+        return COMMANDS[args.command](args, config)
+    except ConfigError as exc:
+        print(f"caunoi: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_run(args: argparse.Namespace, config: object) -> int:
+    """`caunoi run`."""
+    from bot.app import NoChannelError, run_forever
+    from bot.content import ContentError
+
+    try:
+        asyncio.run(run_forever(config, {"webhook_url": args.webhook_url, "listen": args.listen}))  # type: ignore[arg-type]
+    except NoChannelError as exc:
+        print(f"caunoi: {exc}", file=sys.stderr)
+        return 2
+    except ContentError as exc:
+        print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, config: object) -> int:
+    """`caunoi chat`."""
+    from bot.content import ContentError
+
+    try:
+        asyncio.run(_chat(config, args.user, args.admin))  # type: ignore[arg-type]
+    except ContentError as exc:
+        print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
+        return 1
+    except EOFError:
+        pass
+    return 0
+
+
+async def _chat(config: object, user: str, admin: bool) -> None:
+    from bot.app import open_app, with_admin
+    from bot.channels.console import ConsoleChannel
+    from bot.config import Config
+    from bot.model import Identity
+
+    assert isinstance(config, Config)
+    identity = Identity("console", user)
+    if admin:
+        config = with_admin(config, identity)
+    app = await open_app(config)
+    try:
+        console = ConsoleChannel(app.dispatch, user=user, hint=app.content.texts("core.numbered_hint"))
+        app.channels = {"console": console}
+        print("Cầu Nối — trò chuyện trong cửa sổ dòng lệnh. Gõ số để chọn, /menu để về menu, /quit để thoát.")
+        await console.chat()
+    finally:
+        await app.close()
+
+
+def cmd_check_content(args: argparse.Namespace, config: object) -> int:
+    """`caunoi check-content [FOLDER]`."""
+    from bot.config import Config
+    from bot.content import ContentError, default_content_dir, load_content
+
+    assert isinstance(config, Config)
+    folder = args.folder or config.content_dir or default_content_dir()
+    if not folder.is_dir():
+        print(f"{folder}: not a folder", file=sys.stderr)
+        return 1
+    try:
+        content = load_content(folder)
+    except ContentError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) in {folder}", file=sys.stderr)
+        return 1
+    print(f"content OK: {folder} — {len(content.texts.entries)} texts, {len(content.units.communes)} communes, "
+          f"{len(content.topics)} topics, {len(content.quizzes)} quiz banks")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "chat": cmd_chat, "check-content": cmd_check_content}

@@ -1,0 +1,78 @@
+"""Administrative units: `content/units.yaml`, communes (xã/phường) and their hamlets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.content.problems import Problems
+from bot.content.yamlfile import LineDict, load_yaml
+from bot.textutil import fold, nfc
+
+
+@dataclass(frozen=True)
+class Commune:
+    """A commune or ward and the hamlets (thôn, tổ dân phố) listed for it."""
+
+    name: str
+    hamlets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Units:
+    """The communes the bot offers in onboarding, in order."""
+
+    province: str = ""
+    communes: tuple[Commune, ...] = field(default_factory=tuple)
+
+    def find(self, typed: str) -> Commune | None:
+        """The commune whose name matches `typed`, diacritics folded."""
+        key = fold(typed)
+        return next((c for c in self.communes if fold(c.name) == key), None)
+
+
+def load_units(root: Path, problems: Problems) -> Units:
+    """Read and check units.yaml: unique commune names, unique hamlets per commune."""
+    path = root / "units.yaml"
+    if not path.is_file():
+        problems.add(path, 1, "units.yaml is missing")
+        return Units()
+    try:
+        data = load_yaml(path)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.add(path, (mark.line + 1) if mark else 1, f"YAML syntax error: {exc}")
+        return Units()
+    if not isinstance(data, LineDict) or not isinstance(data.get("communes"), list):
+        problems.add(path, 1, "expected 'province:' and a list 'communes:'")
+        return Units()
+    communes: list[Commune] = []
+    seen: set[str] = set()
+    for item in data["communes"]:
+        line = getattr(item, "line", data.line_of("communes"))
+        if not isinstance(item, LineDict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+            problems.add(path, line, "each commune needs a 'name'")
+            continue
+        name = nfc(item["name"].strip())
+        if fold(name) in seen:
+            problems.add(path, line, f"commune '{name}' is listed twice")
+        seen.add(fold(name))
+        hamlets_raw = item.get("hamlets") or []
+        if not isinstance(hamlets_raw, list):
+            problems.add(path, item.line_of("hamlets"), f"hamlets of '{name}' must be a list")
+            hamlets_raw = []
+        hamlets: list[str] = []
+        for hamlet in hamlets_raw:
+            text = nfc(str(hamlet).strip())
+            if not text:
+                problems.add(path, item.line_of("hamlets"), f"empty hamlet name in '{name}'")
+            elif fold(text) in {fold(h) for h in hamlets}:
+                problems.add(path, item.line_of("hamlets"), f"hamlet '{text}' is listed twice in '{name}'")
+            else:
+                hamlets.append(text)
+        communes.append(Commune(name=name, hamlets=tuple(hamlets)))
+    if not communes:
+        problems.add(path, data.line_of("communes"), "no commune listed")
+    return Units(province=nfc(str(data.get("province", "")).strip()), communes=tuple(communes))

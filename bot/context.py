@@ -1,0 +1,112 @@
+"""The Context a handler gets with each Event: who is asking, their state, and the bot's services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.clock import Clock, iso
+from bot.config import Config
+from bot.content import Content
+from bot.content.texts import Texts
+from bot.model import Identity, Option, Reply
+from bot.store.conversations import Conversation
+from bot.store.db import Database
+from bot.store.people import Person
+
+
+@dataclass
+class Services:
+    """What stays the same for every message: store, content, config, clock, and the menu."""
+
+    db: Database
+    content: Content
+    config: Config
+    clock: Clock
+    menu: Any = None  # the Router's menu builder, set by the Router
+    # Hooks other parts plug in (e.g. the outbox's wake-up); handlers only call them.
+    hooks: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """Per-message context. Handlers change the conversation through `goto` / `finish`;
+    the dispatcher stores it, with the options shown, when the handler returns."""
+
+    services: Services
+    identity: Identity
+    person: Person
+    conversation: Conversation
+    is_staff: bool
+    changed: bool = False
+    deleted: bool = False  # set by /delete_me: nothing more is stored for this person
+
+    @property
+    def db(self) -> Database:
+        """The store."""
+        return self.services.db
+
+    @property
+    def t(self) -> Texts:
+        """Vietnamese texts by key."""
+        return self.services.content.texts
+
+    @property
+    def content(self) -> Content:
+        """Everything the bot says."""
+        return self.services.content
+
+    @property
+    def config(self) -> Config:
+        """The configuration."""
+        return self.services.config
+
+    @property
+    def step(self) -> str | None:
+        """The pending step, or None."""
+        return self.conversation.step
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The pending step's data (mutable; saved with the step)."""
+        return self.conversation.data
+
+    def now(self) -> datetime:
+        """The current time (UTC) from the bot's clock."""
+        return self.services.clock.now()
+
+    def now_iso(self) -> str:
+        """The current time as stored in SQLite."""
+        return iso(self.services.clock.now())
+
+    def local_now(self) -> datetime:
+        """The current wall time in CAUNOI_TZ."""
+        return self.services.clock.now().astimezone(self.services.config.tz)
+
+    def goto(self, step: str | None, **data: Any) -> None:
+        """Make `step` the pending step, replacing its data with `data`."""
+        self.conversation = Conversation(step=step, data=dict(data))
+        self.changed = True
+
+    def remember(self, **data: Any) -> None:
+        """Add to the current step's data."""
+        self.conversation.data.update(data)
+        self.changed = True
+
+    def finish(self) -> None:
+        """Leave any pending step."""
+        self.goto(None)
+
+    def reply(self, key: str, options: list[Option] | None = None, columns: int = 1, **values: Any) -> Reply:
+        """A Reply whose text is the content text `key` formatted with `values`."""
+        return Reply(self.t(key, **values), options or [], columns)
+
+    def option(self, key: str, payload: str, **values: Any) -> Option:
+        """An Option whose label is the content text `key`."""
+        return Option(self.t(key, **values), payload)
+
+    async def menu(self, staff: bool = False) -> Reply:
+        """The main menu for this person, or the staff menu (/admin)."""
+        reply: Reply = await self.services.menu(self, staff)
+        return reply

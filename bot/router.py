@@ -1,0 +1,239 @@
+"""The router: turns one Event into Replies.
+
+Order (DESIGN.md): the pending step of this user > a command > a choice payload prefix.
+Typed text that names a shown option ("2", or its words without diacritics) counts as
+choosing it, which is how Zalo and console users press buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+
+from bot.clock import iso
+from bot.context import Context, Services
+from bot.model import Event, Identity, Option, Reply
+from bot.store import conversations, people
+from bot.textutil import clean_line, fold
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event, Context], Awaitable[list[Reply]]]
+MAX_INPUT_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class Route:
+    """A handler and who may reach it."""
+
+    handler: Handler
+    staff: bool = False
+    registered: bool = True  # only after onboarding
+    durable: bool = False  # choice payload checked by the handler, not against the options last shown
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One button of /menu (leaders) or /admin (staff)."""
+
+    label_key: str
+    command: str
+    staff: bool
+    order: int
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    """A command's Vietnamese description for the channel's command list."""
+
+    name: str
+    description_key: str
+    staff: bool
+
+
+@dataclass
+class Router:
+    """Where every feature module registers its commands, choices, steps and menu entries."""
+
+    commands: dict[str, Route] = field(default_factory=dict)
+    command_words: dict[str, str] = field(default_factory=dict)  # folded word -> command
+    command_info: list[CommandInfo] = field(default_factory=list)
+    choices: dict[str, Route] = field(default_factory=dict)
+    steps: dict[str, Route] = field(default_factory=dict)
+    menu_items: list[MenuItem] = field(default_factory=list)
+    resume: Handler | None = None  # what an unregistered person gets instead of a feature
+
+    def command(
+        self, name: str, handler: Handler, *, staff: bool = False, registered: bool = True,
+        aliases: tuple[str, ...] = (), describe: str | None = None,
+    ) -> None:
+        """`/name` (and the bare word `name` or an alias on Zalo/console) runs `handler`."""
+        if name in self.commands:
+            raise ValueError(f"command /{name} registered twice")
+        self.commands[name] = Route(handler, staff=staff, registered=registered)
+        for word in (name, name.replace("_", " "), *aliases):
+            self.command_words[fold(word)] = name
+        if describe:
+            self.command_info.append(CommandInfo(name, describe, staff))
+
+    def choice(
+        self, prefix: str, handler: Handler, *, staff: bool = False, registered: bool = True,
+        durable: bool = False,
+    ) -> None:
+        """Payloads `prefix` or `prefix:...` run `handler`."""
+        if prefix in self.choices or ":" in prefix:
+            raise ValueError(f"bad or duplicate choice prefix {prefix!r}")
+        self.choices[prefix] = Route(handler, staff=staff, registered=registered, durable=durable)
+
+    def step(self, prefix: str, handler: Handler, *, staff: bool = False, registered: bool = True) -> None:
+        """Pending steps `prefix` or `prefix.<anything>` are answered by `handler`."""
+        if prefix in self.steps:
+            raise ValueError(f"step {prefix!r} registered twice")
+        self.steps[prefix] = Route(handler, staff=staff, registered=registered)
+
+    def menu(self, label_key: str, command: str, *, staff: bool = False, order: int = 50) -> None:
+        """Add a button to /menu (or /admin when staff) that runs `/command`."""
+        self.menu_items.append(MenuItem(label_key, command, staff, order))
+
+    def on_unregistered(self, handler: Handler) -> None:
+        """What an unregistered person gets when they reach a feature (onboarding's resume)."""
+        self.resume = handler
+
+
+def match_option(text: str, options: list[Option]) -> Option | None:
+    """The option a typed text names: its number ("2") or its label without diacritics."""
+    stripped = text.strip().rstrip(".)")
+    if stripped.isdigit():
+        number = int(stripped)
+        return options[number - 1] if 1 <= number <= len(options) else None
+    key = _label_key(text)
+    if not key:
+        return None
+    return next((o for o in options if _label_key(o.label) == key), None)
+
+
+def _label_key(text: str) -> str:
+    folded = fold(text)
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
+
+
+class Dispatcher:
+    """Runs the router for one Event at a time per person and stores what changed."""
+
+    def __init__(self, router: Router, services: Services) -> None:
+        self.router = router
+        self.services = services
+        services.menu = self.build_menu
+        self._locks: weakref.WeakValueDictionary[Identity, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def handle(self, event: Event) -> list[Reply]:
+        """Answer one event. Never raises for a handler's fault: the user gets a polite error."""
+        lock = self._locks.get(event.identity)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[event.identity] = lock
+        async with lock:
+            return await self._handle(event)
+
+    async def _handle(self, event: Event) -> list[Reply]:
+        services = self.services
+        now = iso(services.clock.now())
+        person, shown = await people.touch(services.db, event.identity, event.display_name, now)
+        conversation = await conversations.load(services.db, person.id)
+        ctx = Context(services, event.identity, person, conversation,
+                      is_staff=services.config.is_admin(event.identity))
+        try:
+            replies = await self._route(event, ctx, shown)
+        except Exception:
+            log.exception("handler failed for %s on %s", event.identity, event.kind)
+            return [Reply(ctx.t("core.error"), [ctx.option("core.menu_button", "cmd:menu")])]
+        await self._save(ctx, replies, now)
+        return replies
+
+    async def _route(self, event: Event, ctx: Context, shown: list[Option]) -> list[Reply]:
+        if event.kind == "text":
+            if len(event.value) > MAX_INPUT_CHARS and not self._step_route(ctx):
+                return [ctx.reply("core.too_long", limit=MAX_INPUT_CHARS)]
+            text = clean_line(event.value)
+            if text.startswith("/") and len(text) > 1:
+                name, _, args = text[1:].partition(" ")
+                return await self._command(replace(event, kind="command", value=name.split("@")[0].lower(),
+                                                   args=args.strip()), ctx)
+            chosen = match_option(text, shown) if len(text) <= 80 else None
+            if chosen is not None:
+                return await self._choice(replace(event, kind="choice", value=chosen.payload), ctx, shown)
+            if route := self._step_route(ctx):
+                return await self._run(route, event, ctx)
+            if name := self.router.command_words.get(fold(text)):
+                return await self._command(replace(event, kind="command", value=name, args=""), ctx)
+            return [Reply(ctx.t("core.not_understood"), [ctx.option("core.menu_button", "cmd:menu")])]
+        if event.kind == "command":
+            return await self._command(event, ctx)
+        if event.kind == "choice":
+            return await self._choice(event, ctx, shown)
+        if route := self._step_route(ctx):
+            return await self._run(route, event, ctx)
+        key = "core.contact_unexpected" if event.kind == "contact" else "core.media_unexpected"
+        return [Reply(ctx.t(key), [ctx.option("core.menu_button", "cmd:menu")])]
+
+    def _step_route(self, ctx: Context) -> Route | None:
+        step = ctx.step
+        if not step:
+            return None
+        return self.router.steps.get(step) or self.router.steps.get(step.split(".")[0])
+
+    async def _command(self, event: Event, ctx: Context) -> list[Reply]:
+        route = self.router.commands.get(event.value)
+        if route is None:
+            return [Reply(ctx.t("core.unknown_command", command=event.value[:32]),
+                          [ctx.option("core.menu_button", "cmd:menu")])]
+        return await self._run(route, event, ctx)
+
+    async def _choice(self, event: Event, ctx: Context, shown: list[Option]) -> list[Reply]:
+        payload = event.value
+        prefix = payload.split(":", 1)[0]
+        if prefix == "cmd":  # menu buttons: always valid, they only open a command
+            return await self._command(replace(event, kind="command", value=payload[4:], args=""), ctx)
+        route = self.router.choices.get(prefix)
+        if route is None or (not route.durable and payload not in {o.payload for o in shown}):
+            log.info("stale or forged choice %r from %s", payload[:64], event.identity)
+            return [Reply(ctx.t("core.stale")), *await self._safe_menu(ctx)]
+        return await self._run(route, event, ctx)
+
+    async def _run(self, route: Route, event: Event, ctx: Context) -> list[Reply]:
+        if route.staff and not ctx.is_staff:
+            return [Reply(ctx.t("core.staff_only"), [ctx.option("core.menu_button", "cmd:menu")])]
+        if route.registered and not ctx.person.registered and not ctx.is_staff and self.router.resume:
+            return await self.router.resume(event, ctx)
+        return await route.handler(event, ctx)
+
+    async def _safe_menu(self, ctx: Context) -> list[Reply]:
+        if not ctx.person.registered and not ctx.is_staff and self.router.resume:
+            return await self.router.resume(Event(ctx.identity, "command", "start"), ctx)
+        return [await self.build_menu(ctx)]
+
+    async def build_menu(self, ctx: Context, staff: bool = False) -> Reply:
+        """The main menu (leaders' features, and the staff entry for staff), or the staff menu."""
+        items = sorted((i for i in self.router.menu_items if i.staff == staff), key=lambda i: i.order)
+        options = [Option(ctx.t(i.label_key), f"cmd:{i.command}") for i in items]
+        if staff:
+            options.append(ctx.option("core.menu_button", "cmd:menu"))
+            return Reply(ctx.t("core.admin_title"), options)
+        if ctx.is_staff:
+            options.append(ctx.option("core.admin_button", "cmd:admin"))
+        return Reply(ctx.t("core.menu_title"), options)
+
+    async def _save(self, ctx: Context, replies: list[Reply], now: str) -> None:
+        if ctx.deleted:
+            return
+        options = [o for reply in replies for o in reply.options]
+        if not ctx.changed and not options:
+            return
+        async with self.services.db.write() as conn:
+            if ctx.changed:
+                await conversations.save(conn, ctx.person.id, ctx.conversation, now)
+            if options:
+                await people.save_options(conn, ctx.identity, options)

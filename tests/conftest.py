@@ -1,0 +1,51 @@
+"""Shared fixtures: a real app (real SQLite file, real router and content) with a controllable clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, open_app
+from bot.clock import FakeClock
+from bot.config import Config, load_config
+from bot.model import Identity
+from tests.chat import Chat
+
+STAFF = Identity("tg", "9000")
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """A config on a fresh SQLite file, with one staff member (tg:9000)."""
+    base = load_config(env={"CAUNOI_DB": str(tmp_path / "bot.sqlite3"), "CAUNOI_ADMINS": "tg:9000"},
+                       dotenv=tmp_path / "none.env")
+    return replace(base, db_path=tmp_path / "bot.sqlite3")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock that only moves when the test moves it."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def app(config: Config, clock: FakeClock) -> AsyncIterator[App]:
+    """The real application, no channels."""
+    application = await open_app(config, clock=clock)
+    yield application
+    await application.close()
+
+
+@pytest.fixture
+def leader(app: App) -> Chat:
+    """A leader on Telegram (not registered yet)."""
+    return Chat(app, Identity("tg", "100"))
+
+
+@pytest.fixture
+def staff(app: App) -> Chat:
+    """A staff member (in CAUNOI_ADMINS)."""
+    return Chat(app, STAFF, name="Cán bộ")
