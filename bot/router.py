@@ -22,6 +22,7 @@ from bot.textutil import clean_line, fold
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event, Context], Awaitable[list[Reply]]]
+Job = Callable[[Services], Awaitable[None]]
 MAX_INPUT_CHARS = 4096
 
 
@@ -54,6 +55,15 @@ class CommandInfo:
     staff: bool
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A short job the scheduler runs every `seconds` (e.g. enqueue due reminders, a staff digest)."""
+
+    name: str
+    seconds: float
+    job: Job
+
+
 @dataclass
 class Router:
     """Where every feature module registers its commands, choices, steps and menu entries."""
@@ -65,6 +75,7 @@ class Router:
     steps: dict[str, Route] = field(default_factory=dict)
     menu_items: list[MenuItem] = field(default_factory=list)
     resume: Handler | None = None  # what an unregistered person gets instead of a feature
+    jobs: list[PeriodicJob] = field(default_factory=list)
 
     def command(
         self, name: str, handler: Handler, *, staff: bool = False, registered: bool = True,
@@ -97,6 +108,12 @@ class Router:
     def menu(self, label_key: str, command: str, *, staff: bool = False, order: int = 50) -> None:
         """Add a button to /menu (or /admin when staff) that runs `/command`."""
         self.menu_items.append(MenuItem(label_key, command, staff, order))
+
+    def periodic(self, name: str, seconds: float, job: Job) -> None:
+        """Run `job(services)` every `seconds` in the scheduler (jobs must be idempotent)."""
+        if any(j.name == name for j in self.jobs):
+            raise ValueError(f"periodic job {name!r} registered twice")
+        self.jobs.append(PeriodicJob(name, seconds, job))
 
     def on_unregistered(self, handler: Handler) -> None:
         """What an unregistered person gets when they reach a feature (onboarding's resume)."""
