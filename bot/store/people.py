@@ -76,16 +76,24 @@ async def touch(
 ) -> tuple[Person, list[Option]]:
     """The person behind `identity` (created on first contact) and the options last shown there.
 
-    Also records when and on which channel the person was last seen, so deliveries go
-    to the channel last used.
+    Also records on which channel the person was last seen, so deliveries go to the
+    channel last used. The common case (a known person, same channel, seen within the
+    last minute) is one read and no write.
     """
+    row = await db.fetchone(
+        "SELECT p.*, i.options AS shown, i.last_seen AS seen FROM identities i"
+        " JOIN people p ON p.id = i.person_id WHERE i.channel = ? AND i.address = ?",
+        (identity.channel, identity.address),
+    )
+    if row is not None and not _needs_write(row, identity, now):
+        return Person.from_row(row), _options(row["shown"])
     async with db.write() as conn:
         async with conn.execute(
             "SELECT person_id, options FROM identities WHERE channel = ? AND address = ?",
             (identity.channel, identity.address),
         ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+            found = await cursor.fetchone()
+        if found is None:
             cursor = await conn.execute("INSERT INTO people (created_at, last_channel) VALUES (?, ?)",
                                         (now, identity.channel))
             person_id = int(cursor.lastrowid or 0)
@@ -96,8 +104,8 @@ async def touch(
             )
             options: list[Option] = []
         else:
-            person_id = int(row["person_id"])
-            options = [Option(label, payload) for label, payload in json.loads(row["options"])]
+            person_id = int(found["person_id"])
+            options = _options(found["options"])
             await conn.execute(
                 "UPDATE identities SET last_seen = ?, display_name = COALESCE(NULLIF(?, ''), display_name)"
                 " WHERE channel = ? AND address = ?",
@@ -112,6 +120,17 @@ async def touch(
             person_row = await cursor.fetchone()
     assert person_row is not None
     return Person.from_row(person_row), options
+
+
+def _needs_write(row: aiosqlite.Row, identity: Identity, now: str) -> bool:
+    """Whether touch must write: another channel was used last, the person was unreachable,
+    or last_seen is more than a minute old (ISO text compares like time up to the minute)."""
+    seen = row["seen"] or ""
+    return row["last_channel"] != identity.channel or bool(row["unreachable"]) or seen[:16] < now[:16]
+
+
+def _options(raw: str) -> list[Option]:
+    return [Option(label, payload) for label, payload in json.loads(raw)]
 
 
 async def save_options(conn: aiosqlite.Connection, identity: Identity, options: list[Option]) -> None:
