@@ -13,7 +13,7 @@ from bot.content.yamlfile import LineDict, load_yaml
 
 
 class Texts:
-    """Vietnamese texts by key; `t("menu.title", name="An")` formats with str.format."""
+    """Vietnamese texts by key; `t("onboarding.done", name="An")` formats with str.format."""
 
     def __init__(self, entries: dict[str, str]) -> None:
         self.entries = entries
