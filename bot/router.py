@@ -13,6 +13,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
+from bot import ratelimit
 from bot.clock import iso
 from bot.context import Context, Services
 from bot.model import Event, Identity, Option, Reply
@@ -145,6 +146,7 @@ class Dispatcher:
         self.services = services
         services.menu = self.build_menu
         self._locks: weakref.WeakValueDictionary[Identity, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.limiter = ratelimit.RateLimiter.from_settings(services.clock, services.config.extra)
 
     async def handle(self, event: Event) -> list[Reply]:
         """Answer one event. Never raises for a handler's fault: the user gets a polite error."""
@@ -157,6 +159,10 @@ class Dispatcher:
 
     async def _handle(self, event: Event) -> list[Reply]:
         services = self.services
+        # Per-person flood limit (staff exempt), checked before any database work.
+        verdict = None if services.config.is_admin(event.identity) else self.limiter.check(event.identity)
+        if verdict is not None and not verdict.allowed:
+            return ratelimit.refusal(verdict, services.content.texts)
         now = iso(services.clock.now())
         person, shown = await people.touch(services.db, event.identity, event.display_name, now)
         conversation = await conversations.load(services.db, person.id)
@@ -168,6 +174,8 @@ class Dispatcher:
             log.exception("handler failed for %s on %s", event.identity, event.kind)
             return [Reply(ctx.t("core.error"), [ctx.option("core.menu_button", "cmd:menu")])]
         await self._save(ctx, replies, now)
+        if verdict is not None and verdict.skipped:
+            return [*ratelimit.skipped_notice(verdict, services.content.texts), *replies]
         return replies
 
     async def _route(self, event: Event, ctx: Context, shown: list[Option]) -> list[Reply]:

@@ -11,6 +11,13 @@ from types import ModuleType
 from bot.router import Router
 from handlers import (
     account,
+    aspiration,
+    attendance,
+    broadcast,
+    class_admin,
+    classes,
+    feedback,
+    inbox,
     menu,
     onboarding,
 )
@@ -20,6 +27,13 @@ MODULES: tuple[ModuleType, ...] = (
     onboarding,
     menu,
     account,
+    broadcast,
+    classes,
+    class_admin,
+    attendance,
+    feedback,
+    aspiration,
+    inbox,
 )
 
 

@@ -1,0 +1,374 @@
+"""Staff side of voices: /inbox (filter, read, answer, mark, note), /followup (leaders wishing to
+be considered for admission, by commune), and the opt-in digest of new items.
+
+Inbox filters and page travel in the button payloads as "t.c.s.p" (kind, commune, status: an
+index or "a" for any; page), so the inbox keeps no state of its own and a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.clock import iso, parse_iso
+from bot.config import Config
+from bot.content.texts import Texts
+from bot.context import Context, Services
+from bot.model import Event, Option, Reply
+from bot.router import Router
+from bot.store import voices
+from bot.textutil import clean_block
+from handlers.aspiration import helps_text
+from handlers.feedback import excerpt, has_content, local_time, media_summary
+from handlers.onboarding import profile_lines
+
+PAGE_SIZE = 5
+FOLLOWUP_PAGE = 25
+ANSWER_LIMIT = 2000
+NOTE_LIMIT = 1000
+DEFAULT_DIGEST_MINUTES = 30
+DIGEST_ITEMS = 10
+DIGEST_CHECK_SECONDS = 60.0  # the job is cheap; windows of CAUNOI_DIGEST_MINUTES decide what is sent
+
+
+@dataclass(frozen=True)
+class View:
+    """Inbox filters and page: index into KINDS / the communes list / STATUSES, or None for any."""
+
+    kind: int | None = None
+    commune: int | None = None
+    status: int | None = None
+    page: int = 0
+
+    def code(self) -> str:
+        """As carried in payloads."""
+        return ".".join("a" if v is None else str(v) for v in (self.kind, self.commune, self.status)) + f".{self.page}"
+
+    @classmethod
+    def parse(cls, code: str) -> View:
+        """Inverse of code(); anything malformed reads as "any"."""
+        parts = [*code.split("."), "", "", "", ""][:4]
+
+        def index(value: str) -> int | None:
+            return int(value) if value.isdigit() and len(value) < 6 else None
+
+        return cls(index(parts[0]), index(parts[1]), index(parts[2]), index(parts[3]) or 0)
+
+
+def digest_minutes(config: Config) -> int:
+    """CAUNOI_DIGEST_MINUTES (default 30; a bad value falls back to the default)."""
+    raw = str(config.extra.get("CAUNOI_DIGEST_MINUTES", DEFAULT_DIGEST_MINUTES)).strip()
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= 24 * 60 else DEFAULT_DIGEST_MINUTES
+
+
+def who(ctx: Context, name: str | None, role: str | None, association: str | None,
+        commune: str | None, hamlet: str | None) -> str:
+    """"Nguyễn Văn An — Trưởng thôn, Thôn 1, Xã Hương Khê"."""
+    fields = profile_lines(ctx, name, role, association, commune, hamlet, None)
+    return ctx.t("inbox.who", name=fields["name"], role=fields["role"], hamlet=fields["hamlet"],
+                 commune=fields["commune"])
+
+
+async def show_inbox(event: Event, ctx: Context) -> list[Reply]:
+    """/inbox: newest items first, unfiltered."""
+    ctx.finish()
+    return [await inbox_page(ctx, View())]
+
+
+async def inbox_page(ctx: Context, view: View) -> Reply:
+    """One page of the inbox under `view`'s filters, with item, filter, page and digest buttons."""
+    communes = await voices.communes(ctx.db)
+    kind = voices.KINDS[view.kind] if view.kind is not None and view.kind < len(voices.KINDS) else None
+    commune = communes[view.commune] if view.commune is not None and view.commune < len(communes) else None
+    status = voices.STATUSES[view.status] if view.status is not None and view.status < len(voices.STATUSES) else None
+    view = View(None if kind is None else view.kind, None if commune is None else view.commune,
+                None if status is None else view.status, view.page)
+    total, _ = await voices.inbox(ctx.db, kind=kind, commune=commune, status=status, limit=0)
+    pages = max(1, -(-total // PAGE_SIZE))
+    view = replace(view, page=min(max(view.page, 0), pages - 1))
+    _, items = await voices.inbox(ctx.db, kind=kind, commune=commune, status=status, limit=PAGE_SIZE,
+                                  offset=view.page * PAGE_SIZE)
+    labels = {
+        "kind": ctx.t(f"feedback.kinds.{kind}") if kind else ctx.t("inbox.any"),
+        "commune": commune or ctx.t("inbox.any"),
+        "status": ctx.t(f"feedback.statuses.{status}") if status else ctx.t("inbox.any"),
+    }
+    code = view.code()
+    options = [ctx.option("inbox.open_button", f"ib:o:{item.id}:{code}", id=item.id) for item in items]
+    if view.page > 0:
+        options.append(ctx.option("core.page_prev", f"ib:l:{replace(view, page=view.page - 1).code()}"))
+    if view.page < pages - 1:
+        options.append(ctx.option("core.page_next", f"ib:l:{replace(view, page=view.page + 1).code()}"))
+    options += [ctx.option("inbox.filter_kind_button", f"ib:ft:{code}"),
+                ctx.option("inbox.filter_commune_button", f"ib:fc:{code}"),
+                ctx.option("inbox.filter_status_button", f"ib:fs:{code}")]
+    minutes = digest_minutes(ctx.config)
+    if await voices.digest_enabled(ctx.db, ctx.person.id):
+        options.append(ctx.option("inbox.digest_off_button", f"ib:dg:0:{code}"))
+    else:
+        options.append(ctx.option("inbox.digest_on_button", f"ib:dg:1:{code}", minutes=minutes))
+    options += [ctx.option("inbox.followup_button", "cmd:followup"), ctx.option("core.menu_button", "cmd:admin")]
+    if not items:
+        return ctx.reply("inbox.empty", options, **labels)
+    lines = [ctx.t("inbox.title", total=total, page=view.page + 1, pages=pages, **labels)]
+    for item in items:
+        body = excerpt(item.body, 160) if item.body else media_summary(ctx, item.media)
+        lines.append(ctx.t("inbox.line", id=item.id, status=ctx.t(f"feedback.statuses.{item.status}"),
+                           kind=ctx.t(f"feedback.kinds.{item.kind}"), when=local_time(ctx, item.created_at),
+                           who=who(ctx, item.name, item.role, item.association, item.commune, item.hamlet),
+                           excerpt=body))
+    return Reply("\n\n".join(lines), options, columns=1)
+
+
+async def item_view(ctx: Context, voice_id: int, view: View, notice: str | None = None) -> list[Reply]:
+    """One item in full, with its answers and notes, and what staff can do with it."""
+    item = await voices.get(ctx.db, voice_id)
+    if item is None:
+        ctx.finish()
+        return [ctx.reply("inbox.gone"), await inbox_page(ctx, view)]
+    code = view.code()
+    attached = ""
+    if item.media:
+        attached = ctx.t("inbox.item_attached", items=media_summary(ctx, item.media), channel=item.channel or "—",
+                         refs=", ".join(ref for _, ref in item.media))
+    lines = [ctx.t("inbox.item", id=item.id, kind=ctx.t(f"feedback.kinds.{item.kind}"),
+                   status=ctx.t(f"feedback.statuses.{item.status}"),
+                   who=who(ctx, item.name, item.role, item.association, item.commune, item.hamlet),
+                   when=local_time(ctx, item.created_at), body=item.body or ctx.t("inbox.item_no_text"),
+                   attached=attached)]
+    for entry in (await voices.entries(ctx.db, [item.id], notes=True)).get(item.id, []):
+        lines.append(ctx.t(f"inbox.entry_{entry.kind}", author=entry.author_name or ctx.t("inbox.staff_unknown"),
+                           when=local_time(ctx, entry.created_at), body=entry.body))
+    options = [ctx.option("inbox.answer_button", f"ib:a:{item.id}:{code}"),
+               ctx.option("inbox.note_button", f"ib:n:{item.id}:{code}")]
+    if item.status in ("new", "answered"):
+        options.append(ctx.option("inbox.in_progress_button", f"ib:s:{item.id}:1:{code}"))
+    if item.status != "done":
+        options.append(ctx.option("inbox.done_button", f"ib:s:{item.id}:3:{code}"))
+    else:
+        options.append(ctx.option("inbox.reopen_button", f"ib:s:{item.id}:1:{code}"))
+    options.append(ctx.option("inbox.back_button", f"ib:l:{code}"))
+    reply = Reply("\n\n".join(lines), options)
+    return [Reply(notice), reply] if notice else [reply]
+
+
+def filter_menu(ctx: Context, what: str, view: View, labels: list[str]) -> Reply:
+    """Buttons to pick one value of a filter (or all)."""
+    def with_value(index: int | None) -> str:
+        field = {"ft": "kind", "fc": "commune", "fs": "status"}[what]
+        return replace(view, page=0, **{field: index}).code()
+
+    options = [Option(label[:60], f"ib:l:{with_value(i)}") for i, label in enumerate(labels)]
+    options.append(ctx.option("inbox.filter_all", f"ib:l:{with_value(None)}"))
+    key = {"ft": "inbox.choose_kind", "fc": "inbox.choose_commune", "fs": "inbox.choose_status"}[what]
+    return ctx.reply(key, options)
+
+
+async def on_choice(event: Event, ctx: Context) -> list[Reply]:
+    """Every inbox button: ib:<action>:…:<view code>."""
+    parts = event.value.split(":")
+    action = parts[1] if len(parts) > 1 else ""
+    view = View.parse(parts[-1]) if len(parts) > 2 else View()
+    voice_id = int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else 0
+    if action == "l":
+        ctx.finish()
+        return [await inbox_page(ctx, view)]
+    if action == "ft":
+        return [filter_menu(ctx, action, view, [ctx.t(f"feedback.kinds.{k}") for k in voices.KINDS])]
+    if action == "fc":
+        return [filter_menu(ctx, action, view, await voices.communes(ctx.db))]
+    if action == "fs":
+        return [filter_menu(ctx, action, view, [ctx.t(f"feedback.statuses.{s}") for s in voices.STATUSES])]
+    if action == "dg" and len(parts) > 3:
+        on = parts[2] == "1"
+        await voices.set_digest(ctx.db, ctx.person.id, on, ctx.now_iso())
+        notice = ctx.reply("inbox.digest_on" if on else "inbox.digest_off", minutes=digest_minutes(ctx.config))
+        return [notice, await inbox_page(ctx, view)]
+    if action == "o":
+        ctx.finish()
+        return await item_view(ctx, voice_id, view)
+    if action == "s" and len(parts) > 4 and parts[3].isdigit() and int(parts[3]) < len(voices.STATUSES):
+        status = voices.STATUSES[int(parts[3])]
+        if not await voices.set_status(ctx.db, voice_id, status, ctx.now_iso()):
+            return await item_view(ctx, voice_id, view)
+        notice = ctx.t("inbox.status_set", id=voice_id, status=ctx.t(f"feedback.statuses.{status}"))
+        return await item_view(ctx, voice_id, view, notice)
+    if action in ("a", "n"):
+        item = await voices.get(ctx.db, voice_id)
+        if item is None:
+            return await item_view(ctx, voice_id, view)
+        cancel = [ctx.option("inbox.cancel_button", f"ib:o:{voice_id}:{view.code()}")]
+        if action == "a":
+            ctx.goto("inbox.answer", id=voice_id, view=view.code(), name=item.name or "")
+            return [ctx.reply("inbox.ask_answer", cancel, id=voice_id, limit=ANSWER_LIMIT,
+                              name=item.name or ctx.t("inbox.unknown"))]
+        ctx.goto("inbox.note", id=voice_id, view=view.code())
+        return [ctx.reply("inbox.ask_note", cancel, id=voice_id, limit=NOTE_LIMIT)]
+    if action == "as" and ctx.step == "inbox.answer_ok" and ctx.data.get("id") == voice_id:
+        return await send_answer(ctx, voice_id, view, str(ctx.data.get("body", "")))
+    return [Reply(ctx.t("core.stale")), await inbox_page(ctx, view)]
+
+
+async def on_step(event: Event, ctx: Context) -> list[Reply]:
+    """The typed answer or internal note."""
+    voice_id = int(ctx.data.get("id", 0))
+    view = View.parse(str(ctx.data.get("view", "")))
+    if event.kind != "text":
+        return [ctx.reply("inbox.media_instead")]
+    text = clean_block(event.value)
+    limit = NOTE_LIMIT if ctx.step == "inbox.note" else ANSWER_LIMIT
+    if not has_content(text):
+        return [ctx.reply("inbox.text_empty")]
+    if len(text) > limit:
+        return [ctx.reply("inbox.text_too_long", length=len(text), limit=limit)]
+    author = ctx.person.name or event.display_name or None
+    if ctx.step == "inbox.note":
+        ctx.finish()
+        if not await voices.add_note(ctx.db, voice_id, ctx.person.id, author, text, ctx.now_iso()):
+            return await item_view(ctx, voice_id, view)
+        return await item_view(ctx, voice_id, view, ctx.t("inbox.noted"))
+    if ctx.step in ("inbox.answer", "inbox.answer_ok"):
+        name = str(ctx.data.get("name") or "") or ctx.t("inbox.unknown")
+        ctx.goto("inbox.answer_ok", id=voice_id, view=view.code(), name=name, body=text, author=author)
+        code = view.code()
+        return [ctx.reply("inbox.answer_preview",
+                          [ctx.option("inbox.send_button", f"ib:as:{voice_id}:{code}"),
+                           ctx.option("inbox.edit_button", f"ib:a:{voice_id}:{code}"),
+                           ctx.option("inbox.cancel_button", f"ib:o:{voice_id}:{code}")],
+                          columns=3, id=voice_id, name=name, body=text)]
+    ctx.finish()
+    return [await inbox_page(ctx, view)]
+
+
+async def send_answer(ctx: Context, voice_id: int, view: View, body: str) -> list[Reply]:
+    """Store the answer and queue it to the leader through the outbox, in one transaction."""
+    author = ctx.data.get("author")
+    ctx.finish()
+    item = await voices.get(ctx.db, voice_id)
+    if item is None:
+        return await item_view(ctx, voice_id, view)
+    message = Reply(
+        ctx.t("feedback.answer_message", id=item.id, kind=ctx.t(f"feedback.kinds.{item.kind}"), answer=body,
+              excerpt=excerpt(item.body, 200) if item.body else media_summary(ctx, item.media)),
+        [ctx.option("feedback.answer_my_button", "cmd:myfeedback")],
+    )
+    number = await voices.add_answer(ctx.db, voice_id, ctx.person.id, str(author) if author else None, body,
+                                     message, ctx.now())
+    if number is None:
+        return await item_view(ctx, voice_id, view)
+    wake = ctx.services.hooks.get("outbox.wake")
+    if wake is not None:
+        wake()
+    return await item_view(ctx, voice_id, view, ctx.t("inbox.answered", name=item.name or ctx.t("inbox.unknown")))
+
+
+# --- follow-up list ----------------------------------------------------------------------------
+
+async def show_followup(event: Event, ctx: Context) -> list[Reply]:
+    """/followup: how many wish to be considered, per commune, with a button per commune."""
+    ctx.finish()
+    counts = await voices.followup_counts(ctx.db)
+    back = [ctx.option("inbox.menu_label", "cmd:inbox"), ctx.option("core.menu_button", "cmd:admin")]
+    if not counts:
+        return [ctx.reply("inbox.followup_empty", back)]
+    lines = [ctx.t("inbox.followup_count", commune=c or ctx.t("inbox.no_commune"), yes=yes, maybe=maybe)
+             for c, yes, maybe in counts]
+    options = [Option(f"{(c or ctx.t('inbox.no_commune'))[:50]} ({yes + maybe})", f"fu:c:{i}:0")
+               for i, (c, yes, maybe) in enumerate(counts)]
+    return [ctx.reply("inbox.followup_title", [*options, *back], lines="\n".join(lines))]
+
+
+async def on_followup(event: Event, ctx: Context) -> list[Reply]:
+    """fu:c:<commune index>:<page>: the leaders of one commune, by hamlet."""
+    parts = [*event.value.split(":"), "", "", ""][:4]
+    counts = await voices.followup_counts(ctx.db)
+    index = int(parts[2]) if parts[2].isdigit() else -1
+    if not 0 <= index < len(counts):
+        return [Reply(ctx.t("core.stale")), *await show_followup(event, ctx)]
+    commune = counts[index][0]
+    rows = [r for r in await voices.followup(ctx.db) if r.commune == commune]
+    pages = max(1, -(-len(rows) // FOLLOWUP_PAGE))
+    page = min(int(parts[3]) if parts[3].isdigit() else 0, pages - 1)
+    shown = rows[page * FOLLOWUP_PAGE:(page + 1) * FOLLOWUP_PAGE]
+    quiz = await quiz_results(ctx, [r.person_id for r in shown])
+    lines = [ctx.t("inbox.followup_commune", commune=commune or ctx.t("inbox.no_commune"), total=len(rows),
+                   page=page + 1, pages=pages)]
+    hamlet: object = object()
+    for row in shown:
+        if row.hamlet != hamlet:
+            hamlet = row.hamlet
+            lines.append(ctx.t("inbox.followup_hamlet", hamlet=row.hamlet or ctx.t("inbox.no_hamlet")))
+        fields = profile_lines(ctx, row.name, row.role, row.association, row.commune, row.hamlet, None)
+        lines.append(ctx.t(
+            "inbox.followup_person", name=fields["name"], role=fields["role"],
+            phone=ctx.t("inbox.followup_phone", phone=row.phone) if row.phone else "",
+            wish=ctx.t(f"aspiration.wishes.{row.wish}"),
+            helps=helps_text(ctx, row.helps, "inbox.followup_helps_none"),
+            quiz=ctx.t("inbox.followup_quiz", quiz=quiz[row.person_id]) if row.person_id in quiz else ""))
+    options: list[Option] = []
+    if page > 0:
+        options.append(ctx.option("core.page_prev", f"fu:c:{index}:{page - 1}"))
+    if page < pages - 1:
+        options.append(ctx.option("core.page_next", f"fu:c:{index}:{page + 1}"))
+    options += [ctx.option("inbox.followup_back", "cmd:followup"), ctx.option("core.menu_button", "cmd:admin")]
+    return [Reply("\n".join(lines), options)]
+
+
+async def quiz_results(ctx: Context, person_ids: list[int]) -> dict[int, str]:
+    """Each person's quiz results as a short text, when the learning feature is installed."""
+    return {}
+
+
+# --- digest ------------------------------------------------------------------------------------
+
+def _local(tz: ZoneInfo, stamp: str) -> str:
+    return parse_iso(stamp).astimezone(tz).strftime("%H:%M %d/%m")
+
+
+async def digest_job(services: Services) -> None:
+    """Queue one summary per opted-in staff member for each closed window with something new."""
+    db, config, texts = services.db, services.config, services.content.texts
+    now = services.clock.now()
+    window = digest_minutes(config) * 60
+    until = iso(datetime.fromtimestamp(now.timestamp() // window * window, UTC))
+    queued = False
+    for person_id, since, identities in await voices.digest_subscribers(db):
+        if since >= until or not any(config.is_admin(i) for i in identities):
+            continue  # window not closed yet, or no longer staff
+        total, items = await voices.created_between(db, since, until, DIGEST_ITEMS)
+        answers = await voices.aspirations_between(db, since, until)
+        message = digest_message(texts, config.tz, since, until, total, items, answers) if total or answers else None
+        if await voices.close_digest_window(db, person_id, since, until, message, now) and message:
+            queued = True
+    wake = services.hooks.get("outbox.wake")
+    if queued and wake is not None:
+        wake()
+
+
+def digest_message(texts: Texts, tz: ZoneInfo, since: str, until: str, total: int, items: list[voices.Voice],
+                   aspirations: int) -> Reply:
+    """One summary: new items (the newest few) and how many survey answers changed — no names for those."""
+    part = ""
+    if total:
+        lines = [texts("inbox.digest_line", id=v.id, kind=texts(f"feedback.kinds.{v.kind}"),
+                       name=v.name or texts("inbox.unknown"), commune=v.commune or texts("inbox.unknown"),
+                       excerpt=excerpt(v.body, 100) if v.body else "📎") for v in items]
+        more = texts("inbox.digest_more", count=total - len(items)) if total > len(items) else ""
+        part = texts("inbox.digest_voices", total=total, lines="\n".join(lines), more=more)
+    asp = texts("inbox.digest_aspirations", count=aspirations) if aspirations else ""
+    return Reply(texts("inbox.digest", since=_local(tz, since), until=_local(tz, until), voices=part, aspirations=asp),
+                 [Option(texts("inbox.digest_open_button"), "cmd:inbox")])
+
+
+def register(router: Router) -> None:
+    """Register /inbox, /followup, their buttons and steps, and the digest job."""
+    router.command("inbox", show_inbox, staff=True, aliases=("hop thu",), describe="inbox.cmd_desc")
+    router.command("followup", show_followup, staff=True, aliases=("theo doi ket nap",),
+                   describe="inbox.followup_cmd_desc")
+    router.choice("ib", on_choice, staff=True)
+    router.choice("fu", on_followup, staff=True)
+    router.step("inbox", on_step, staff=True)
+    router.menu("inbox.menu_label", "inbox", staff=True, order=20)
+    router.menu("inbox.followup_menu_label", "followup", staff=True, order=21)
+    router.periodic("voices.digest", DIGEST_CHECK_SECONDS, digest_job)
