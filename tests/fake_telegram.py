@@ -21,9 +21,10 @@ What the bot did:
   - `calls`: every request in order, as `Call(method, params, time, status, files)`; params are
     decoded (chat_id/message_id/offset… as int, reply_markup/commands/scope… as JSON objects,
     "true"/"false" as bool for known flags); `files` maps a field to `UploadedFile(filename, data)`.
-  - `sent(chat_id=None)`: the accepted sendMessage/sendDocument/sendPhoto calls.
+  - `calls_of(method)`: every call of a method; `sent(chat_id=None)`: the accepted
+    sendMessage/sendDocument/sendPhoto calls.
   - `messages[(chat_id, message_id)]`: the bot's messages as they are now (edits applied).
-  - `last_message(chat_id)`, `texts(chat_id)`, `commands[scope_key]` (setMyCommands per scope,
+  - `last_message(chat_id)`, `messages_in(chat_id)`, `texts(chat_id)`, `commands[scope_key]` (setMyCommands per scope,
     scope_key "default" or "chat:<id>"), `answered` (callback query ids answered).
   - `await wait_for(method, within=5, **param_filters)`: the first call after the current
     `mark()` position (or since the start with `since=0`) matching the filters.
@@ -303,6 +304,10 @@ class FakeTelegram:
         self._mark = len(self.calls)
         return self._mark
 
+    def calls_of(self, method: str) -> list[Call]:
+        """Every call of one method, in order (whatever its status)."""
+        return [c for c in self.calls if c.method == method]
+
     def sent(self, chat_id: int | None = None) -> list[Call]:
         """Accepted message sends, optionally to one chat."""
         return [c for c in self.calls if c.method in SEND_METHODS and c.status == 200
@@ -312,6 +317,10 @@ class FakeTelegram:
         """The bot's latest message in a chat (edits applied)."""
         ids = [mid for (cid, mid) in self.messages if cid == chat_id]
         return self.messages[(chat_id, max(ids))] if ids else None
+
+    def messages_in(self, chat_id: int) -> list[dict[str, Any]]:
+        """The bot's messages in a chat, oldest first (edits applied)."""
+        return [m for (cid, _), m in sorted(self.messages.items()) if cid == chat_id]
 
     def texts(self, chat_id: int) -> list[str]:
         """Texts (or captions) of the bot's messages in a chat, in order."""

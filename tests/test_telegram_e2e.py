@@ -1,0 +1,233 @@
+"""End to end on Telegram: the real app (open_app + TelegramChannel, SQLite file) against the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from bot.channels import base
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.model import Attachment, Event, Identity, Option, Reply
+from bot.store import people
+from tests.telegram_rig import TelegramRig, telegram_rig
+
+
+@pytest.fixture
+async def rig(config: Config, clock: FakeClock) -> AsyncIterator[TelegramRig]:
+    async with telegram_rig(config, clock) as running:
+        yield running
+
+
+async def profile(rig: TelegramRig, chat_id: int) -> people.Person | None:
+    assert rig.app is not None
+    return await people.by_identity(rig.app.db, Identity("tg", str(chat_id)))
+
+
+async def test_onboarding_by_buttons_with_contact_keyboard(rig: TelegramRig) -> None:
+    an = rig.user(100, "An")
+    await an.send("/start")
+    assert "Nghị định 13/2023" in an.text or "dữ liệu" in an.text.lower()
+    await an.press("Tôi đồng ý")
+    await an.send("Nguyễn Văn An")
+    await an.press("Trưởng thôn")
+    await an.press("Hương Khê")
+    if "Thôn/tổ khác" in " ".join(an.labels):
+        await an.press("Thôn/tổ khác")
+    await an.send("Thôn 1")
+    # The phone step: a one-time reply keyboard with the share-contact button and "Bỏ qua" as text.
+    markup = an.messages[-1]["reply_markup"]
+    assert markup["keyboard"][0][0]["request_contact"] is True and markup["one_time_keyboard"] is True
+    assert any("Bỏ qua" in label for label in an.keyboard)
+    await an.share_contact("+84912345678")
+    # The keyboard is removed before the summary, whose buttons are inline.
+    assert an.messages[0]["reply_markup"] == {"remove_keyboard": True}
+    assert an.keyboard == [] and "0912345678" in an.text
+    await an.press("Đúng")
+    assert "Đăng ký xong" in an.text
+    person = await profile(rig, 100)
+    assert person is not None and person.registered and person.phone == "0912345678"
+    await an.send("/start")  # registered: the menu, not onboarding again
+    assert "Menu chính" in an.text
+    assert rig.tg.answered  # every button press was answered
+
+
+async def test_skip_phone_by_reply_keyboard_label(rig: TelegramRig) -> None:
+    an = rig.user(101)
+    await an.onboard(name="Trần Thị Bình")  # presses "Bỏ qua" on the reply keyboard (sent back as text)
+    person = await profile(rig, 101)
+    assert person is not None and person.registered and person.phone is None
+
+
+async def test_restart_in_the_middle_of_onboarding(rig: TelegramRig) -> None:
+    an = rig.user(102)
+    await an.send("/start")
+    await an.press("Tôi đồng ý")
+    await an.send("Lê Văn Cường")
+    assert "Trưởng thôn" in an.labels
+    await rig.restart()  # the process restarts: nothing in memory survives
+    await an.press("Trưởng thôn")  # a button of a message sent before the restart
+    assert "Hương Khê" in " ".join(an.labels)
+    await an.press("Hương Khê")
+    if "Thôn/tổ khác" in " ".join(an.labels):
+        await an.press("Thôn/tổ khác")
+    await an.send("Thôn 2")
+    await an.press("Bỏ qua")
+    assert "Lê Văn Cường" in an.text
+    await an.press("Đúng")
+    assert "Đăng ký xong" in an.text
+
+
+async def test_commands_registered_for_leaders_and_staff(rig: TelegramRig) -> None:
+    leaders = {c["command"]: c["description"] for c in rig.tg.commands["default"]}
+    staff = {c["command"] for c in rig.tg.commands["chat:9000"]}  # tg:9000 is in CAUNOI_ADMINS
+    assert {"start", "menu", "help"} <= set(leaders) and set(leaders) <= staff
+    assert all(description.strip() for description in leaders.values())
+    assert rig.app is not None
+    staff_only = {i.name for i in rig.app.dispatcher.router.command_info if i.staff}
+    assert staff_only <= staff and not staff_only & set(leaders)
+
+
+async def test_long_text_is_split_with_buttons_on_the_last_part(rig: TelegramRig) -> None:
+    assert rig.channel is not None
+    paragraphs = [f"Đoạn {i}: " + "chữ " * 300 for i in range(6)]  # about 7,300 characters
+    reply = Reply("\n\n".join(paragraphs), [Option("Một", "x:1"), Option("Hai", "x:2"), Option("Ba", "x:3")],
+                  columns=2)
+    message_id = await rig.channel.deliver("300", reply)
+    sent = rig.tg.sent(300)
+    assert len(sent) == 2 and all(len(c.params["text"]) <= 4096 for c in sent)
+    assert sent[0].params["text"].endswith("chữ") and sent[1].params["text"].startswith("Đoạn")
+    assert "reply_markup" not in sent[0].params
+    rows = sent[1].params["reply_markup"]["inline_keyboard"]
+    assert [[b["text"] for b in row] for row in rows] == [["Một", "Hai"], ["Ba"]]
+    assert message_id == str(rig.tg.last_message(300)["message_id"])  # type: ignore[index]
+
+
+async def test_forged_and_stale_buttons_get_a_polite_reply(rig: TelegramRig) -> None:
+    an = rig.user(103)
+    await an.send("/start")
+    await an.press_data("ob:role:tong_thong")  # never shown
+    assert "Menu này đã cũ" in an.text and an.labels
+    await an.press_data("zz:" + "x" * 61)  # unknown prefix, 64 bytes
+    assert "Menu này đã cũ" in an.text
+    await an.press_data("ob:agree", message_id=999)  # refers to a message that does not exist
+    assert an.messages  # answered, no crash
+    assert len(rig.tg.answered) == 3
+
+
+async def test_a_blocked_user_does_not_stop_others(rig: TelegramRig) -> None:
+    rig.tg.block(104)
+    blocked = rig.user(104)
+    await blocked.send("/start")
+    assert blocked.messages == [] and [c.status for c in blocked.calls] == [403]
+    an = rig.user(105)
+    await an.onboard()
+
+
+async def test_a_429_on_a_reply_is_retried(rig: TelegramRig) -> None:
+    rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    an = rig.user(106)
+    await an.send("/start")
+    assert [c.status for c in an.calls if c.method == "sendMessage"] == [429, 200]
+    assert "Tôi đồng ý" in " ".join(an.labels)
+
+
+async def test_bad_input_gets_clear_replies(rig: TelegramRig) -> None:
+    an = rig.user(107)
+    await an.send("/start")
+    await an.press("Tôi đồng ý")
+    await an.send("😀🎉👍")
+    assert "chữ cái" in an.text
+    await an.send("x" * 5000)  # longer than Telegram allows: still answered
+    assert an.messages
+    await an.send_update(rig.tg.sticker(107))
+    assert an.messages and "họ" in an.text.lower()
+    await an.send("Phạm\x00 Thị\u200b\x07 Dung")
+    assert "Phạm Thị Dung" in an.text
+    await an.send("/khong_co_lenh_nay")
+    assert an.messages
+    await an.send("/start@caunoi_test_bot")
+    assert an.messages
+
+
+async def test_media_events_and_document_bytes(rig: TelegramRig) -> None:
+    assert rig.channel is not None and rig.app is not None
+    seen: list[Event] = []
+    dispatch = rig.channel.dispatch
+
+    async def spy(event: Event) -> list[Reply]:
+        seen.append(event)
+        return await dispatch(event)
+
+    rig.channel.dispatch = spy
+    an = rig.user(108)
+    await an.send_update(rig.tg.document(108, "gop-y.txt", b"noi dung gop y", caption="Góp ý"))
+    await an.send_update(rig.tg.photo(108, caption="Ảnh"))
+    await an.send_update(rig.tg.voice(108))
+    await an.send_update(rig.tg.document(108, "lon.mp4", b"x", declared_size=50 * 1024 * 1024))
+    doc, photo, voice, big = seen
+    assert (doc.kind, doc.value, doc.file_name, doc.file_data, doc.caption) == (
+        "media", "document", "gop-y.txt", b"noi dung gop y", "Góp ý")
+    assert (photo.value, photo.caption, photo.file_size) == ("photo", "Ảnh", len(b"\xff\xd8fakejpeg"))
+    assert voice.value == "voice" and voice.file_ref
+    assert big.file_data is None and big.file_size == 50 * 1024 * 1024
+    await an.send("/start@some_other_bot")  # a command for another bot is plain text
+    assert seen[-1].kind == "text"
+
+
+async def test_deliver_maps_errors_without_retrying(rig: TelegramRig) -> None:
+    channel = rig.channel
+    assert channel is not None
+    reply = Reply("Thông báo", [Option("Đã đọc", "ack:1")])
+    rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 5", retry_after=5)
+    with pytest.raises(base.RetryAfter) as caught:
+        await channel.deliver("200", reply)
+    assert caught.value.seconds == 5 and len(rig.tg.calls_of("sendMessage")) == 1  # no retry inside
+    rig.tg.block(201)
+    with pytest.raises(base.Blocked):
+        await channel.deliver("201", reply)
+    rig.tg.fail_next("sendMessage", 400, "Bad Request: chat not found")
+    with pytest.raises(base.Blocked):
+        await channel.deliver("202", reply)
+    rig.tg.fail_next("sendMessage", 403, "Forbidden: user is deactivated")
+    with pytest.raises(base.Blocked):
+        await channel.deliver("202", reply)
+    rig.tg.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
+    with pytest.raises(base.Rejected):
+        await channel.deliver("202", reply)
+    rig.tg.fail_next("sendMessage", 502, "Bad Gateway")
+    with pytest.raises(base.Transient):
+        await channel.deliver("202", reply)
+    with pytest.raises(base.Rejected):
+        await channel.deliver("not-a-number", reply)
+    message_id = await channel.deliver("203", reply, paid=True)
+    paid_call = rig.tg.sent(203)[0]
+    assert paid_call.params["allow_paid_broadcast"] is True and message_id == "1"
+
+
+async def test_edit_and_attachments(rig: TelegramRig) -> None:
+    channel = rig.channel
+    assert channel is not None
+    message_id = await channel.deliver("210", Reply("Lớp học ngày mai", [Option("Tôi sẽ dự", "rsvp:1:yes")]))
+    assert message_id is not None
+    await channel.edit("210", message_id, Reply("Lớp học ngày mai — đã xác nhận"))
+    assert rig.tg.texts(210) == ["Lớp học ngày mai — đã xác nhận"]
+    await channel.edit("210", message_id, Reply("Lớp học ngày mai — đã xác nhận"))  # not modified: fine
+    with pytest.raises(base.Rejected):
+        await channel.edit("210", "9999", Reply("x"))
+    await channel.deliver("211", Reply("Báo cáo", attachment=Attachment("bao-cao.xlsx", b"PK\x03\x04")))
+    await channel.deliver("211", Reply("", attachment=Attachment("bieu-do.png", b"\x89PNG", kind="photo")))
+    methods = [(c.method, next(iter(c.files.values())).filename if c.files else "") for c in rig.tg.sent(211)]
+    assert methods == [("sendMessage", ""), ("sendDocument", "bao-cao.xlsx"), ("sendPhoto", "bieu-do.png")]
+
+
+async def test_paced_sends_stay_under_telegram_limits(config: Config, clock: FakeClock) -> None:
+    # Smooth pacing at 25/s never trips a strict 30/s sliding window, even for a burst.
+    async with telegram_rig(replace(config, telegram_rate=25), clock, flood_control=True) as rig:
+        assert rig.channel is not None
+        channel = rig.channel
+        await asyncio.gather(*(channel.deliver(str(5000 + chat), Reply("Thông báo chung")) for chat in range(40)))
+        assert rig.tg.flood_429s == 0 and len(rig.tg.sent()) == 40
