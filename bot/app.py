@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.content import Content, load_content
 from bot.context import Services
-from bot.model import Event, Identity, Reply
+from bot.model import Event, Identity, Option, Reply
 from bot.router import Dispatcher
 from bot.store.db import Database
 from handlers import build_router
@@ -92,7 +92,29 @@ def build_channels(app: App, options: dict[str, Any] | None = None) -> dict[str,
         from bot.channels.telegram import TelegramChannel
 
         channels["tg"] = TelegramChannel(app.config, app.dispatch, app.dispatcher.router, app.content)
+    if app.config.zalo_token:
+        channels["zalo"] = build_zalo(app, options or {})
     return channels
+
+
+def build_zalo(app: App, options: dict[str, Any]) -> Channel:
+    """The Zalo channel: long polling, or a webhook server with `webhook_url` and `listen`."""
+    from bot.channels.zalo import ZaloChannel, ZaloTexts
+    from bot.store import people
+
+    texts = app.content.texts
+
+    async def remember_shown(identity: Identity, options: list[Option]) -> None:
+        # A delivered reminder's options become what a typed "1" chooses on Zalo.
+        async with app.db.write() as conn:
+            await people.save_options(conn, identity, options)
+
+    return ZaloChannel(
+        app.config, app.dispatch,
+        ZaloTexts(texts("zalo.numbered_hint"), texts("zalo.no_files"), texts("zalo.photo_unavailable")),
+        remember_options=remember_shown, webhook_url=options.get("webhook_url"),
+        listen=options.get("listen") or "0.0.0.0:8443",
+    )
 
 
 async def start_background(app: App) -> None:

@@ -1,0 +1,135 @@
+"""Linking one person's two channels: short-lived codes, and merging two people rows into one.
+
+Which row is kept: the registered one; when both are registered, the one registered first;
+when neither is, the one who asked for the code. The kept row's profile wins; its empty
+fields are filled from the other row. Everything else that refers to the other row (quiz
+results, feedback, class answers, deliveries… any table with a foreign key to people) is
+moved to the kept row, except rows that would then collide with a row the kept person
+already has under a unique key (the same reminder queued twice, the same quiz best score):
+those are dropped with the other row, so nothing is sent or counted twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import aiosqlite
+
+from bot.clock import iso
+from bot.store.db import Database
+from bot.store.people import PROFILE_FIELDS, Person
+
+CODE_TTL = timedelta(minutes=10)
+LinkStatus = Literal["linked", "invalid", "same_person", "same_channel"]
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """What typing a code did; `person` is the merged person when linked."""
+
+    status: LinkStatus
+    person: Person | None = None
+    other_channel: str = ""
+    dropped_id: int | None = None
+
+
+async def new_code(db: Database, person_id: int, channel: str, now: datetime) -> str:
+    """A fresh 6-digit code for this person, shown on `channel`; their older codes stop working."""
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM link_codes WHERE expires_at <= ? OR person_id = ?", (iso(now), person_id))
+        for _ in range(50):
+            code = f"{secrets.randbelow(1_000_000):06d}"
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO link_codes (code, person_id, channel, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (code, person_id, channel, iso(now), iso(now + CODE_TTL)),
+            )
+            if cursor.rowcount:
+                return code
+    raise RuntimeError("no free link code")  # a million live codes: not a real situation
+
+
+async def failures_since(db: Database, person_id: int, since: datetime) -> int:
+    """How many wrong codes this person typed since `since`."""
+    count = await db.fetchval("SELECT count(*) FROM link_failures WHERE person_id = ? AND at >= ?",
+                              (person_id, iso(since)))
+    return int(count or 0)
+
+
+async def record_failure(db: Database, person_id: int, now: datetime) -> None:
+    """Remember a wrong code (and forget those older than a day)."""
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM link_failures WHERE at < ?", (iso(now - timedelta(days=1)),))
+        await conn.execute("INSERT INTO link_failures (person_id, at) VALUES (?, ?)", (person_id, iso(now)))
+
+
+async def use_code(db: Database, code: str, person_id: int, channel: str, now: datetime) -> LinkResult:
+    """The person `person_id`, writing on `channel`, typed `code`: merge the two people in one
+    transaction (see the module docstring), or say why not."""
+    async with db.write() as conn:
+        async with conn.execute("SELECT * FROM link_codes WHERE code = ? AND expires_at > ?",
+                                (code, iso(now))) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return LinkResult("invalid")
+        issuer_id, code_channel = int(row["person_id"]), str(row["channel"])
+        if code_channel == channel:
+            return LinkResult("same_channel", other_channel=code_channel)
+        if issuer_id == person_id:
+            return LinkResult("same_person", other_channel=code_channel)
+        issuer, typer = await _person(conn, issuer_id), await _person(conn, person_id)
+        keep, drop = _choose(issuer, typer)
+        await _move_references(conn, drop.id, keep.id)
+        await _merge_profile(conn, keep, drop, channel)
+        await conn.execute("DELETE FROM people WHERE id = ?", (drop.id,))
+        await conn.execute("DELETE FROM link_codes WHERE code = ?", (code,))
+        merged = await _person(conn, keep.id)
+    return LinkResult("linked", merged, other_channel=code_channel, dropped_id=drop.id)
+
+
+def _choose(issuer: Person, typer: Person) -> tuple[Person, Person]:
+    if issuer.registered != typer.registered:
+        return (issuer, typer) if issuer.registered else (typer, issuer)
+    if issuer.registered and typer.registered and (typer.registered_at or "") < (issuer.registered_at or ""):
+        return typer, issuer
+    return issuer, typer
+
+
+async def _person(conn: aiosqlite.Connection, person_id: int) -> Person:
+    async with conn.execute("SELECT * FROM people WHERE id = ?", (person_id,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        raise LookupError(f"person {person_id} vanished during linking")
+    return Person.from_row(row)
+
+
+async def _move_references(conn: aiosqlite.Connection, old: int, new: int) -> None:
+    """Point every foreign key to people(id) from `old` to `new`; rows that would break a unique
+    key stay behind and go with `old` (ON DELETE CASCADE)."""
+    async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                            " AND name != 'people'") as cursor:
+        tables = [str(row[0]) for row in await cursor.fetchall()]
+    for table in tables:
+        quoted = '"' + table.replace('"', '""') + '"'
+        async with conn.execute(f"PRAGMA foreign_key_list({quoted})") as cursor:
+            keys = await cursor.fetchall()
+        for key in keys:
+            if key["table"] != "people" or key["to"] not in (None, "id"):
+                continue
+            column = '"' + str(key["from"]).replace('"', '""') + '"'
+            await conn.execute(f"UPDATE OR IGNORE {quoted} SET {column} = ? WHERE {column} = ?", (new, old))
+
+
+async def _merge_profile(conn: aiosqlite.Connection, keep: Person, drop: Person, channel: str) -> None:
+    fill = {name: getattr(drop, name) for name in (*PROFILE_FIELDS, "consent_at")
+            if getattr(keep, name) is None and getattr(drop, name) is not None}
+    if "phone" in fill:  # phones are unique: free it before the kept row takes it
+        await conn.execute("UPDATE people SET phone = NULL WHERE id = ?", (drop.id,))
+    assignments = "".join(f", {name} = ?" for name in fill)
+    await conn.execute(
+        f"UPDATE people SET last_channel = ?, unreachable = 0{assignments} WHERE id = ?",
+        (channel, *fill.values(), keep.id),
+    )

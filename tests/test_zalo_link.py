@@ -1,0 +1,140 @@
+"""/link: one person's Telegram and Zalo become one person (through the real router and store)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from bot.app import App
+from bot.clock import FakeClock
+from bot.model import Identity, Reply
+from bot.store import deliveries, people
+from tests.chat import Chat
+
+
+def code_of(chat: Chat) -> str:
+    """The 6-digit code the last replies show."""
+    match = re.search(r"\b(\d{6})\b", chat.text)
+    assert match, chat.text
+    return match.group(1)
+
+
+async def test_a_telegram_leader_links_zalo_with_a_code(app: App, leader: Chat) -> None:
+    await leader.onboard(name="Phan Văn Hùng")
+    tg_person = await people.by_identity(app.db, leader.identity)
+    assert tg_person is not None
+    await leader.send("/link")
+    assert "10 phút" in leader.text and "/link " in leader.text
+    code = code_of(leader)
+
+    zalo = Chat(app, Identity("zalo", "z100"), name="Hùng Zalo")
+    await zalo.send(f"/link {code[:3]} {code[3:]}")  # spaces are fine
+    assert "Đã liên kết Zalo với Telegram" in zalo.text and "Menu chính" in zalo.text
+    person = await people.by_identity(app.db, zalo.identity)
+    assert person is not None and person.id == tg_person.id and person.name == "Phan Văn Hùng"
+    assert person.last_channel == "zalo"
+    assert set(await people.identities_of(app.db, person.id)) == {leader.identity, zalo.identity}
+    assert await app.db.fetchval("SELECT count(*) FROM people") == 1
+    # The Zalo side is registered with the Telegram profile; the code is used up.
+    await zalo.send("/profile")
+    assert "Phan Văn Hùng" in zalo.text
+    await zalo.send(f"/link {code}")
+    assert "không đúng hoặc đã hết hạn" in zalo.text
+
+
+async def test_link_word_then_code_on_the_other_side(app: App, leader: Chat) -> None:
+    await leader.onboard()
+    zalo = Chat(app, Identity("zalo", "z200"))
+    await zalo.send("lien ket")  # bare words on Zalo: shows its own code and waits for one
+    assert "gõ 6 số" in zalo.text
+    await leader.send("/link")
+    await zalo.send(code_of(leader))
+    assert "Đã liên kết" in zalo.text
+    assert await app.db.fetchval("SELECT count(*) FROM people") == 1
+    # The Telegram side still works and is the same person.
+    await leader.send("/profile")
+    assert "Nguyễn Văn An" in leader.text
+
+
+async def test_wrong_expired_and_same_channel_codes(app: App, leader: Chat, clock: FakeClock) -> None:
+    await leader.onboard()
+    await leader.send("/link")
+    code = code_of(leader)
+    await leader.send(code)  # typed on the channel that made it
+    assert "kênh còn lại" in leader.text
+
+    zalo = Chat(app, Identity("zalo", "z300"))
+    await zalo.send("/link abc")
+    assert "đúng 6 chữ số" in zalo.text
+    clock.advance(timedelta(minutes=11))
+    await zalo.send(f"/link {code}")
+    assert "hết hạn" in zalo.text
+    assert await app.db.fetchval("SELECT count(*) FROM people") == 2
+    await zalo.press("Hủy")
+    assert "Đã hủy" in zalo.text
+
+
+async def test_guessing_is_stopped(app: App, leader: Chat) -> None:
+    await leader.onboard()
+    await leader.send("/link")
+    real = code_of(leader)
+    zalo = Chat(app, Identity("zalo", "z400"))
+    wrong = f"{(int(real) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        await zalo.send(f"/link {wrong}")
+        assert "không đúng" in zalo.text
+    await zalo.send(f"/link {real}")  # even the right code: too many tries this hour
+    assert "sai mã nhiều lần" in zalo.text
+    assert await app.db.fetchval("SELECT count(*) FROM people") == 2
+
+
+async def test_two_registered_people_merge_into_the_older_without_duplicates(
+    app: App, leader: Chat, clock: FakeClock,
+) -> None:
+    await leader.onboard(name="Người Đăng Ký Trước")
+    clock.advance(timedelta(days=1))
+    zalo = Chat(app, Identity("zalo", "z500"))
+    await zalo.onboard(name="Người Đăng Ký Sau", hamlet="Thôn 9")
+    first = await people.by_identity(app.db, leader.identity)
+    second = await people.by_identity(app.db, zalo.identity)
+    assert first is not None and second is not None and first.id != second.id
+    reminder = Reply("⏰ Nhắc lịch lớp học")
+    await deliveries.enqueue(app.db, "reminder", "class:1:1d", [first.id, second.id], reminder, now=clock.now())
+    await deliveries.enqueue(app.db, "answer", "feedback:7", [second.id], Reply("Trả lời"), now=clock.now())
+
+    await zalo.send("/link")
+    await leader.send(f"/link {code_of(zalo)}")
+    assert "Đã liên kết Telegram với Zalo" in leader.text
+    merged = await people.by_identity(app.db, zalo.identity)
+    assert merged is not None and merged.id == first.id and merged.name == "Người Đăng Ký Trước"
+    assert await app.db.fetchval("SELECT count(*) FROM people") == 1
+    rows = await app.db.fetchall("SELECT kind, person_id FROM deliveries ORDER BY kind")
+    assert [(r["kind"], r["person_id"]) for r in rows] == [("answer", first.id), ("reminder", first.id)]
+
+    await zalo.send("/delete_me")
+    await zalo.press("Xóa hết")
+    assert await app.db.fetchval("SELECT count(*) FROM people") == 0
+    assert await app.db.fetchval("SELECT count(*) FROM identities") == 0
+    assert await app.db.fetchval("SELECT count(*) FROM deliveries") == 0
+
+
+async def test_a_registered_zalo_keeps_its_profile_when_the_new_telegram_links(app: App) -> None:
+    zalo = Chat(app, Identity("zalo", "z600"))
+    await zalo.onboard(name="Trần Văn Zalo")
+    await zalo.send("/link")
+    newcomer = Chat(app, Identity("tg", "600"))
+    await newcomer.send(f"/link {code_of(zalo)}")  # a brand-new Telegram user, not registered
+    assert "Đã liên kết" in newcomer.text and "Menu chính" in newcomer.text
+    person = await people.by_identity(app.db, newcomer.identity)
+    assert person is not None and person.name == "Trần Văn Zalo" and person.last_channel == "tg"
+    await newcomer.send("/profile")
+    assert "Trần Văn Zalo" in newcomer.text
+    await leader_again(newcomer)
+
+
+async def leader_again(chat: Chat) -> None:
+    """A linked person who links again is told it is done already."""
+    await chat.send("/link")
+    other = Chat(chat.app, Identity("zalo", "z600"))
+    await other.send(f"/link {code_of(chat)}")
+    assert "đã được liên kết từ trước" in other.text
