@@ -1,4 +1,4 @@
-"""Staff side of voices: /inbox (filter, read, answer, mark, note), /followup (leaders wishing to
+"""Staff side of voices: /inbox (filter, read, answer, mark, note), /admission (leaders wishing to
 be considered for admission, by commune), and the opt-in digest of new items.
 
 Inbox filters and page travel in the button payloads as "t.c.s.p" (kind, commune, status: an
@@ -108,7 +108,7 @@ async def inbox_page(ctx: Context, view: View) -> Reply:
         options.append(ctx.option("inbox.digest_off_button", f"ib:dg:0:{code}"))
     else:
         options.append(ctx.option("inbox.digest_on_button", f"ib:dg:1:{code}", minutes=minutes))
-    options += [ctx.option("inbox.followup_button", "cmd:followup"), ctx.option("core.menu_button", "cmd:admin")]
+    options += [ctx.option("inbox.followup_button", "cmd:admission"), ctx.option("core.menu_button", "cmd:admin")]
     if not items:
         return ctx.reply("inbox.empty", options, **labels)
     lines = [ctx.t("inbox.title", total=total, page=view.page + 1, pages=pages, **labels)]
@@ -266,7 +266,7 @@ async def send_answer(ctx: Context, voice_id: int, view: View, body: str) -> lis
 # --- follow-up list ----------------------------------------------------------------------------
 
 async def show_followup(event: Event, ctx: Context) -> list[Reply]:
-    """/followup: how many wish to be considered, per commune, with a button per commune."""
+    """/admission: how many wish to be considered, per commune, with a button per commune."""
     ctx.finish()
     counts = await voices.followup_counts(ctx.db)
     back = [ctx.option("inbox.menu_label", "cmd:inbox"), ctx.option("core.menu_button", "cmd:admin")]
@@ -311,13 +311,17 @@ async def on_followup(event: Event, ctx: Context) -> list[Reply]:
         options.append(ctx.option("core.page_prev", f"fu:c:{index}:{page - 1}"))
     if page < pages - 1:
         options.append(ctx.option("core.page_next", f"fu:c:{index}:{page + 1}"))
-    options += [ctx.option("inbox.followup_back", "cmd:followup"), ctx.option("core.menu_button", "cmd:admin")]
+    options += [ctx.option("inbox.followup_back", "cmd:admission"), ctx.option("core.menu_button", "cmd:admin")]
     return [Reply("\n".join(lines), options)]
 
 
 async def quiz_results(ctx: Context, person_ids: list[int]) -> dict[int, str]:
-    """Each person's quiz results as a short text, when the learning feature is installed."""
-    return {}
+    """Each person's quiz results as a short text; empty when the learning feature is not installed."""
+    found = await voices.quiz_summaries(ctx.db, person_ids)
+    if found is None:
+        return {}
+    return {pid: ctx.t("inbox.quiz_done", count=found[pid][0], best=found[pid][1], total=found[pid][2])
+            if pid in found else ctx.t("inbox.quiz_none") for pid in person_ids}
 
 
 # --- digest ------------------------------------------------------------------------------------
@@ -362,13 +366,14 @@ def digest_message(texts: Texts, tz: ZoneInfo, since: str, until: str, total: in
 
 
 def register(router: Router) -> None:
-    """Register /inbox, /followup, their buttons and steps, and the digest job."""
+    """Register /inbox, /admission, their buttons and steps, and the digest job."""
     router.command("inbox", show_inbox, staff=True, aliases=("hop thu",), describe="inbox.cmd_desc")
-    router.command("followup", show_followup, staff=True, aliases=("theo doi ket nap",),
+    # /followup is the learning follow-up (handlers/results.py); this list is /admission.
+    router.command("admission", show_followup, staff=True, aliases=("theo doi ket nap", "danh sach ket nap"),
                    describe="inbox.followup_cmd_desc")
     router.choice("ib", on_choice, staff=True)
     router.choice("fu", on_followup, staff=True)
     router.step("inbox", on_step, staff=True)
     router.menu("inbox.menu_label", "inbox", staff=True, order=20)
-    router.menu("inbox.followup_menu_label", "followup", staff=True, order=21)
+    router.menu("inbox.followup_menu_label", "admission", staff=True, order=21)
     router.periodic("voices.digest", DIGEST_CHECK_SECONDS, digest_job)

@@ -342,3 +342,21 @@ async def close_digest_window(
         if message is not None:
             await deliveries.enqueue_in(conn, "digest", f"voices:{until}", [person_id], message, now=now)
     return True
+
+
+# --- quiz results beside the follow-up list (when the learning feature's tables exist) ---------
+
+async def quiz_summaries(db: Database, person_ids: list[int]) -> dict[int, tuple[int, int, int]] | None:
+    """(finished quizzes, best score, that quiz's total) per person who finished one; None if the
+    learning tables are not installed."""
+    if await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quiz_attempts'") is None:
+        return None
+    if not person_ids:
+        return {}
+    marks = ",".join("?" * len(person_ids))
+    # SQLite: with max() the other bare columns come from the row holding the maximum.
+    rows = await db.fetchall(
+        "SELECT person_id, count(*) AS n, max(CAST(score AS REAL) / total) AS ratio, score, total"
+        f" FROM quiz_attempts WHERE status = 'done' AND total > 0 AND person_id IN ({marks}) GROUP BY person_id",
+        person_ids)
+    return {int(r["person_id"]): (int(r["n"]), int(r["score"]), int(r["total"])) for r in rows}
