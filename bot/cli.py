@@ -30,6 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-content", help="validate the content folder; print file:line problems")
     check.add_argument("folder", nargs="?", type=Path, help="content folder (default: CAUNOI_CONTENT or packaged)")
+
+    roster = sub.add_parser("import-roster", help="pre-register leaders from a CSV/XLSX list (dry run unless --apply)")
+    roster.add_argument("file", type=Path, help="CSV (UTF-8) or .xlsx with Họ và tên, Số điện thoại, Xã/Phường…")
+    roster.add_argument("--apply", action="store_true", help="write the changes (default: only report them)")
+
+    export = sub.add_parser("export", help="export leaders and activity to .xlsx (or a .zip of UTF-8 CSV files)")
+    export.add_argument("-o", "--output", type=Path, required=True, help="file to write")
+    export.add_argument("--format", choices=("xlsx", "csv"), help="xlsx (default), or csv: a .zip, one CSV per sheet")
+    export.add_argument("--commune", help="only this commune (diacritics optional)")
+    export.add_argument("--from", dest="date_from", help="from this local date (YYYY-MM-DD or DD/MM/YYYY)")
+    export.add_argument("--to", dest="date_to", help="to this local date, inclusive")
     return parser
 
 
@@ -127,4 +138,87 @@ def cmd_check_content(args: argparse.Namespace, config: object) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "chat": cmd_chat, "check-content": cmd_check_content}
+def cmd_import_roster(args: argparse.Namespace, config: object) -> int:
+    """`caunoi import-roster FILE [--apply]`: print what would change (or changed); 1 if the file is unusable."""
+    from bot.config import Config
+    from bot.content import ContentError
+
+    assert isinstance(config, Config)
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"caunoi: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 1
+    try:
+        return asyncio.run(_import_roster(config, data, args.file.name, args.apply))
+    except ContentError as exc:
+        print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
+        return 1
+
+
+async def _import_roster(config: object, data: bytes, name: str, write: bool) -> int:
+    from bot import roster
+    from bot.app import open_app
+    from bot.clock import iso
+    from bot.config import Config
+
+    assert isinstance(config, Config)
+    app = await open_app(config)
+    try:
+        t = app.content.texts
+        year = app.clock.now().astimezone(config.tz).year
+        try:
+            if write:
+                plan = await roster.apply(app.db, app.content, data, name, year, iso(app.clock.now()))
+            else:
+                plan = await roster.dry_run(app.db, app.content, data, name, year)
+        except roster.RosterError as exc:
+            print(roster.render_error(t, exc), file=sys.stderr)
+            return 1
+        print(roster.render_report(t, plan, name, note="roster.cli_note"))
+        return 0
+    finally:
+        await app.close()
+
+
+def cmd_export(args: argparse.Namespace, config: object) -> int:
+    """`caunoi export -o FILE [--format xlsx|csv] [--commune X] [--from D --to D]`."""
+    from bot.config import Config
+    from bot.content import ContentError
+
+    assert isinstance(config, Config)
+    try:
+        return asyncio.run(_export(config, args))
+    except ContentError as exc:
+        print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
+        return 1
+
+
+async def _export(config: object, args: argparse.Namespace) -> int:
+    from bot import export
+    from bot.app import open_app
+    from bot.config import Config
+
+    assert isinstance(config, Config)
+    fmt = args.format or ("csv" if args.output.suffix.lower() in (".zip", ".csv") else "xlsx")
+    app = await open_app(config)
+    try:
+        try:
+            query = export.make_query(app.content, config.tz, args.commune, args.date_from, args.date_to,
+                                       export.pass_mark(config))
+        except export.ExportError as exc:
+            print(f"caunoi: {app.content.texts(f'export.{exc.key}', **exc.values)}", file=sys.stderr)
+            return 2
+        try:
+            summary = await export.export_to_file(app.db, app.content, config, query, args.output, fmt)
+        except OSError as exc:
+            print(f"caunoi: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return 1
+        print(f"{args.output}: " + ", ".join(f"{title} {rows}" for title, rows in summary))
+        return 0
+    finally:
+        await app.close()
+
+
+COMMANDS = {"run": cmd_run, "chat": cmd_chat, "check-content": cmd_check_content,
+            "import-roster": cmd_import_roster, "export": cmd_export}
