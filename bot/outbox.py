@@ -1,0 +1,380 @@
+"""The outbox workers: durable, paced delivery of everything that is not a direct reply.
+
+One worker per running channel takes that channel's due `pending` rows in id order. For each
+row it waits for its pacing slot (real time: smooth, no bursts), claims the row (`sending`,
+written before the call), calls `channel.deliver`, and writes the result at once. Several sends
+may be in flight so the rate is reached even when one HTTP call takes longer than 1/rate.
+
+- Flood control (RetryAfter): the whole worker pauses `seconds`; the row goes back to pending.
+- Blocked: the person is marked unreachable, the row `blocked`.
+- Transient: retried with exponential backoff (not_before, on the bot's clock) up to
+  `max_attempts`, then `failed`. Rejected: `failed`.
+- Unknown (timeout after sending): `unknown`, never resent automatically.
+- QuotaExceeded: the row goes back to pending, the worker stops for `quota_pause` seconds and
+  staff are told on another channel (and the log says so loudly).
+- At start, rows a crash left in `sending` become `unknown`; pending rows simply continue.
+
+The person is re-checked when the row is claimed (bot/store/outbox.claim): deleted, /stop
+(except staff answers to the person's own question), unreachable, or gone from this channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.channels.base import Blocked, Channel, QuotaExceeded, Rejected, RetryAfter, Transient, Unknown
+from bot.clock import iso
+from bot.config import Config
+from bot.context import Services
+from bot.model import Reply
+from bot.store import outbox as store
+from bot.store import people
+
+log = logging.getLogger(__name__)
+
+# Pace a little under the configured rate: Telegram counts in a sliding window and a request
+# may arrive a few milliseconds late or early; 3 % keeps the window under the limit.
+SAFETY = 0.97
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """How fast and how patiently one channel's worker sends."""
+
+    rate: float = 30.0  # messages per second overall; 0 = no limit
+    per_chat: float = 1.0  # seconds between two messages to the same person; 0 = none
+    paid_rate: float = 0.0  # > 0: kinds in paid_kinds go out with deliver(paid=True) at this rate
+    paid_kinds: frozenset[str] = frozenset({"broadcast"})
+    concurrency: int = 8  # sends in flight at once
+    max_attempts: int = 5  # for network / server errors
+    backoff: float = 2.0  # seconds before the first retry; doubles each time
+    quota_pause: float = 3600.0  # seconds the worker rests after QuotaExceeded
+    idle_poll: float = 0.5  # seconds between two looks at the table when idle
+
+
+def settings_for(config: Config, channel: str) -> ChannelSettings:
+    """Per-channel settings from the configuration (CAUNOI_TELEGRAM_RATE, CAUNOI_PAID_BROADCAST,
+    CAUNOI_PAID_RATE, CAUNOI_ZALO_RATE, CAUNOI_OUTBOX_CONCURRENCY)."""
+    extra = config.extra
+
+    def number(name: str, default: float) -> float:
+        try:
+            value = float(extra.get(name, "") or default)
+        except ValueError:
+            log.warning("%s is not a number; using %s", name, default)
+            return default
+        return max(value, 0.0)
+
+    concurrency = int(number("CAUNOI_OUTBOX_CONCURRENCY", 8)) or 8
+    if channel == "tg":
+        paid = extra.get("CAUNOI_PAID_BROADCAST", "").strip().lower() in TRUE_WORDS
+        paid_rate = number("CAUNOI_PAID_RATE", 1000.0) if paid else 0.0
+        return ChannelSettings(rate=config.telegram_rate, per_chat=1.0, paid_rate=paid_rate,
+                               concurrency=max(concurrency, 64) if paid else concurrency)
+    if channel == "zalo":
+        return ChannelSettings(rate=number("CAUNOI_ZALO_RATE", 5.0), per_chat=1.0, concurrency=concurrency)
+    return ChannelSettings(rate=0.0, per_chat=0.0, concurrency=concurrency)
+
+
+def _interval(rate: float) -> float:
+    return 1.0 / (rate * SAFETY) if rate > 0 else 0.0
+
+
+@dataclass
+class WorkerStats:
+    """What one worker did since start (the bench and logs read it)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __getitem__(self, key: str) -> int:
+        return self.counts[key]
+
+
+class ChannelWorker:
+    """Sends one channel's due rows, paced, several in flight."""
+
+    def __init__(self, outbox: Outbox, channel: Channel, settings: ChannelSettings) -> None:
+        self.outbox = outbox
+        self.channel = channel
+        self.name = channel.name
+        self.settings = settings
+        self.stats = WorkerStats()
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+        self._chat_ready: dict[int, float] = {}  # person id -> monotonic time of their next allowed send
+        self._inflight: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(max(settings.concurrency, 1))
+        self._wake = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Run in the background."""
+        self._runner = asyncio.create_task(self._run(), name=f"outbox-{self.name}")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking rows; let in-flight sends record their result (up to `grace` seconds)."""
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+            self._runner = None
+        if self._tasks:
+            _, late = await asyncio.wait(set(self._tasks), timeout=grace)
+            for task in late:
+                task.cancel()  # its row stays `sending` and becomes `unknown` at the next start
+            if late:
+                await asyncio.gather(*late, return_exceptions=True)
+
+    def wake(self) -> None:
+        """New rows were queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    @property
+    def busy(self) -> bool:
+        """Whether sends are in flight."""
+        return bool(self._inflight)
+
+    def pause(self, seconds: float) -> None:
+        """Send nothing for `seconds` (flood control or quota)."""
+        until = time.monotonic() + max(seconds, 0.0)
+        self._paused_until = max(self._paused_until, until)
+        self._next_slot = max(self._next_slot, self._paused_until)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox worker %s: round failed; retrying in 1 s", self.name)
+                await asyncio.sleep(1.0)
+
+    async def _round(self) -> None:
+        pause = self._paused_until - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        services = self.outbox.services
+        rows = [r for r in await store.due(services.db, self.name, services.clock.now(), limit=200)
+                if r.id not in self._inflight]
+        if not rows:
+            await self._idle(self.settings.idle_poll)
+            return
+        launched = False
+        soonest = float("inf")
+        for row in rows:
+            if self._paused_until > time.monotonic():
+                return
+            ready = self._chat_ready.get(row.person_id, 0.0)
+            if ready > time.monotonic():
+                soonest = min(soonest, ready)
+                continue
+            launched = await self._launch(row) or launched
+        if not launched and soonest < float("inf"):
+            await self._idle(min(max(soonest - time.monotonic(), 0.005), self.settings.idle_poll))
+        self._prune()
+
+    async def _launch(self, row: store.Due) -> bool:
+        """Wait for a free slot and the pacing time, claim the row, start its send."""
+        paid = self.settings.paid_rate > 0 and row.kind in self.settings.paid_kinds
+        interval = _interval(self.settings.paid_rate if paid else self.settings.rate)
+        await self._slots.acquire()
+        try:
+            await self._pace(interval)
+            if self._paused_until > time.monotonic():  # flood control arrived while waiting
+                self._slots.release()
+                return False
+            # Shielded: a cancelled worker must not leave a write transaction half-open.
+            claim = await asyncio.shield(store.claim(self.outbox.services.db, row.id, self.name, self.outbox.channels))
+        except BaseException:
+            self._slots.release()
+            raise
+        if claim.action != "send":
+            self._slots.release()
+            self._next_slot -= interval  # nothing went out: give the slot back
+            self.stats.counts[claim.action] += 1
+            if claim.action == "moved":
+                self.outbox.wake(claim.channel)
+            return False
+        if self.settings.per_chat > 0:
+            self._chat_ready[row.person_id] = time.monotonic() + self.settings.per_chat
+        self._inflight.add(row.id)
+        task = asyncio.create_task(self._send(row, claim, paid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _pace(self, interval: float) -> None:
+        """Sleep until this send's slot: sends are spaced `interval` apart, never bunched up after idling."""
+        now = time.monotonic()
+        slot = max(self._next_slot, now)
+        self._next_slot = slot + interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    async def _idle(self, seconds: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    def _prune(self) -> None:
+        if len(self._chat_ready) > 5000:
+            now = time.monotonic()
+            self._chat_ready = {k: v for k, v in self._chat_ready.items() if v > now}
+
+    async def _send(self, row: store.Due, claim: store.Claim, paid: bool) -> None:
+        """One channel call and its result, written at once (a cancellation during the call leaves
+        the row `sending`, as a crash would; one during the write lets the write finish)."""
+        try:
+            await self._deliver(row, claim, paid)
+        finally:
+            self._inflight.discard(row.id)
+            self._slots.release()
+
+    async def _deliver(self, row: store.Due, claim: store.Claim, paid: bool) -> None:
+        try:
+            reply = row.reply()
+        except (ValueError, TypeError) as exc:
+            await asyncio.shield(self._record(row, claim, exc))
+            return
+        try:
+            message_id = await self.channel.deliver(claim.address, reply, paid=paid)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await asyncio.shield(self._record(row, claim, exc))
+        else:
+            await asyncio.shield(self._record(row, claim, None, message_id))
+
+    async def _record(self, row: store.Due, claim: store.Claim, error: Exception | None,
+                      message_id: str | None = None) -> None:
+        """Write the result of one send (or of its failure) and act on it."""
+        services = self.outbox.services
+        db = services.db
+        counts = self.stats.counts
+        if error is None:
+            counts["sent"] += 1
+            await store.mark_sent(db, row.id, message_id, services.clock.now())
+        elif isinstance(error, RetryAfter):
+            counts["retry_after"] += 1
+            log.warning("outbox %s: flood control, pausing %.1f s", self.name, error.seconds)
+            self.pause(error.seconds)
+            await store.release(db, row.id, f"retry after {error.seconds}s")
+        elif isinstance(error, Blocked):
+            counts["blocked"] += 1
+            await store.mark_blocked(db, row.id, row.person_id, str(error) or "blocked")
+        elif isinstance(error, Transient) and claim.attempts < self.settings.max_attempts:
+            counts["retried"] += 1
+            delay = self.settings.backoff * 2 ** (claim.attempts - 1)
+            await store.retry_at(db, row.id, services.clock.now() + timedelta(seconds=delay), str(error))
+        elif isinstance(error, Transient):
+            counts["failed"] += 1
+            await store.mark(db, row.id, "failed", f"gave up after {claim.attempts} tries: {error}")
+        elif isinstance(error, Unknown):
+            counts["unknown"] += 1
+            await store.mark(db, row.id, "unknown", str(error) or "timeout after sending")
+        elif isinstance(error, QuotaExceeded):
+            counts["quota"] += 1
+            self.pause(self.settings.quota_pause)
+            await store.release(db, row.id, f"quota exceeded: {error}")
+            await self.outbox.alert_quota(self.name, str(error))
+        else:  # Rejected, a bad payload, or a channel bug: never resend blindly
+            if not isinstance(error, (Rejected, ValueError, TypeError)):
+                log.error("outbox %s: delivery %s raised %r", self.name, row.id, error)
+            counts["failed"] += 1
+            await store.mark(db, row.id, "failed", f"{type(error).__name__}: {error}")
+
+
+class Outbox:
+    """The component `caunoi run` starts beside the channels: one ChannelWorker per channel."""
+
+    def __init__(
+        self, services: Services, channels: Mapping[str, Channel],
+        settings: Mapping[str, ChannelSettings] | None = None,
+    ) -> None:
+        self.services = services
+        self.channels = dict(channels)
+        chosen = dict(settings or {})
+        self.workers = {
+            name: ChannelWorker(self, channel, chosen.get(name) or settings_for(services.config, name))
+            for name, channel in self.channels.items()
+        }
+
+    async def start(self) -> None:
+        """Settle what a crash left behind, then start every worker."""
+        db = self.services.db
+        recovered = await store.recover(db)
+        if recovered:
+            log.warning("outbox: %d deliveries were being sent when the bot stopped; marked unknown", recovered)
+        moved = await store.reroute(db, self.channels)
+        if moved:
+            log.info("outbox: %d pending deliveries moved to a running channel", moved)
+        self.services.hooks["outbox.wake"] = self.wake
+        self.services.hooks["outbox.edit"] = self.edit
+        for worker in self.workers.values():
+            worker.start()
+
+    async def stop(self) -> None:
+        """Stop every worker, letting in-flight sends finish briefly."""
+        await asyncio.gather(*(worker.stop() for worker in self.workers.values()))
+
+    def wake(self, channel: str | None = None) -> None:
+        """Rows were queued (for `channel`, or any): workers look now."""
+        for name, worker in self.workers.items():
+            if channel is None or name == channel:
+                worker.wake()
+
+    async def edit(self, channel: str, address: str, message_id: str, reply: Reply) -> bool:
+        """Edit a message the outbox delivered (progress reports); False if not possible."""
+        target = self.channels.get(channel)
+        if target is None:
+            return False
+        try:
+            await target.edit(address, message_id, reply)
+        except Exception as exc:  # an edit is cosmetic: never let it break the caller
+            log.info("outbox: edit of %s on %s failed: %s", message_id, channel, exc)
+            return False
+        return True
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Counts per channel: sent, blocked, retry_after (429), failed, unknown, skipped…"""
+        return {name: dict(worker.stats.counts) for name, worker in self.workers.items()}
+
+    async def alert_quota(self, channel: str, detail: str) -> None:
+        """Tell staff (on another running channel) that `channel` is out of quota; always log it."""
+        log.error("OUTBOX: channel %s is out of quota (%s); its deliveries wait %.0f s",
+                  channel, detail, self.workers[channel].settings.quota_pause)
+        services = self.services
+        now = services.clock.now()
+        text = services.content.texts("outbox.quota_alert", channel=channel,
+                                      minutes=round(self.workers[channel].settings.quota_pause / 60))
+        ref = f"{channel}:{iso(now)[:13]}"  # at most one alert per channel per hour
+        for identity in services.config.admins:
+            if identity.channel == channel or identity.channel not in self.workers:
+                continue
+            person = await people.by_identity(services.db, identity)
+            if person is not None:
+                await store.enqueue_on(services.db, "alert", ref, person.id, identity.channel, Reply(text), now)
+                self.wake(identity.channel)
+
+    async def drain(self, within: float = 10.0) -> bool:
+        """Wait until no due row is pending and nothing is in flight (tests, bench); False on timeout."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            busy = any(w.busy for w in self.workers.values())
+            if not busy:
+                due = [await store.due(self.services.db, name, self.services.clock.now(), limit=1)
+                       for name in self.workers]
+                if not any(due) and not any(w.busy for w in self.workers.values()):
+                    return True
+            await asyncio.sleep(0.02)
+        return False

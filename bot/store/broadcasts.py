@@ -1,0 +1,245 @@
+"""Staff broadcasts: audiences, creating one (with its outbox rows), acknowledgements and reports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.clock import iso
+from bot.model import Reply
+from bot.store import deliveries, outbox
+from bot.store.db import Database
+
+KIND = "broadcast"  # deliveries.kind of the message to leaders
+PROGRESS_KIND = "bprogress"  # the staff member's progress message, edited in place
+DONE_KIND = "bdone"  # the staff member's final report
+AUDIENCE_KINDS = ("all", "commune", "role", "no_quiz", "no_rsvp")
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """One broadcast as stored."""
+
+    id: int
+    staff_id: int | None
+    text: str
+    audience: dict[str, Any]
+    recipients: int
+    not_before: str
+    created_at: str
+    cancelled_at: str | None
+    finished_at: str | None
+    progress: str | None
+
+
+def _from_row(row: Any) -> Broadcast:
+    return Broadcast(row["id"], row["staff_id"], row["text"], json.loads(row["audience"]), row["recipients"],
+                     row["not_before"], row["created_at"], row["cancelled_at"], row["finished_at"], row["progress"])
+
+
+async def table_exists(db: Database, name: str) -> bool:
+    """Whether another feature's table is in this database (audiences depend on it)."""
+    return bool(await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
+
+async def quiz_table(db: Database) -> str | None:
+    """The learning feature's quiz_attempts table (migration 0010), if installed."""
+    return "quiz_attempts" if await table_exists(db, "quiz_attempts") else None
+
+
+async def audience_kinds(db: Database) -> list[str]:
+    """The audiences this installation can select (quiz and class ones need their features)."""
+    kinds = ["all", "commune", "role"]
+    if await quiz_table(db):
+        kinds.append("no_quiz")
+    if await table_exists(db, "class_invitees"):
+        kinds.append("no_rsvp")
+    return kinds
+
+
+async def _where(db: Database, audience: dict[str, Any], now: datetime) -> tuple[str, list[Any]]:
+    """SQL condition on people p for an audience (registered leaders only)."""
+    kind = audience.get("kind")
+    conditions, params = ["p.registered_at IS NOT NULL"], []
+    if kind == "commune":
+        conditions.append("p.commune = ?")
+        params.append(str(audience.get("value", "")))
+    elif kind == "role":
+        conditions.append("p.role = ?")
+        params.append(str(audience.get("value", "")))
+    elif kind == "no_quiz":
+        table = await quiz_table(db)
+        if table is None:
+            raise ValueError("no quiz feature installed")
+        # "Taken" means finished: an attempt left open half-way does not count.
+        conditions.append(f"NOT EXISTS (SELECT 1 FROM {table} q WHERE q.person_id = p.id AND q.status = 'done')")
+    elif kind == "no_rsvp":
+        conditions.append(
+            "EXISTS (SELECT 1 FROM class_invitees ci JOIN classes c ON c.id = ci.class_id"
+            " WHERE ci.person_id = p.id AND ci.rsvp IS NULL AND c.status = 'scheduled' AND c.starts_at > ?)")
+        params.append(iso(now))
+    elif kind != "all":
+        raise ValueError(f"unknown audience {kind!r}")
+    return " AND ".join(conditions), params
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who a broadcast would reach now, and who it leaves out."""
+
+    ids: list[int]
+    stopped: int
+    unreachable: int
+
+
+async def select(db: Database, audience: dict[str, Any], now: datetime) -> Audience:
+    """The people an audience names: those reachable, and how many used /stop or are unreachable."""
+    where, params = await _where(db, audience, now)
+    rows = await db.fetchall(f"SELECT p.id, p.stopped, p.unreachable FROM people p WHERE {where} ORDER BY p.id",
+                             params)
+    ids = [r["id"] for r in rows if not r["stopped"] and not r["unreachable"]]
+    stopped = sum(1 for r in rows if r["stopped"])
+    unreachable = sum(1 for r in rows if r["unreachable"] and not r["stopped"])
+    return Audience(ids, stopped, unreachable)
+
+
+async def communes(db: Database) -> list[str]:
+    """Communes registered leaders gave, by name."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT commune FROM people WHERE registered_at IS NOT NULL AND commune IS NOT NULL ORDER BY commune")
+    return [str(r["commune"]) for r in rows]
+
+
+async def create(
+    db: Database, staff_id: int, text: str, audience: dict[str, Any], now: datetime, not_before: datetime,
+    message: Callable[[int], Reply], progress: Callable[[int, int], Reply],
+) -> tuple[int, int]:
+    """Store a broadcast and queue it (the staff's progress message first), in one transaction.
+
+    `message(id)` builds the leaders' message, `progress(id, n)` the staff's first progress message.
+    Returns (broadcast id, recipients queued). Recipients are chosen now, not at preview time.
+    """
+    chosen = await select(db, audience, now)
+    async with db.write() as conn:
+        cursor = await conn.execute(
+            "INSERT INTO broadcasts (staff_id, text, audience, recipients, not_before, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (staff_id, text, json.dumps(audience, ensure_ascii=False), len(chosen.ids), iso(not_before), iso(now)))
+        broadcast_id = int(cursor.lastrowid or 0)
+        ref = str(broadcast_id)
+        await deliveries.enqueue_in(conn, PROGRESS_KIND, ref, [staff_id], progress(broadcast_id, len(chosen.ids)),
+                                    now=now, not_before=not_before)
+        queued = await deliveries.enqueue_in(conn, KIND, ref, chosen.ids, message(broadcast_id),
+                                             now=now, not_before=not_before)
+        if queued != len(chosen.ids):
+            await conn.execute("UPDATE broadcasts SET recipients = ? WHERE id = ?", (queued, broadcast_id))
+    return broadcast_id, queued
+
+
+async def get(db: Database, broadcast_id: int) -> Broadcast | None:
+    """One broadcast, or None."""
+    row = await db.fetchone("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+    return _from_row(row) if row else None
+
+
+async def recent(db: Database, limit: int = 5) -> list[Broadcast]:
+    """The latest broadcasts, newest first."""
+    rows = await db.fetchall("SELECT * FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,))
+    return [_from_row(r) for r in rows]
+
+
+async def open_broadcasts(db: Database, now: datetime) -> list[Broadcast]:
+    """Broadcasts being sent now (due, not finished, not cancelled)."""
+    rows = await db.fetchall(
+        "SELECT * FROM broadcasts WHERE finished_at IS NULL AND cancelled_at IS NULL AND not_before <= ?"
+        " ORDER BY id", (iso(now),))
+    return [_from_row(r) for r in rows]
+
+
+async def counts(db: Database, broadcast_id: int) -> dict[str, int]:
+    """Deliveries per status, plus `acked`."""
+    rows = await db.fetchall(
+        "SELECT status, COUNT(*) AS n FROM deliveries WHERE kind = ? AND ref = ? GROUP BY status",
+        (KIND, str(broadcast_id)))
+    result = {str(r["status"]): int(r["n"]) for r in rows}
+    result["acked"] = int(await db.fetchval(
+        "SELECT COUNT(*) FROM broadcast_acks WHERE broadcast_id = ?", (broadcast_id,)) or 0)
+    return result
+
+
+async def set_progress(db: Database, broadcast_id: int, text: str, finished: datetime | None = None) -> None:
+    """Remember the progress text last shown (and when the broadcast finished)."""
+    await db.execute("UPDATE broadcasts SET progress = ?, finished_at = COALESCE(?, finished_at) WHERE id = ?",
+                     (text, iso(finished) if finished else None, broadcast_id))
+
+
+async def cancel(db: Database, broadcast_id: int, now: datetime) -> int:
+    """Cancel what is still pending of a broadcast; return how many deliveries were withdrawn."""
+    async with db.write() as conn:
+        cursor = await conn.execute(
+            "UPDATE deliveries SET status = 'skipped', error = 'cancelled'"
+            " WHERE kind IN (?, ?) AND ref = ? AND status = 'pending'", (KIND, PROGRESS_KIND, str(broadcast_id)))
+        withdrawn = cursor.rowcount
+        await conn.execute(
+            "UPDATE broadcasts SET cancelled_at = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ?",
+            (iso(now), iso(now), broadcast_id))
+    return withdrawn
+
+
+async def ack(db: Database, broadcast_id: int, person_id: int, now: datetime) -> str:
+    """"Đã nhận" pressed: 'new', 'again', or 'invalid' when this person never got this broadcast."""
+    async with db.write() as conn:
+        async with conn.execute(
+            "SELECT 1 FROM deliveries WHERE kind = ? AND ref = ? AND person_id = ? AND status IN ('sent', 'unknown')",
+            (KIND, str(broadcast_id), person_id)) as cursor:
+            if await cursor.fetchone() is None:
+                return "invalid"
+        cursor = await conn.execute(
+            "INSERT INTO broadcast_acks (broadcast_id, person_id, acked_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING", (broadcast_id, person_id, iso(now)))
+        return "new" if cursor.rowcount else "again"
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A leader in a report list."""
+
+    name: str
+    commune: str
+    hamlet: str
+
+
+async def people_with(db: Database, broadcast_id: int, which: str, limit: int = 60) -> tuple[list[Named], int]:
+    """Leaders of a broadcast who are `unreachable` (blocked or failed) or `unacked` (sent, no
+    "Đã nhận" yet): the first `limit` of them and the total."""
+    if which == "unreachable":
+        condition = "d.status IN ('blocked', 'failed')"
+    elif which == "unacked":
+        condition = ("d.status = 'sent' AND NOT EXISTS (SELECT 1 FROM broadcast_acks a"
+                     " WHERE a.broadcast_id = ? AND a.person_id = d.person_id)")
+    else:
+        raise ValueError(which)
+    params: list[Any] = [KIND, str(broadcast_id)]
+    if which == "unacked":
+        params.append(broadcast_id)
+    base = f"FROM deliveries d JOIN people p ON p.id = d.person_id WHERE d.kind = ? AND d.ref = ? AND {condition}"
+    total = int(await db.fetchval(f"SELECT COUNT(*) {base}", params) or 0)
+    rows = await db.fetchall(
+        f"SELECT p.name, p.commune, p.hamlet {base} ORDER BY p.commune, p.hamlet, p.name LIMIT ?", [*params, limit])
+    return [Named(r["name"] or "—", r["commune"] or "", r["hamlet"] or "") for r in rows], total
+
+
+async def progress_message(db: Database, item: Broadcast) -> tuple[str, str, str] | None:
+    """(channel, address, message_id) of the staff member's progress message, once delivered."""
+    if item.staff_id is None:
+        return None
+    return await outbox.sent_message(db, PROGRESS_KIND, str(item.id), item.staff_id)
+
+
+async def enqueue_done(db: Database, item: Broadcast, reply: Reply, now: datetime) -> None:
+    """Queue the final report for the staff member who sent the broadcast (once)."""
+    if item.staff_id is not None:
+        await deliveries.enqueue(db, DONE_KIND, str(item.id), [item.staff_id], reply, now=now)

@@ -1,0 +1,395 @@
+"""Staff broadcast (/broadcast): compose, choose the audience, preview, send now or at a set time;
+leaders press "Đã nhận ✅"; staff follow progress (edited in place) and the final report.
+
+Everything goes out through the outbox (kind "broadcast", ref = broadcast id), so pacing,
+flood control, /stop, /delete_me and crash recovery are the outbox's business.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.clock import iso, parse_iso
+from bot.context import Context, Services
+from bot.model import Event, Option, Reply
+from bot.router import Router
+from bot.store import broadcasts
+from bot.textutil import clean_block, clean_line, fold, has_letters
+from handlers.onboarding import ROLES
+
+TEXT_LIMIT = 3000  # leaves room for Telegram's 4096 with the preview around it
+MAX_DAYS_AHEAD = 60
+STATUS_WORDS = {"status", "trang thai", "bao cao", "tien do"}
+_TIME = re.compile(r"(\d{1,2})\s*[:hg]\s*(\d{2})?")
+_DATE = re.compile(r"(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s*[/\-.]\s*(\d{2,4}))?")
+
+
+async def start(event: Event, ctx: Context) -> list[Reply]:
+    """/broadcast [text | status]: compose a broadcast (or see recent ones)."""
+    args = clean_block(event.args) if event.kind == "command" else ""
+    if fold(args) in STATUS_WORDS:
+        ctx.finish()
+        return [await status(ctx)]
+    if not args:
+        ctx.goto("broadcast.text")
+        return [ctx.reply("broadcast.ask_text", [_cancel(ctx)], limit=TEXT_LIMIT)]
+    return await take_text(ctx, args)
+
+
+def _cancel(ctx: Context) -> Option:
+    return ctx.option("broadcast.cancel_button", "bc:cancel")
+
+
+async def take_text(ctx: Context, text: str) -> list[Reply]:
+    """Check the message, then ask for the audience."""
+    ctx.goto("broadcast.text")
+    if not has_letters(text):
+        return [ctx.reply("broadcast.text_empty", [_cancel(ctx)])]
+    if len(text) > TEXT_LIMIT:
+        return [ctx.reply("broadcast.text_too_long", [_cancel(ctx)], length=len(text), limit=TEXT_LIMIT)]
+    ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db))
+    return [ask_audience_sync(ctx)]
+
+
+def ask_audience_sync(ctx: Context) -> Reply:
+    """Audience buttons (those whose feature is installed are checked when pressed)."""
+    kinds = ctx.data.get("kinds") or ["all", "commune", "role"]
+    options = [ctx.option(f"broadcast.audience.{kind}", f"bc:aud:{kind}") for kind in kinds]
+    return ctx.reply("broadcast.ask_audience", [*options, _cancel(ctx)])
+
+
+async def on_step(event: Event, ctx: Context) -> list[Reply]:
+    """Typed answers while composing: the message text, or the send time."""
+    if event.kind != "text":
+        return [ctx.reply("broadcast.text_only", [_cancel(ctx)])]
+    if ctx.step == "broadcast.when":
+        return take_when(ctx, clean_line(event.value))
+    if ctx.step == "broadcast.text":
+        return await take_text(ctx, clean_block(event.value))
+    return [ctx.reply("broadcast.text_only", [_cancel(ctx)])]
+
+
+async def on_choice(event: Event, ctx: Context) -> list[Reply]:
+    """Composing buttons: bc:aud:<kind>, bc:com:<i>, bc:role:<key>, bc:when, bc:send, bc:cancel, bc:x:<id>."""
+    _, action, value = [*event.value.split(":", 2), "", ""][:3]
+    if action == "cancel":
+        ctx.finish()
+        return [ctx.reply("broadcast.cancelled", [ctx.option("core.menu_button", "cmd:admin")])]
+    if action == "x":
+        return [await cancel_scheduled(ctx, value)]
+    text = str(ctx.data.get("text", ""))
+    if not text or not (ctx.step or "").startswith("broadcast."):
+        return [Reply(ctx.t("core.stale")), await ctx.menu(staff=True)]
+    if action == "aud":
+        kinds = await broadcasts.audience_kinds(ctx.db)
+        if value not in kinds:
+            return [Reply(ctx.t("core.stale")), ask_audience_sync(ctx)]
+        if value == "commune":
+            return [await ask_commune(ctx)]
+        if value == "role":
+            return [ask_role(ctx)]
+        return [await preview(ctx, {"kind": value})]
+    if action == "com":
+        names = list(ctx.data.get("communes", []))
+        index = int(value) if value.isdigit() else -1
+        if 0 <= index < len(names):
+            return [await preview(ctx, {"kind": "commune", "value": names[index]})]
+    if action == "role" and value in ROLES:
+        return [await preview(ctx, {"kind": "role", "value": value})]
+    if action == "other":
+        ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db))
+        return [ask_audience_sync(ctx)]
+    if action == "when" and ctx.data.get("audience"):
+        ctx.goto("broadcast.when", **_kept(ctx))
+        return [ctx.reply("broadcast.ask_when", [_cancel(ctx)])]
+    if action == "send" and ctx.data.get("audience"):
+        return await send(ctx)
+    return [Reply(ctx.t("core.stale")), ask_audience_sync(ctx)]
+
+
+def _kept(ctx: Context) -> dict[str, Any]:
+    return {k: ctx.data[k] for k in ("text", "audience", "not_before", "kinds") if k in ctx.data}
+
+
+async def ask_commune(ctx: Context) -> Reply:
+    """Communes that have registered leaders (listed ones first, in content order)."""
+    known = await broadcasts.communes(ctx.db)
+    ordered = [c.name for c in ctx.content.units.communes if c.name in known]
+    ordered += [name for name in known if name not in ordered]
+    if not ordered:
+        return ctx.reply("broadcast.no_communes", [*ask_audience_sync(ctx).options])
+    ctx.remember(communes=ordered)
+    options = [Option(name[:60], f"bc:com:{i}") for i, name in enumerate(ordered)]
+    return ctx.reply("broadcast.ask_commune", [*options, _cancel(ctx)])
+
+
+def ask_role(ctx: Context) -> Reply:
+    """Role buttons."""
+    options = [Option(ctx.t(f"onboarding.roles.{key}"), f"bc:role:{key}") for key in ROLES]
+    return ctx.reply("broadcast.ask_role", [*options, _cancel(ctx)])
+
+
+def audience_name(t: Any, audience: dict[str, Any]) -> str:
+    """The audience in words, e.g. "Xã Hương Khê" or "Trưởng thôn"."""
+    kind = str(audience.get("kind", "all"))
+    value = str(audience.get("value", ""))
+    if kind == "role":
+        value = t(f"onboarding.roles.{value}") if f"onboarding.roles.{value}" in t else value
+    return str(t(f"broadcast.audience_name.{kind}", value=value))
+
+
+def _local(ctx: Context | Services, moment: datetime) -> str:
+    config = ctx.config
+    return moment.astimezone(config.tz).strftime("%H:%M %d/%m/%Y")
+
+
+async def preview(ctx: Context, audience: dict[str, Any]) -> Reply:
+    """The exact message, who gets it and how many, then Gửi / Hẹn giờ / Hủy."""
+    text = str(ctx.data["text"])
+    ctx.goto("broadcast.confirm", **{**_kept(ctx), "audience": audience})
+    chosen = await broadcasts.select(ctx.db, audience, ctx.now())
+    name = audience_name(ctx.t, audience)
+    if not chosen.ids:
+        return ctx.reply("broadcast.nobody", [ctx.option("broadcast.other_audience_button", "bc:other"),
+                                              _cancel(ctx)], audience=name)
+    excluded = ""
+    if chosen.stopped or chosen.unreachable:
+        excluded = ctx.t("broadcast.excluded", stopped=chosen.stopped, unreachable=chosen.unreachable)
+    when_iso = ctx.data.get("not_before")
+    if when_iso:
+        when_text = _local(ctx, parse_iso(when_iso))
+        when = ctx.t("broadcast.when_later", when=when_text)
+        send = ctx.option("broadcast.send_later_button", "bc:send", when=when_text)
+    else:
+        when = ""
+        send = ctx.option("broadcast.send_now_button", "bc:send")
+    options = [send, ctx.option("broadcast.schedule_button", "bc:when"),
+               ctx.option("broadcast.other_audience_button", "bc:other"), _cancel(ctx)]
+    return ctx.reply("broadcast.preview", options, audience=name, count=len(chosen.ids), excluded=excluded,
+                     when=when, text=text)
+
+
+def parse_when(typed: str, now_local: datetime) -> datetime | None:
+    """"07:30 25/12", "25/12/2026 7h30", "19:00" (today, or tomorrow if past) in local time; None if unclear."""
+    time_match = _TIME.search(typed)
+    rest = typed
+    date_match = None
+    if time_match:
+        rest = typed[:time_match.start()] + " " + typed[time_match.end():]
+        date_match = _DATE.search(rest)
+    if time_match is None:
+        return None
+    hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    try:
+        if date_match:
+            day, month = int(date_match.group(1)), int(date_match.group(2))
+            year = int(date_match.group(3)) if date_match.group(3) else now_local.year
+            year = year + 2000 if year < 100 else year
+            moment = now_local.replace(year=year, month=month, day=day, hour=hour, minute=minute,
+                                       second=0, microsecond=0)
+            if not date_match.group(3) and moment < now_local - timedelta(days=1):
+                moment = moment.replace(year=year + 1)  # "05/01" typed in December is next year
+        else:
+            moment = now_local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+            if moment <= now_local:
+                moment += timedelta(days=1)
+    except ValueError:
+        return None
+    return moment
+
+
+def take_when(ctx: Context, typed: str) -> list[Reply]:
+    """The typed send time: check it, then show the preview again (sync part)."""
+    now_local = ctx.local_now()
+    moment = parse_when(typed, now_local)
+    if moment is None:
+        return [ctx.reply("broadcast.bad_when", [_cancel(ctx)], typed=typed[:40])]
+    if moment < now_local + timedelta(minutes=1):
+        return [ctx.reply("broadcast.past_when", [_cancel(ctx)], when=moment.strftime("%H:%M %d/%m/%Y"))]
+    if moment > now_local + timedelta(days=MAX_DAYS_AHEAD):
+        return [ctx.reply("broadcast.far_when", [_cancel(ctx)], days=MAX_DAYS_AHEAD)]
+    ctx.remember(not_before=iso(moment))
+    ctx.goto("broadcast.confirm", **_kept(ctx))
+    return []  # on_when_step shows the preview
+
+
+async def on_when_step(event: Event, ctx: Context) -> list[Reply]:
+    """broadcast.when: a typed time, then the preview with "Hẹn gửi lúc …"."""
+    if event.kind != "text":
+        return [ctx.reply("broadcast.bad_when", [_cancel(ctx)], typed="…")]
+    replies = take_when(ctx, clean_line(event.value))
+    if replies:
+        return replies
+    return [await preview(ctx, dict(ctx.data["audience"]))]
+
+
+async def send(ctx: Context) -> list[Reply]:
+    """Gửi: store the broadcast and queue it; the outbox does the rest."""
+    text = str(ctx.data["text"])
+    audience = dict(ctx.data["audience"])
+    now = ctx.now()
+    not_before = parse_iso(ctx.data["not_before"]) if ctx.data.get("not_before") else now
+    if not_before < now:
+        not_before = now
+    t = ctx.t
+    ack = Option(t("broadcast.ack_button"), "")
+
+    def message(broadcast_id: int) -> Reply:
+        return Reply(text, [Option(ack.label, f"ack:{broadcast_id}")])
+
+    def progress(broadcast_id: int, total: int) -> Reply:
+        return Reply(progress_text(t, broadcast_id, {"pending": total}, total, "sending"))
+
+    broadcast_id, count = await broadcasts.create(ctx.db, ctx.person.id, text, audience, now, not_before,
+                                                  message, progress)
+    ctx.finish()
+    back = [ctx.option("broadcast.new_button", "cmd:broadcast"), ctx.option("core.menu_button", "cmd:admin")]
+    if count == 0:
+        await broadcasts.cancel(ctx.db, broadcast_id, now)
+        return [ctx.reply("broadcast.none_queued", back)]
+    wake = ctx.services.hooks.get("outbox.wake")
+    if wake is not None:
+        wake()
+    if not_before > now:
+        return [ctx.reply("broadcast.scheduled", back, id=broadcast_id, count=count, when=_local(ctx, not_before))]
+    return [ctx.reply("broadcast.queued", back, id=broadcast_id, count=count)]
+
+
+def progress_text(t: Any, broadcast_id: int, counts: dict[str, int], total: int, state: str, **values: Any) -> str:
+    """Sent / pending / unreachable / failed, and how many pressed "Đã nhận"."""
+    unknown = counts.get("unknown", 0)
+    return str(t(
+        "broadcast.progress", id=broadcast_id, state=t(f"broadcast.state_{state}", **values),
+        sent=counts.get("sent", 0) + unknown, total=total,
+        pending=counts.get("pending", 0) + counts.get("sending", 0),
+        blocked=counts.get("blocked", 0) + counts.get("skipped", 0), failed=counts.get("failed", 0),
+        unknown=t("broadcast.progress_unknown", unknown=unknown) if unknown else "",
+        acked=counts.get("acked", 0),
+    ))
+
+
+async def acknowledge(event: Event, ctx: Context) -> list[Reply]:
+    """"Đã nhận ✅" under a broadcast (durable: checked against what this person was sent)."""
+    raw = event.value.partition(":")[2]
+    if not raw.isdigit():
+        return [ctx.reply("broadcast.ack_invalid", [ctx.option("core.menu_button", "cmd:menu")])]
+    result = await broadcasts.ack(ctx.db, int(raw), ctx.person.id, ctx.now())
+    key = {"new": "broadcast.ack_thanks", "again": "broadcast.ack_again"}.get(result, "broadcast.ack_invalid")
+    return [ctx.reply(key, [ctx.option("core.menu_button", "cmd:menu")])]
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+async def status(ctx: Context) -> Reply:
+    """/broadcast status: recent broadcasts, a report button each, a cancel button for scheduled ones."""
+    recent = await broadcasts.recent(ctx.db)
+    if not recent:
+        return ctx.reply("broadcast.status_empty", [ctx.option("broadcast.new_button", "cmd:broadcast")])
+    options = []
+    now = ctx.now()
+    for item in recent:
+        created = _local(ctx, parse_iso(item.created_at))
+        options.append(ctx.option("broadcast.status_line", f"bcr:{item.id}", id=item.id, created=created,
+                                  excerpt=_excerpt(item.text, 30)))
+        if item.finished_at is None and item.cancelled_at is None and parse_iso(item.not_before) > now:
+            options.append(ctx.option("broadcast.cancel_scheduled_button", f"bc:x:{item.id}", id=item.id))
+    options.append(ctx.option("core.menu_button", "cmd:admin"))
+    return ctx.reply("broadcast.status_title", options)
+
+
+async def cancel_scheduled(ctx: Context, raw: str) -> Reply:
+    """Withdraw a scheduled broadcast that has not started."""
+    item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
+    back = [ctx.option("core.menu_button", "cmd:admin")]
+    if item is None:
+        return ctx.reply("broadcast.not_found", back)
+    if item.finished_at is not None or item.cancelled_at is not None:
+        return ctx.reply("broadcast.already_sent", back, id=item.id)
+    withdrawn = await broadcasts.cancel(ctx.db, item.id, ctx.now())
+    counts = await broadcasts.counts(ctx.db, item.id)
+    await broadcasts.set_progress(ctx.db, item.id, progress_text(ctx.t, item.id, counts, item.recipients,
+                                                                 "cancelled"))
+    return ctx.reply("broadcast.scheduled_cancelled", back, id=item.id, count=withdrawn)
+
+
+async def report(event: Event, ctx: Context) -> list[Reply]:
+    """bcr:<id>: counts, then who could not be reached and who has not pressed "Đã nhận"."""
+    raw = event.value.partition(":")[2]
+    item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
+    back = [ctx.option("core.menu_button", "cmd:admin")]
+    if item is None:
+        return [ctx.reply("broadcast.not_found", back)]
+    counts = await broadcasts.counts(ctx.db, item.id)
+    progress = progress_text(ctx.t, item.id, counts, item.recipients, _state(item, counts))
+    text = ctx.t("broadcast.report", id=item.id, created=_local(ctx, parse_iso(item.created_at)),
+                 excerpt=_excerpt(item.text), audience=audience_name(ctx.t, item.audience), progress=progress)
+    for which, key in (("unreachable", "broadcast.report_unreachable"), ("unacked", "broadcast.report_unacked")):
+        names, total = await broadcasts.people_with(ctx.db, item.id, which)
+        if total:
+            lines = [f"• {n.name} — {', '.join(x for x in (n.hamlet, n.commune) if x)}" for n in names]
+            if total > len(names):
+                lines.append(ctx.t("broadcast.report_more", more=total - len(names)))
+            text += "\n" + ctx.t(key, total=total, names="\n".join(lines))
+        elif which == "unacked" and counts.get("sent", 0):
+            text += "\n" + ctx.t("broadcast.report_all_acked")
+    return [Reply(text, [Option(ctx.t("broadcast.report_button"), f"bcr:{item.id}"), *back])]
+
+
+def _state(item: broadcasts.Broadcast, counts: dict[str, int]) -> str:
+    if item.cancelled_at:
+        return "cancelled"
+    if item.finished_at or not (counts.get("pending", 0) + counts.get("sending", 0)):
+        return "done"
+    return "sending"
+
+
+async def progress_job(services: Services) -> None:
+    """Every few seconds: edit each running broadcast's progress message when its numbers changed;
+    when nothing is left to send, mark it finished and send the staff member one final report."""
+    db = services.db
+    now = services.clock.now()
+    t = services.content.texts
+    edit = services.hooks.get("outbox.edit")
+    for item in await broadcasts.open_broadcasts(db, now):
+        counts = await broadcasts.counts(db, item.id)
+        left = counts.get("pending", 0) + counts.get("sending", 0)
+        state = "sending" if left else "done"
+        text = progress_text(t, item.id, counts, item.recipients, state)
+        if text == item.progress:
+            continue
+        target = await broadcasts.progress_message(db, item) if item.staff_id else None
+        if target is not None and edit is not None:
+            channel, address, message_id = target
+            await edit(channel, address, message_id, Reply(text))
+        elif target is None and left:
+            continue  # the progress message itself is not out yet: try again next time
+        await broadcasts.set_progress(db, item.id, text, finished=None if left else now)
+        if not left and item.staff_id:
+            done = Reply(t("broadcast.done", id=item.id, total=item.recipients, sent=counts.get("sent", 0),
+                           blocked=counts.get("blocked", 0) + counts.get("skipped", 0),
+                           failed=counts.get("failed", 0)),
+                         [Option(t("broadcast.report_button"), f"bcr:{item.id}")])
+            await broadcasts.enqueue_done(db, item, done, now)
+            wake = services.hooks.get("outbox.wake")
+            if wake is not None:
+                wake()
+
+
+def register(router: Router) -> None:
+    """Register /broadcast, its steps and buttons, "Đã nhận", the report and the progress job."""
+    router.command("broadcast", start, staff=True, aliases=("thong bao", "gui thong bao"),
+                   describe="broadcast.cmd_desc")
+    router.menu("broadcast.menu_label", "broadcast", staff=True, order=10)
+    router.step("broadcast.when", on_when_step, staff=True)
+    router.step("broadcast", on_step, staff=True)
+    router.choice("bc", on_choice, staff=True)
+    router.choice("bcr", report, staff=True, durable=True)  # in the outbox's final report
+    router.choice("ack", acknowledge, durable=True)  # under every broadcast message
+    router.periodic("broadcast.progress", 2.0, progress_job)
