@@ -511,7 +511,7 @@ class ZaloChannel:
         URL only and has no documents)."""
         text = reply.text
         if reply.options:
-            lines = [f"{i}. {option.label}" for i, option in enumerate(reply.options, start=start)]
+            lines = [_numbered(i, option.label) for i, option in enumerate(reply.options, start=start)]
             tail = f"\n{self.texts.numbered_hint}" if hint else ""
             text = f"{text}\n\n" + "\n".join(lines) + tail
         parts = [part for part in split_text(text, TEXT_LIMIT) if part.strip()]
@@ -550,6 +550,11 @@ class ZaloChannel:
 
     async def edit(self, address: str, message_id: str, reply: Reply) -> None:
         """No editing on Zalo: a no-op (see the module docstring)."""
+
+
+def _numbered(number: int, label: str) -> str:
+    """"2. Vai trò…" for a label that does not already start with its own number."""
+    return label if label.startswith(f"{number}. ") else f"{number}. {label}"
 
 
 def _host_port(listen: str) -> tuple[str, int]:
