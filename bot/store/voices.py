@@ -11,7 +11,7 @@ import aiosqlite
 
 from bot.clock import iso
 from bot.model import Identity, Reply
-from bot.store import deliveries, people
+from bot.store import deliveries
 from bot.store.db import Database
 
 KINDS = ("kho_khan", "tam_tu", "gop_y", "nguyen_vong")
@@ -274,15 +274,6 @@ def _helps(raw: str) -> tuple[str, ...]:
 
 
 # --- staff digest ------------------------------------------------------------------------------
-
-async def person_of(db: Database, identity: Identity, now: str) -> int:
-    """The person id behind an identity, created if this identity never wrote (staff from config)."""
-    found = await people.by_identity(db, identity)
-    if found is not None:
-        return found.id
-    person, _ = await people.touch(db, identity, "", now)
-    return person.id
-
 
 async def digest_enabled(db: Database, person_id: int) -> bool:
     """Whether this staff member asked for the digest."""
