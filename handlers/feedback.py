@@ -44,6 +44,11 @@ def media_summary(ctx: Context, media: list[Any]) -> str:
     return ", ".join(f"{n} {ctx.t(f'feedback.media.{kind}')}" for kind, n in counts.items())
 
 
+def number(value: int) -> str:
+    """Vietnamese thousands separator: 3000 -> "3.000"."""
+    return f"{value:,}".replace(",", ".")
+
+
 def has_content(text: str) -> bool:
     """Whether typed text says something (letters or digits, not only spaces, emoji or dots)."""
     return any(ch.isalnum() for ch in text)
@@ -61,7 +66,7 @@ def ask_text(ctx: Context) -> Reply:
     """Ask for the text (or media) of the chosen kind."""
     kind = ctx.t(f"feedback.kinds.{ctx.data['kind']}")
     return ctx.reply("feedback.ask_text", [ctx.option("feedback.cancel_button", "fb:cancel")],
-                     kind=kind, limit=f"{TEXT_LIMIT:,}".replace(",", "."))
+                     kind=kind, limit=number(TEXT_LIMIT))
 
 
 def preview(ctx: Context, notice: str | None = None) -> list[Reply]:
@@ -83,12 +88,12 @@ def preview(ctx: Context, notice: str | None = None) -> list[Reply]:
 def too_long(ctx: Context, draft: str) -> list[Reply]:
     """Keep the whole draft and offer to send the first part now and the rest next."""
     ctx.goto("feedback.text", **{**ctx.data, "draft": draft})
-    limit = f"{TEXT_LIMIT:,}".replace(",", ".")
+    limit = number(TEXT_LIMIT)
     return [ctx.reply("feedback.too_long",
                       [ctx.option("feedback.send_head_button", "fb:head"),
                        ctx.option("feedback.rewrite_button", "fb:rewrite"),
                        ctx.option("feedback.cancel_button", "fb:cancel")],
-                      length=f"{len(draft):,}".replace(",", "."), limit=limit)]
+                      length=number(len(draft)), limit=limit)]
 
 
 def take_body(ctx: Context, body: str, notice: str | None = None) -> list[Reply]:
@@ -121,7 +126,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         if not body:
             return [ask_text(ctx)]
         return [ctx.reply("feedback.ask_text_again", [ctx.option("feedback.cancel_button", "fb:cancel")],
-                          body=body, limit=f"{TEXT_LIMIT:,}".replace(",", "."))]
+                          body=body, limit=number(TEXT_LIMIT))]
     draft = str(ctx.data.get("draft") or "")
     if action == "head" and draft:
         head = split_text(draft, TEXT_LIMIT)[0]
@@ -157,7 +162,7 @@ async def send(ctx: Context) -> list[Reply]:
         return [ctx.reply("feedback.sent", id=voice_id), ctx.reply("feedback.rest_kept",
                                 [ctx.option("feedback.send_rest_button", "fb:rest"),
                                  ctx.option("feedback.drop_rest_button", "fb:droprest")],
-                                length=f"{len(rest):,}".replace(",", "."))]
+                                length=number(len(rest)))]
     ctx.finish()
     return [ctx.reply("feedback.sent", [ctx.option("feedback.more_button", "cmd:feedback"),
                                         ctx.option("feedback.my_button", "cmd:myfeedback"),
@@ -173,7 +178,7 @@ async def on_step(event: Event, ctx: Context) -> list[Reply]:
             return [ctx.reply("feedback.rest_kept",
                               [ctx.option("feedback.send_rest_button", "fb:rest"),
                                ctx.option("feedback.drop_rest_button", "fb:droprest")],
-                              length=f"{len(str(ctx.data.get('rest') or '')):,}".replace(",", "."))]
+                              length=number(len(str(ctx.data.get("rest") or ""))))]
         ctx.finish()
         return await start(event, ctx)
     if event.kind == "media":

@@ -20,10 +20,11 @@ from bot.router import Router
 from bot.store import voices
 from bot.textutil import clean_block
 from handlers.aspiration import helps_text
-from handlers.feedback import excerpt, has_content, local_time, media_summary
+from handlers.feedback import excerpt, has_content, local_time, media_summary, number
 from handlers.onboarding import profile_lines
 
 PAGE_SIZE = 5
+FILTER_PAGE = 20
 FOLLOWUP_PAGE = 25
 ANSWER_LIMIT = 2000
 NOTE_LIMIT = 1000
@@ -153,13 +154,21 @@ async def item_view(ctx: Context, voice_id: int, view: View, notice: str | None 
     return [Reply(notice), reply] if notice else [reply]
 
 
-def filter_menu(ctx: Context, what: str, view: View, labels: list[str]) -> Reply:
-    """Buttons to pick one value of a filter (or all)."""
+def filter_menu(ctx: Context, what: str, view: View, labels: list[str], page: int = 0) -> Reply:
+    """Buttons to pick one value of a filter (or all), FILTER_PAGE at a time (Telegram allows 100 buttons)."""
     def with_value(index: int | None) -> str:
         field = {"ft": "kind", "fc": "commune", "fs": "status"}[what]
         return replace(view, page=0, **{field: index}).code()
 
-    options = [Option(label[:60], f"ib:l:{with_value(i)}") for i, label in enumerate(labels)]
+    pages = max(1, -(-len(labels) // FILTER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    first = page * FILTER_PAGE
+    options = [Option(label[:60], f"ib:l:{with_value(i)}")
+               for i, label in enumerate(labels[first:first + FILTER_PAGE], start=first)]
+    if page > 0:
+        options.append(ctx.option("core.page_prev", f"ib:{what}:{view.code()}:{page - 1}"))
+    if page < pages - 1:
+        options.append(ctx.option("core.page_next", f"ib:{what}:{view.code()}:{page + 1}"))
     options.append(ctx.option("inbox.filter_all", f"ib:l:{with_value(None)}"))
     key = {"ft": "inbox.choose_kind", "fc": "inbox.choose_commune", "fs": "inbox.choose_status"}[what]
     return ctx.reply(key, options)
@@ -177,7 +186,8 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     if action == "ft":
         return [filter_menu(ctx, action, view, [ctx.t(f"feedback.kinds.{k}") for k in voices.KINDS])]
     if action == "fc":
-        return [filter_menu(ctx, action, view, await voices.communes(ctx.db))]
+        page = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
+        return [filter_menu(ctx, action, View.parse(parts[2]), await voices.communes(ctx.db), page)]
     if action == "fs":
         return [filter_menu(ctx, action, view, [ctx.t(f"feedback.statuses.{s}") for s in voices.STATUSES])]
     if action == "dg" and len(parts) > 3:
@@ -201,10 +211,10 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         cancel = [ctx.option("inbox.cancel_button", f"ib:o:{voice_id}:{view.code()}")]
         if action == "a":
             ctx.goto("inbox.answer", id=voice_id, view=view.code(), name=item.name or "")
-            return [ctx.reply("inbox.ask_answer", cancel, id=voice_id, limit=ANSWER_LIMIT,
+            return [ctx.reply("inbox.ask_answer", cancel, id=voice_id, limit=number(ANSWER_LIMIT),
                               name=item.name or ctx.t("inbox.unknown"))]
         ctx.goto("inbox.note", id=voice_id, view=view.code())
-        return [ctx.reply("inbox.ask_note", cancel, id=voice_id, limit=NOTE_LIMIT)]
+        return [ctx.reply("inbox.ask_note", cancel, id=voice_id, limit=number(NOTE_LIMIT))]
     if action == "as" and ctx.step == "inbox.answer_ok" and ctx.data.get("id") == voice_id:
         return await send_answer(ctx, voice_id, view, str(ctx.data.get("body", "")))
     return [Reply(ctx.t("core.stale")), await inbox_page(ctx, view)]
@@ -221,7 +231,7 @@ async def on_step(event: Event, ctx: Context) -> list[Reply]:
     if not has_content(text):
         return [ctx.reply("inbox.text_empty")]
     if len(text) > limit:
-        return [ctx.reply("inbox.text_too_long", length=len(text), limit=limit)]
+        return [ctx.reply("inbox.text_too_long", length=number(len(text)), limit=number(limit))]
     author = ctx.person.name or event.display_name or None
     if ctx.step == "inbox.note":
         ctx.finish()

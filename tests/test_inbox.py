@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.app import App
 from bot.clock import FakeClock
 from bot.model import Identity
-from bot.store import people
+from bot.store import people, voices
 from handlers.inbox import digest_job
 from tests.chat import Chat
 
@@ -47,7 +47,7 @@ async def test_leader_to_staff_and_back(app: App, leader: Chat, staff: Chat) -> 
     await staff.send("   ")
     assert "Chưa có chữ" in staff.text
     await staff.send("x" * 2500)
-    assert "quá giới hạn 2000" in staff.text
+    assert "quá giới hạn 2.000" in staff.text
     await staff.send("Xã sẽ hỗ trợ kinh phí trong quý tới.")
     assert "Gửi nhé?" in staff.text
     await staff.press("Gửi")
@@ -198,3 +198,16 @@ async def test_digest_one_summary_per_window_and_idempotent(app: App, leader: Ch
     clock.advance(timedelta(minutes=30))
     await digest_job(app.services)
     assert await app.db.fetchval("SELECT count(*) FROM deliveries WHERE kind = 'digest'") == 1
+
+
+async def test_commune_filter_pages_many_communes(app: App, staff: Chat) -> None:
+    for n in range(23):
+        person, _ = await people.touch(app.db, Identity("zalo", f"z{n}"), "", "2026-12-01T00:00:00.000000Z")
+        await people.update_profile(app.db, person.id, name=f"Người {n}", commune=f"Phường {n:02d}")
+        await voices.create(app.db, person.id, "gop_y", f"Ý kiến {n}", [], "zalo", "2026-12-01T00:00:00.000000Z")
+    await staff.send("/inbox")
+    await staff.press("Lọc theo xã")
+    assert "Phường 19" in "\n".join(staff.labels) and "Phường 20" not in "\n".join(staff.labels)
+    await staff.press("Trang sau")
+    await staff.press("Phường 22")
+    assert "1 mục" in staff.text and "Ý kiến 22" in staff.text
