@@ -247,3 +247,16 @@ async def test_polling_removes_a_leftover_webhook(config: Config, zalo: FakeZalo
         assert "Cầu Nối" in (await bot.say("u9", "/help"))[0]
     finally:
         await bot.app.close()
+
+
+async def test_a_direct_reply_survives_a_short_outage(bot: Bot, zalo: FakeZalo) -> None:
+    zalo.fail_next("sendMessage", 502, "Bad Gateway")
+    zalo.fail_next("sendMessage", 429, "Too many requests", retry_after=0.1)
+    sent = await bot.say("r1", "/help")
+    assert len(sent) == 1 and "Cầu Nối" in sent[0]
+    assert len(zalo.calls_of("sendMessage")) == 3  # two refused, the third accepted
+    zalo.fail_next("sendMessage", 400, "Bad Request")  # not worth retrying: dropped, logged
+    zalo.text("r1", "/help")
+    await zalo.wait_calls("sendMessage", 4)
+    await bot.channel.drained()
+    assert len(zalo.sent("r1")) == 1 and len(zalo.calls_of("sendMessage")) == 4

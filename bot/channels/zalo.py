@@ -62,6 +62,7 @@ DEFAULT_RATE = 5.0  # messages per second; Zalo publishes no figure, stay well c
 SEEN_LIMIT = 4096  # message ids remembered for de-duplication
 CHAT_QUEUE_LIMIT = 50  # updates waiting per chat before we drop (a flood, not a person)
 WEBHOOK_BODY_LIMIT = 256 * 1024
+REPLY_RETRIES = 2  # for direct replies; the outbox does its own retrying for deliveries
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MEDIA_EVENTS = {
     "message.image.received": "photo",
@@ -522,22 +523,31 @@ class ZaloChannel:
 
     async def send_replies(self, address: str, replies: list[Reply]) -> str | None:
         """Answer a message. Options are numbered on across the replies, as the router numbers
-        the options it stored for this answer; the hint comes once, after the last list."""
+        the options it stored for this answer; the hint comes once, after the last list.
+        A rate limit or a network error gets a few short retries: the person is waiting."""
         last_with_options = max((i for i, r in enumerate(replies) if r.options), default=-1)
         start, message_id = 1, None
         for i, reply in enumerate(replies):
-            message_id = await self._send_parts(address, self.render(reply, start, i == last_with_options))
+            parts = self.render(reply, start, i == last_with_options)
+            message_id = await self._send_parts(address, parts, retries=REPLY_RETRIES)
             start += len(reply.options)
         return message_id
 
-    async def _send_parts(self, address: str, parts: list[str]) -> str | None:
+    async def _send_parts(self, address: str, parts: list[str], retries: int = 0) -> str | None:
         message_id: str | None = None
         for part in parts:
-            await self.pacer.wait()
-            try:
-                message_id = await self.client.send_message(address, part)
-            except (ZaloApiError, ZaloNetworkError) as exc:
-                raise delivery_error(exc) from None
+            for attempt in range(retries + 1):
+                await self.pacer.wait()
+                try:
+                    message_id = await self.client.send_message(address, part)
+                    break
+                except (ZaloApiError, ZaloNetworkError) as exc:
+                    error = delivery_error(exc)
+                    wait = error.seconds if isinstance(error, RetryAfter) else 2.0 ** attempt
+                    if attempt == retries or not isinstance(error, RetryAfter | Transient) or wait > 30:
+                        raise error from None
+                    log.info("zalo: reply part not sent (%s); retrying in %.0fs", type(error).__name__, wait)
+                    await asyncio.sleep(wait)
         return message_id
 
     async def deliver(self, address: str, reply: Reply, *, paid: bool = False) -> str | None:
