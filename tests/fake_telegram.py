@@ -18,7 +18,7 @@ editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendDocument and s
 Any other method answers `{"ok": true, "result": true}`.
 
 What the bot did:
-  - `calls`: every request in order, as `Call(method, params, time, status, files)`; params are
+  - `calls`: every request in order, as `Call(method, params, time, status, files, result)`; params are
     decoded (chat_id/message_id/offset… as int, reply_markup/commands/scope… as JSON objects,
     "true"/"false" as bool for known flags); `files` maps a field to `UploadedFile(filename, data)`.
   - `calls_of(method)`: every call of a method; `sent(chat_id=None)`: the accepted
@@ -29,6 +29,7 @@ What the bot did:
   - `await wait_for(method, within=5, **param_filters)`: the first call after the current
     `mark()` position (or since the start with `since=0`) matching the filters.
   - `flood_429s`: how many 429s the flood-control mode returned.
+  - `listeners`: callables run with each recorded Call as it happens.
 
 Injecting what users do (each returns the update dict; `chat_id` is also the user id):
   `text(chat_id, text)`, `command(chat_id, name, args="", bot_username=None)` (with a
@@ -57,6 +58,7 @@ import json
 import math
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +95,7 @@ class Call:
     time: float
     status: int = 200
     files: dict[str, UploadedFile] = field(default_factory=dict)
+    result: Any = None  # what the server answered (e.g. the sent message), for accepted calls
 
     def matches(self, method: str | None, filters: dict[str, Any]) -> bool:
         """Whether this call is `method` with every filter param equal."""
@@ -159,6 +162,7 @@ class FakeTelegram:
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
         self._mark = 0
+        self.listeners: list[Callable[[Call], None]] = []  # called with each recorded call (benchmarks)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -368,9 +372,13 @@ class FakeTelegram:
                         params[key] = value
         return _decode(params), files
 
-    def _record(self, method: str, params: dict[str, Any], files: dict[str, UploadedFile], status: int) -> None:
-        self.calls.append(Call(method, params, time.monotonic(), status, files))
+    def _record(self, method: str, params: dict[str, Any], files: dict[str, UploadedFile], status: int,
+                result: Any = None) -> None:
+        call = Call(method, params, time.monotonic(), status, files, result)
+        self.calls.append(call)
         self._new_call.set()
+        for listener in self.listeners:
+            listener(call)
 
     @staticmethod
     def _error(status: int, description: str, retry_after: float | None = None) -> web.Response:
@@ -405,8 +413,9 @@ class FakeTelegram:
         if refusal:
             self._record(method, params, files, 400)
             return self._error(400, refusal)
-        self._record(method, params, files, 200)
-        return web.json_response({"ok": True, "result": self._result(method, params, files)})
+        result = self._result(method, params, files)
+        self._record(method, params, files, 200, result)
+        return web.json_response({"ok": True, "result": result})
 
     def _refusal(self, method: str, params: dict[str, Any]) -> str:
         """Telegram's own 400s for edits of unknown/unchanged messages and unknown files."""
