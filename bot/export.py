@@ -38,6 +38,7 @@ from bot.textutil import fold
 MAX_CELL = 32_000  # Excel's limit is 32,767 characters per cell
 SAMPLE_ROWS = 200  # rows used to size the columns
 EXCEL_EPOCH = datetime(1899, 12, 30)
+ONE_DAY = timedelta(days=1)
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -51,6 +52,7 @@ INT_COLUMNS = frozenset((
     "recipients", "delivered", "not_delivered", "acked", "delivery_id", "attempts",
 ))
 BOOL_COLUMNS = frozenset(("reachable", "stopped", "passed", "correct"))
+SHORT_COLUMNS = frozenset(("name", "commune", "hamlet", "phone", "question", "ref"))  # bounded when stored
 ENUM_COLUMNS = frozenset((
     "channel", "source", "attempt_status", "voice_kind", "voice_status", "wish", "class_status", "rsvp",
     "attended_by", "delivery_status", "delivery_kind",
@@ -159,12 +161,12 @@ class Formatter:
         key = f"export.columns.{column}"
         return self.t(key) if key in self.t else column
 
-    def converter(self, column: str) -> Callable[[Any], Any]:
-        """value -> int | float (date serial) | str | None, for one column."""
+    def converter(self, column: str) -> Callable[[Any], Any] | None:
+        """value -> int | datetime | str | None for one column; None when the stored value is shown as is."""
         if column in DATE_COLUMNS:
             return self.local_time
-        if column in INT_COLUMNS:
-            return lambda v: v
+        if column in INT_COLUMNS or column in SHORT_COLUMNS:
+            return None
         if column in BOOL_COLUMNS:
             return lambda v: None if v is None else (self.yes if v else self.no)
         if column == "role":
@@ -195,8 +197,8 @@ class Formatter:
         if not value:
             return None
         try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
+            moment = datetime.fromisoformat(value)  # Python ≥ 3.11 reads the trailing Z
+        except (ValueError, TypeError):
             return None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
@@ -253,6 +255,7 @@ class XlsxWriter:
         self.zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.sheets: list[tuple[str, str]] = []  # (name, filter range)
         self._names: set[str] = set()
+        self._escaped: dict[str, str] = {}
 
     def add_sheet(self, title: str, headers: list[str], rows: Iterable[list[Any]]) -> int:
         """Write one sheet; returns the number of data rows."""
@@ -295,24 +298,36 @@ class XlsxWriter:
             f'<sheetFormatPr defaultRowHeight="15"/>{"<cols>" + cols + "</cols>" if cols else ""}<sheetData>'
         )
 
-    @staticmethod
-    def _row(number: int, letters: list[str], values: list[Any], header: bool = False) -> str:
+    def _row(self, number: int, letters: list[str], values: list[Any], header: bool = False) -> str:
+        # Cells carry no "r" reference (it is optional; position follows order), so an empty cell is <c/>.
+        # This loop is the export's hot path: dispatch on the exact type, escape repeated texts once.
         cells = []
+        append = cells.append
+        escape = self._escape
         style = ' s="2"' if header else ""
-        for letter, value in zip(letters, values, strict=False):
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                value = int(value)
-            if isinstance(value, int | float):
-                cells.append(f'<c r="{letter}{number}"{style}><v>{value}</v></c>')
-            elif isinstance(value, datetime):
-                serial = (value - EXCEL_EPOCH) / timedelta(days=1)
-                cells.append(f'<c r="{letter}{number}" s="1"><v>{serial:.6f}</v></c>')
+        for value in values:
+            kind = type(value)
+            if kind is str:
+                append(f'<c{style} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>')
+            elif value is None:
+                append("<c/>")
+            elif kind is int or kind is float:
+                append(f"<c><v>{value}</v></c>")
+            elif kind is datetime:
+                append(f'<c s="1"><v>{(value - EXCEL_EPOCH) / ONE_DAY:.6f}</v></c>')
+            elif kind is bool:
+                append(f"<c><v>{int(value)}</v></c>")
             else:
-                cells.append(f'<c r="{letter}{number}"{style} t="inlineStr"><is><t xml:space="preserve">'
-                             f'{_xml(str(value))}</t></is></c>')
+                append(f'<c t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>')
         return f'<row r="{number}">{"".join(cells)}</row>'
+
+    def _escape(self, text: str) -> str:
+        escaped = self._escaped.get(text)
+        if escaped is None:
+            escaped = _xml(text)
+            if len(self._escaped) < 100_000 and len(text) < 64:  # names, labels, codes repeat a lot
+                self._escaped[text] = escaped
+        return escaped
 
     def close(self) -> None:
         """Write the workbook parts and finish the zip."""
@@ -424,9 +439,9 @@ def write_export(db_path: Path, content: Content, tz: tzinfo, query: ExportQuery
             if not set(sheet.tables) <= have:
                 continue
             columns, rows = reports.sheet_rows(conn, sheet, query.filters)
-            converters = [formatter.converter(c) for c in columns]
+            converters = [(i, f) for i, c in enumerate(columns) if (f := formatter.converter(c)) is not None]
             title = content.texts(f"export.sheets.{sheet.key}")
-            converted = ([f(v) for f, v in zip(converters, row, strict=True)] for row in rows)
+            converted = (_convert(row, converters) for row in rows)
             count = fmt_writer.add_sheet(title, [formatter.header(c) for c in columns], converted)
             summary.append((title, count))
         conn.execute("COMMIT")
@@ -434,6 +449,13 @@ def write_export(db_path: Path, content: Content, tz: tzinfo, query: ExportQuery
         conn.close()
     fmt_writer.close()
     return summary
+
+
+def _convert(row: tuple[Any, ...], converters: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
+    values = list(row)
+    for index, convert in converters:
+        values[index] = convert(values[index])
+    return values
 
 
 def file_name(query: ExportQuery, now: datetime, tz: tzinfo, fmt: str) -> str:

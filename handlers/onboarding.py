@@ -13,6 +13,7 @@ from bot.model import Event, Option, Reply
 from bot.phone import normalize_phone
 from bot.router import Router
 from bot.store import people
+from bot.store import roster as roster_store
 from bot.textutil import clean_line, fold, has_letters
 
 NAME_LIMIT = 80
@@ -227,7 +228,18 @@ async def take_phone(ctx: Context, raw: str) -> list[Reply]:
                           typed=raw[:20])]
     owner = await people.by_phone(ctx.db, phone)
     if owner is not None and owner.id != ctx.person.id:
-        return [ctx.reply("onboarding.phone_taken", [ctx.option("onboarding.skip_phone_button", "ob:nophone")])]
+        listed = None if ctx.person.registered else await roster_store.roster_only_by_phone(ctx.db, phone)
+        if listed is None:
+            return [ctx.reply("onboarding.phone_taken",
+                              [ctx.option("onboarding.skip_phone_button", "ob:nophone")])]
+        # On the staff's roster: this row becomes theirs at "Đúng"; their own answers win, the roster fills blanks.
+        for key in ("name", "role", "commune", "hamlet"):
+            if not ctx.data.get(key) and getattr(listed, key):
+                ctx.remember(**{key: getattr(listed, key)})
+        if ctx.data.get("role") == "chi_hoi" and not ctx.data.get("association") and listed.association:
+            ctx.remember(association=listed.association)
+        ctx.remember(phone=phone, roster_id=listed.id)
+        return [ctx.reply("roster.found_in_list", commune=listed.commune or ""), summary(ctx)]
     ctx.remember(phone=phone)
     return [summary(ctx)]
 
@@ -236,6 +248,13 @@ async def confirm(ctx: Context) -> list[Reply]:
     """Save the profile and finish onboarding."""
     data = ctx.data
     phone = data.get("phone")
+    roster_id = data.get("roster_id")
+    if phone and roster_id and not ctx.person.registered:
+        listed = await roster_store.roster_only_by_phone(ctx.db, phone)
+        if listed is not None and listed.id == roster_id:
+            adopted = await roster_store.adopt(ctx.db, ctx.person.id, listed.id)
+            if adopted is not None:
+                ctx.person = adopted  # the conversation is saved under the roster row from now on
     if phone:
         owner = await people.by_phone(ctx.db, phone)
         if owner is not None and owner.id != ctx.person.id:

@@ -1,0 +1,80 @@
+"""/import (staff): send a CSV/XLSX roster in the chat, read the dry-run report, then Áp dụng or Hủy.
+
+The file waits in the database (roster_uploads) between the report and the button, so a
+restart loses nothing; "Áp dụng" re-reads it and applies it in one transaction.
+"""
+
+from __future__ import annotations
+
+from bot import roster
+from bot.context import Context
+from bot.model import Event, Reply
+from bot.router import Router
+from bot.store import roster as roster_store
+
+REPORT_LINES = 15  # rows listed per section in the chat; the command line lists all
+
+
+async def ask_file(event: Event, ctx: Context) -> list[Reply]:
+    """/import: ask for the file (Telegram and console; Zalo cannot send files to a bot)."""
+    if ctx.identity.channel == "zalo":
+        ctx.finish()
+        return [Reply(ctx.t("roster.zalo_no_files"), [ctx.option("core.admin_button", "cmd:admin")])]
+    ctx.goto("roster.wait")
+    return [ctx.reply("roster.ask_file", [ctx.option("roster.cancel_button", "roster:cancel")])]
+
+
+async def on_file(event: Event, ctx: Context) -> list[Reply]:
+    """The file (or anything else) sent while /import waits for one."""
+    cancel = [ctx.option("roster.cancel_button", "roster:cancel")]
+    if event.kind != "media" or event.value != "document":
+        return [ctx.reply("roster.waiting_file", cancel)]
+    if event.file_size > roster.MAX_BYTES:
+        error = roster.RosterError("errors.too_big", limit_mb=roster.MAX_BYTES // (1024 * 1024))
+        return [Reply(roster.render_error(ctx.t, error), cancel)]
+    if event.file_data is None:
+        return [ctx.reply("roster.no_file_data", cancel)]
+    name = event.file_name or "danh-sach"
+    try:
+        plan = await roster.dry_run(ctx.db, ctx.content, event.file_data, name, ctx.local_now().year)
+    except roster.RosterError as exc:
+        return [Reply(roster.render_error(ctx.t, exc), cancel)]  # still waiting: a corrected file is welcome
+    ctx.finish()
+    report = roster.render_report(ctx.t, plan, name, limit=REPORT_LINES, note="roster.bot_note")
+    if not plan.writes_anything:
+        return [Reply(report, [ctx.option("core.admin_button", "cmd:admin")])]
+    upload = await roster_store.save_upload(ctx.db, ctx.person.id, name, event.file_data, ctx.now_iso())
+    return [Reply(report, [ctx.option("roster.apply_button", f"roster:apply:{upload}"),
+                           ctx.option("roster.cancel_button", f"roster:cancel:{upload}")], columns=2)]
+
+
+async def on_choice(event: Event, ctx: Context) -> list[Reply]:
+    """roster:apply:<upload> writes the file; roster:cancel[:<upload>] forgets it."""
+    _, action, value = [*event.value.split(":", 2), "", ""][:3]
+    back = [ctx.option("core.admin_button", "cmd:admin")]
+    ctx.finish()
+    upload_id = int(value) if value.isdigit() else None
+    if action == "cancel":
+        if upload_id is not None:
+            await roster_store.delete_upload(ctx.db, upload_id)
+        return [Reply(ctx.t("roster.cancelled"), back)]
+    stored = await roster_store.get_upload(ctx.db, upload_id, ctx.person.id) if upload_id is not None else None
+    if action != "apply" or stored is None:
+        return [Reply(ctx.t("roster.upload_gone"), back)]
+    name, data = stored
+    try:
+        plan = await roster.apply(ctx.db, ctx.content, data, name, ctx.local_now().year, ctx.now_iso())
+    except roster.RosterError as exc:
+        return [Reply(roster.render_error(ctx.t, exc), back)]
+    finally:
+        await roster_store.delete_upload(ctx.db, upload_id)  # type: ignore[arg-type]
+    report = roster.render_report(ctx.t, plan, name, limit=REPORT_LINES)
+    return [Reply(f"{report}\n\n{ctx.t('roster.applied_note')}", back)]
+
+
+def register(router: Router) -> None:
+    """Register /import, its waiting step, its buttons and the staff-menu entry."""
+    router.command("import", ask_file, staff=True, aliases=("nhap danh sach",), describe="roster.cmd_desc")
+    router.step("roster", on_file, staff=True)
+    router.choice("roster", on_choice, staff=True)
+    router.menu("roster.menu_label", "import", staff=True, order=82)
