@@ -79,17 +79,17 @@ async def show_inbox(event: Event, ctx: Context) -> list[Reply]:
 
 async def inbox_page(ctx: Context, view: View) -> Reply:
     """One page of the inbox under `view`'s filters, with item, filter, page and digest buttons."""
-    communes = await voices.communes(ctx.db)
     kind = voices.KINDS[view.kind] if view.kind is not None and view.kind < len(voices.KINDS) else None
-    commune = communes[view.commune] if view.commune is not None and view.commune < len(communes) else None
+    commune = None
+    if view.commune is not None:  # the communes list is only needed to name the chosen one
+        communes = await voices.communes(ctx.db)
+        commune = communes[view.commune] if view.commune < len(communes) else None
     status = voices.STATUSES[view.status] if view.status is not None and view.status < len(voices.STATUSES) else None
-    view = View(None if kind is None else view.kind, None if commune is None else view.commune,
-                None if status is None else view.status, view.page)
-    total, _ = await voices.inbox(ctx.db, kind=kind, commune=commune, status=status, limit=0)
+    total, page, items = await voices.inbox(ctx.db, kind=kind, commune=commune, status=status, limit=PAGE_SIZE,
+                                            page=view.page)
     pages = max(1, -(-total // PAGE_SIZE))
-    view = replace(view, page=min(max(view.page, 0), pages - 1))
-    _, items = await voices.inbox(ctx.db, kind=kind, commune=commune, status=status, limit=PAGE_SIZE,
-                                  offset=view.page * PAGE_SIZE)
+    view = View(None if kind is None else view.kind, None if commune is None else view.commune,
+                None if status is None else view.status, page)
     labels = {
         "kind": ctx.t(f"feedback.kinds.{kind}") if kind else ctx.t("inbox.any"),
         "commune": commune or ctx.t("inbox.any"),

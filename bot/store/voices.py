@@ -126,15 +126,18 @@ async def of_person(db: Database, person_id: int, limit: int, offset: int = 0) -
 
 
 async def inbox(
-    db: Database, *, kind: str | None, commune: str | None, status: str | None, limit: int, offset: int = 0,
-) -> tuple[int, list[Voice]]:
-    """(total, a page) of items matching the filters (None = any), newest first."""
+    db: Database, *, kind: str | None, commune: str | None, status: str | None, limit: int, page: int = 0,
+) -> tuple[int, int, list[Voice]]:
+    """(total, the page shown (clamped), its items) of items matching the filters (None = any), newest first."""
     where, params = _filters(kind, commune, status)
-    total = int(await db.fetchval(
-        f"SELECT count(*) FROM voices v JOIN people p ON p.id = v.person_id{where}", params) or 0)
+    # Every item has its sender (ON DELETE CASCADE), so only the commune filter needs the join to count;
+    # CROSS JOIN keeps SQLite's order: that commune's people first, then their items (index 0021).
+    source = "people p CROSS JOIN voices v ON p.id = v.person_id" if commune is not None else "voices v"
+    total = int(await db.fetchval(f"SELECT count(*) FROM {source}{where}", params) or 0)
+    page = min(max(page, 0), max(0, -(-total // limit) - 1))
     rows = await db.fetchall(f"{_SELECT}{where} ORDER BY v.created_at DESC, v.id DESC LIMIT ? OFFSET ?",
-                             (*params, limit, offset))
-    return total, [Voice.from_row(r) for r in rows]
+                             (*params, limit, page * limit))
+    return total, page, [Voice.from_row(r) for r in rows]
 
 
 def _filters(kind: str | None, commune: str | None, status: str | None) -> tuple[str, tuple[Any, ...]]:
@@ -148,10 +151,8 @@ def _filters(kind: str | None, commune: str | None, status: str | None) -> tuple
 
 
 async def communes(db: Database) -> list[str]:
-    """The communes of everyone who sent an item, sorted (for the inbox filter)."""
-    rows = await db.fetchall(
-        "SELECT DISTINCT p.commune FROM voices v JOIN people p ON p.id = v.person_id"
-        " WHERE p.commune IS NOT NULL ORDER BY p.commune")
+    """The communes people are registered in, sorted (for the inbox filter)."""
+    rows = await db.fetchall("SELECT DISTINCT commune FROM people WHERE commune IS NOT NULL ORDER BY commune")
     return [r["commune"] for r in rows]
 
 
