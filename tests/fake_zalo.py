@@ -16,7 +16,7 @@ Routes `/bot{token}/{method}` (GET or POST, JSON body or query string); a wrong 
   retry_after=None)` fails the next call of a method once; `delay_next(method, seconds)` holds
   the next answer (to make a client time out after sending).
 - Inspection: `calls` (every call: method, params, time), `sent(chat_id)` (texts accepted),
-  `wait_sent(n, chat_id)`, `wait_calls(method, n)`.
+  `wait_sent(n, chat_id)`, `wait_text(needle, chat_id, since)`, `wait_calls(method, n)`.
 - Webhook side: `await post_webhook(update, secret=None, wrapped=False)` POSTs an update to the
   URL the bot registered, with the secret it registered (or the one given) in the
   `X-Bot-Api-Secret-Token` header, and returns the HTTP status.
@@ -163,6 +163,17 @@ class FakeZalo:
             async with self._changed:
                 await self._changed.wait_for(lambda: len(self.sent(chat_id)) >= count)
         return self.sent(chat_id)
+
+    async def wait_text(self, needle: str, chat_id: str, since: int = 0, within: float = 10.0) -> str:
+        """Wait until a text containing `needle` was sent to the chat (after its first `since`
+        texts); return that text."""
+        def found() -> str | None:
+            return next((t for t in self.sent(chat_id)[since:] if needle in t), None)
+
+        async with asyncio.timeout(within):
+            async with self._changed:
+                await self._changed.wait_for(lambda: found() is not None)
+        return found() or ""
 
     async def wait_calls(self, method: str, count: int = 1, within: float = 10.0) -> list[Call]:
         """Wait until `method` was called at least `count` times."""
