@@ -348,8 +348,12 @@ async def digest_job(services: Services) -> None:
     until = iso(datetime.fromtimestamp(now.timestamp() // window * window, UTC))
     queued = False
     for person_id, since, identities in await voices.digest_subscribers(db):
-        if since >= until or not any(config.is_admin(i) for i in identities):
-            continue  # window not closed yet, or no longer staff
+        if since >= until:
+            continue  # this window has not closed yet
+        if not any(config.is_admin(i) for i in identities):
+            # No longer staff: nothing is sent, and the window moves on so nothing piles up meanwhile.
+            await voices.close_digest_window(db, person_id, since, until, None, now)
+            continue
         total, items = await voices.created_between(db, since, until, DIGEST_ITEMS)
         answers = await voices.aspirations_between(db, since, until)
         message = digest_message(texts, config.tz, since, until, total, items, answers) if total or answers else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.app import App
@@ -211,3 +212,15 @@ async def test_commune_filter_pages_many_communes(app: App, staff: Chat) -> None
     await staff.press("Trang sau")
     await staff.press("Phường 22")
     assert "1 mục" in staff.text and "Ý kiến 22" in staff.text
+
+
+async def test_digest_skips_someone_no_longer_staff(app: App, staff: Chat, leader: Chat, clock: FakeClock) -> None:
+    await staff.send("/inbox")
+    await staff.press("Bật bản tin")
+    app.services.config = replace(app.config, admins=frozenset())
+    await leader.onboard()
+    await send_feedback(leader, "Góp ý", "Một góp ý")
+    clock.advance(timedelta(minutes=31))
+    await digest_job(app.services)
+    assert await app.db.fetchval("SELECT count(*) FROM deliveries") == 0
+    assert await app.db.fetchval("SELECT last_until FROM voice_digests") > "2026-12-01T01:00:00"
