@@ -138,3 +138,30 @@ async def leader_again(chat: Chat) -> None:
     other = Chat(chat.app, Identity("zalo", "z600"))
     await other.send(f"/link {code_of(chat)}")
     assert "đã được liên kết từ trước" in other.text
+
+
+async def test_class_answers_and_open_quizzes_are_merged_sensibly(app: App, leader: Chat, staff: Chat,
+                                                                   clock: FakeClock) -> None:
+    await leader.onboard(name="Người Trước")
+    clock.advance(timedelta(hours=1))
+    zalo = Chat(app, Identity("zalo", "z700"))
+    await zalo.onboard(name="Người Sau")
+    await staff.send("/newclass 2026-12-05 08:00 | Lớp bồi dưỡng nhận thức về Đảng | Hội trường UBND xã")
+    await staff.press("Tạo lớp và gửi lời mời")
+    class_id = int(await app.db.fetchval("SELECT max(id) FROM classes"))
+    await zalo.press_payload(f"cls:y:{class_id}")  # answered only on Zalo (the row that goes)
+    for chat in (leader, zalo):  # a quiz in progress on each channel
+        await chat.send("/quiz")
+        if "Câu 1/" not in chat.text:
+            await chat.send("1")
+        assert "Câu 1/" in chat.text
+
+    await zalo.send("/link")
+    await leader.send(f"/link {code_of(zalo)}")
+    kept = await people.by_identity(app.db, leader.identity)
+    assert kept is not None and kept.name == "Người Trước"
+    invites = await app.db.fetchall("SELECT person_id, rsvp FROM class_invitees WHERE class_id = ?", (class_id,))
+    assert [(r["person_id"], r["rsvp"]) for r in invites] == [(kept.id, "yes")]
+    statuses = await app.db.fetchall("SELECT status FROM quiz_attempts WHERE person_id = ? ORDER BY id",
+                                     (kept.id,))
+    assert [r["status"] for r in statuses] == ["open", "abandoned"]
