@@ -202,7 +202,7 @@ class Formatter:
             return None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(self.tz).replace(tzinfo=None)
+        return moment.astimezone(self.tz).replace(tzinfo=None, microsecond=0)
 
     @staticmethod
     def text(value: Any) -> Any:
@@ -314,7 +314,7 @@ class XlsxWriter:
             elif kind is int or kind is float:
                 append(f"<c><v>{value}</v></c>")
             elif kind is datetime:
-                append(f'<c s="1"><v>{(value - EXCEL_EPOCH) / ONE_DAY:.6f}</v></c>')
+                append(f'<c s="1"><v>{(value - EXCEL_EPOCH) / ONE_DAY:.10f}</v></c>')
             elif kind is bool:
                 append(f"<c><v>{int(value)}</v></c>")
             else:
