@@ -16,10 +16,14 @@ from handlers import (
     broadcast,
     class_admin,
     classes,
+    export,
     feedback,
     inbox,
+    link,
     menu,
     onboarding,
+    roster_upload,
+    stats,
 )
 
 # The order is the order of the menu where modules give the same menu position.
@@ -34,6 +38,10 @@ MODULES: tuple[ModuleType, ...] = (
     feedback,
     aspiration,
     inbox,
+    link,
+    stats,
+    export,
+    roster_upload,
 )
 
 
