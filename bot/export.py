@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
 import re
+import sqlite3
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ from bot.store import reports
 from bot.store.db import Database
 from bot.textutil import fold
 
+log = logging.getLogger(__name__)
 MAX_CELL = 32_000  # Excel's limit is 32,767 characters per cell
 SAMPLE_ROWS = 200  # rows used to size the columns
 EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -438,7 +441,11 @@ def write_export(db_path: Path, content: Content, tz: tzinfo, query: ExportQuery
         for sheet in reports.SHEETS:
             if not set(sheet.tables) <= have:
                 continue
-            columns, rows = reports.sheet_rows(conn, sheet, query.filters)
+            try:
+                columns, rows = reports.sheet_rows(conn, sheet, query.filters)
+            except sqlite3.OperationalError:  # a feature changed its tables: skip its sheet, keep the rest
+                log.exception("export: sheet %s skipped", sheet.key)
+                continue
             converters = [(i, f) for i, c in enumerate(columns) if (f := formatter.converter(c)) is not None]
             title = content.texts(f"export.sheets.{sheet.key}")
             converted = (_convert(row, converters) for row in rows)

@@ -12,7 +12,8 @@ import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from openpyxl import load_workbook
+import pytest
+from openpyxl import Workbook, load_workbook
 
 from bot import export, roster
 from bot.app import App, with_admin
@@ -30,8 +31,17 @@ ROSTER = (
 )
 
 
-async def import_roster(app: App) -> None:
-    await roster.apply(app.db, app.content, ROSTER.encode(), "ds.csv", 2026, "2026-11-30T01:00:00.000000Z")
+async def import_roster(app: App, fmt: str = "csv") -> None:
+    data, name = ROSTER.encode(), "ds.csv"
+    if fmt == "xlsx":
+        book = Workbook()
+        for line in ROSTER.splitlines():
+            book.active.append(line.split(","))
+        buffer = io.BytesIO()
+        book.save(buffer)
+        data, name = buffer.getvalue(), "ds.xlsx"
+    plan = await roster.apply(app.db, app.content, data, name, 2026, "2026-11-30T01:00:00.000000Z")
+    assert len(plan.add) == 2 and not plan.rejected
 
 
 async def onboard_by_phone(leader: Chat) -> None:
@@ -56,8 +66,9 @@ def rows_by_header(sheet) -> list[dict[str, object]]:  # type: ignore[no-untyped
     return [dict(zip(values[0], row, strict=False)) for row in values[1:]]
 
 
-async def test_round_trip_roster_onboarding_export(app: App, leader: Chat, staff: Chat) -> None:
-    await import_roster(app)
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+async def test_round_trip_roster_onboarding_export(app: App, leader: Chat, staff: Chat, fmt: str) -> None:
+    await import_roster(app, fmt)
     await onboard_by_phone(leader)
     await staff.send("/export")
     reply = staff.replies[0]
