@@ -14,7 +14,7 @@ from bot.app import App, build_channels, open_app
 from bot.channels.base import Blocked, QuotaExceeded, Rejected, RetryAfter, Transient, Unknown
 from bot.channels.zalo import ZaloChannel, ZaloClient, delivery_error, mask, to_event, unwrap
 from bot.clock import FakeClock
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.model import Attachment, Identity, Option, Reply
 from bot.store import people
 from tests.fake_zalo import TOKEN, FakeZalo
@@ -50,13 +50,19 @@ async def zalo() -> AsyncIterator[FakeZalo]:
         yield server
 
 
-async def running(config: Config, zalo: FakeZalo, clock: FakeClock, options: dict[str, Any] | None = None) -> Bot:
+async def running(config: Config, zalo: FakeZalo, clock: FakeClock, options: dict[str, Any] | None = None,
+                  retry_base: float = 1.0) -> Bot:
     """Open the app and start its Zalo channel (as `caunoi run` does)."""
     app = await open_app(zalo_config(config, zalo), clock=clock)
     app.channels = build_channels(app, options or {})
     channel = app.channels["zalo"]
     assert isinstance(channel, ZaloChannel)
-    await channel.start()
+    channel.retry_base = retry_base
+    try:
+        await channel.start()
+    except BaseException:
+        await app.close()
+        raise
     return Bot(app, channel, zalo)
 
 
@@ -243,8 +249,8 @@ async def test_polling_removes_a_leftover_webhook(config: Config, zalo: FakeZalo
     zalo.webhook = {"url": "https://old.example.org/hook", "secret_token": "x" * 16}
     bot = await running(config, zalo, clock)
     try:
-        assert zalo.webhook is None
         assert "Cầu Nối" in (await bot.say("u9", "/help"))[0]
+        assert zalo.webhook is None and zalo.calls_of("deleteWebhook")
     finally:
         await bot.app.close()
 
@@ -260,3 +266,28 @@ async def test_a_direct_reply_survives_a_short_outage(bot: Bot, zalo: FakeZalo) 
     await zalo.wait_calls("sendMessage", 4)
     await bot.channel.drained()
     assert len(zalo.sent("r1")) == 1 and len(zalo.calls_of("sendMessage")) == 4
+
+
+async def test_zalo_down_at_start_up_is_not_fatal(config: Config, zalo: FakeZalo, clock: FakeClock) -> None:
+    zalo.fail_next("getMe", 502, "Bad Gateway")
+    zalo.fail_next("getWebhookInfo", 503, "Service Unavailable")
+    bot = await running(config, zalo, clock, retry_base=0.05)
+    try:
+        assert "Cầu Nối" in (await bot.say("d1", "/help"))[0]
+        assert len(zalo.calls_of("getWebhookInfo")) == 2  # checked again once Zalo answered
+    finally:
+        await bot.app.close()
+
+
+async def test_webhook_registration_refused_or_delayed(config: Config, zalo: FakeZalo, clock: FakeClock) -> None:
+    options = {"webhook_url": "https://bot.example.org/hook", "listen": "127.0.0.1:0"}
+    zalo.fail_next("setWebhook", 400, "Bad Request: url")
+    with pytest.raises(ConfigError, match="refused the webhook"):
+        await running(config, zalo, clock, options)
+    zalo.fail_next("setWebhook", 502, "Bad Gateway")
+    bot = await running(config, zalo, clock, options, retry_base=0.05)
+    try:
+        await zalo.wait_calls("setWebhook", 3)
+        assert zalo.webhook is not None and zalo.webhook["url"] == options["webhook_url"]
+    finally:
+        await bot.app.close()

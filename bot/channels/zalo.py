@@ -33,7 +33,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -348,6 +348,7 @@ class ZaloChannel:
         self.rate = parse_rate(config)
         self.pacer = Pacer(self.rate)
         self.poll_timeout = poll_timeout
+        self.retry_base = 1.0  # seconds before the first retry of a failed poll or registration
         self.webhook_url = webhook_url
         self.secret = webhook_secret(self.token, config.extra.get("CAUNOI_ZALO_WEBHOOK_SECRET"))
         self.listen_host, self.listen_port = _host_port(listen) if webhook_url else ("", 0)
@@ -355,29 +356,28 @@ class ZaloChannel:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._queues: dict[str, asyncio.Queue[Event]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._poller: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None  # polling, or retrying webhook registration
         self._runner: Any = None  # aiohttp.web.AppRunner in webhook mode
         self._stopping = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Check the token, then start polling or serving the webhook."""
+        """Check the token, then start polling or serving the webhook. Zalo being unreachable at
+        start-up is not fatal: polling and registering the webhook retry with backoff."""
         try:
             me = await self.client.get_me()
+            log.info("zalo: bot %s (%s)", me.get("account_name") or me.get("display_name") or "?",
+                     "webhook" if self.webhook_url else "long polling")
         except ZaloApiError as exc:
             if exc.code == 401:
                 raise ConfigError("ZALO_BOT_TOKEN was refused by Zalo (401): check the token") from None
-            raise
-        log.info("zalo: bot %s (%s)", me.get("account_name") or me.get("display_name") or "?",
-                 "webhook" if self.webhook_url else "long polling")
+            log.warning("zalo: getMe failed (%s); carrying on", exc)
+        except ZaloNetworkError as exc:
+            log.warning("zalo: Zalo is not reachable yet (%s); will keep trying", exc)
         if self.webhook_url:
             await self._start_webhook()
         else:
-            if await self.client.webhook_url():
-                # `caunoi run` without --webhook-url means polling; Zalo refuses both at once.
-                log.warning("zalo: a webhook was set; deleting it to poll instead")
-                await self.client.delete_webhook()
             self._poller = asyncio.create_task(self._poll_forever(), name="zalo-poll")
 
     async def stop(self) -> None:
@@ -403,10 +403,19 @@ class ZaloChannel:
 
     # -- receiving ---------------------------------------------------------------------------
 
+    async def _leave_webhook(self) -> None:
+        if await self.client.webhook_url():
+            # `caunoi run` without --webhook-url means polling; Zalo refuses both at once.
+            log.warning("zalo: a webhook was set; deleting it to poll instead")
+            await self.client.delete_webhook()
+
     async def _poll_forever(self) -> None:
-        backoff = 1.0
+        backoff, webhook_checked = self.retry_base, False
         while not self._stopping:
             try:
+                if not webhook_checked:
+                    await self._leave_webhook()
+                    webhook_checked = True
                 update = await self.client.get_update(self.poll_timeout)
             except asyncio.CancelledError:
                 raise
@@ -424,7 +433,7 @@ class ZaloChannel:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            backoff = 1.0
+            backoff = self.retry_base
             if update is not None:
                 self.accept(update)
 
@@ -447,9 +456,7 @@ class ZaloChannel:
         if queue is None:
             queue = asyncio.Queue(CHAT_QUEUE_LIMIT)
             self._queues[address] = queue
-            task = asyncio.create_task(self._drain(address, queue), name=f"zalo-chat-{address[:12]}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._drain(address, queue), f"zalo-chat-{address[:12]}")
         try:
             queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -487,7 +494,36 @@ class ZaloChannel:
         sockets = [s for s in (runner.addresses or []) if isinstance(s, tuple)]
         self.webhook_port = int(sockets[0][1]) if sockets else self.listen_port
         log.info("zalo: webhook listening on %s:%s%s", self.listen_host, self.webhook_port, path)
-        await self.client.set_webhook(self.webhook_url or "", self.secret)
+        if not (self.webhook_url or "").startswith("https://"):
+            log.warning("zalo: the webhook URL is not HTTPS; Zalo requires HTTPS")
+        try:
+            await self.client.set_webhook(self.webhook_url or "", self.secret)
+        except ZaloApiError as exc:
+            if exc.code < 500:
+                raise ConfigError(f"--webhook-url: Zalo refused the webhook ({exc.code}): {exc.description}") from None
+            log.warning("zalo: could not register the webhook yet (%s); retrying", exc)
+            self._poller = asyncio.create_task(self._register_later(), name="zalo-webhook")
+        except ZaloNetworkError as exc:
+            log.warning("zalo: could not register the webhook yet (%s); retrying", exc)
+            self._poller = asyncio.create_task(self._register_later(), name="zalo-webhook")
+
+    async def _register_later(self) -> None:
+        backoff = self.retry_base
+        while not self._stopping:
+            await asyncio.sleep(backoff)
+            try:
+                await self.client.set_webhook(self.webhook_url or "", self.secret)
+            except (ZaloApiError, ZaloNetworkError) as exc:
+                log.warning("zalo: webhook registration failed (%s); retrying", exc)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            log.info("zalo: webhook registered")
+            return
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _on_webhook(self, request: Any) -> Any:
         from aiohttp import web
