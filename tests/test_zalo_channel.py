@@ -69,7 +69,7 @@ async def running(config: Config, zalo: FakeZalo, clock: FakeClock, options: dic
 @pytest.fixture
 async def bot(config: Config, zalo: FakeZalo, clock: FakeClock) -> AsyncIterator[Bot]:
     """The bot polling the fake Zalo server."""
-    running_bot = await running(config, zalo, clock)
+    running_bot = await running(config, zalo, clock, retry_base=0.05)
     yield running_bot
     await running_bot.app.close()
 
@@ -203,7 +203,7 @@ async def test_the_token_never_reaches_logs_or_errors(config: Config, zalo: Fake
                                                       caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="bot")
     zalo.fail_next("getUpdates", 500, f"boom {TOKEN}")
-    bot = await running(config, zalo, clock)
+    bot = await running(config, zalo, clock, retry_base=0.05)
     try:
         await zalo.wait_calls("getUpdates", 2)
         await bot.say("u8", "/help")

@@ -348,7 +348,7 @@ class ZaloChannel:
         self.rate = parse_rate(config)
         self.pacer = Pacer(self.rate)
         self.poll_timeout = poll_timeout
-        self.retry_base = 1.0  # seconds before the first retry of a failed poll or registration
+        self.retry_base = 1.0  # seconds before the first retry (a poll, the webhook, a reply)
         self.webhook_url = webhook_url
         self.secret = webhook_secret(self.token, config.extra.get("CAUNOI_ZALO_WEBHOOK_SECRET"))
         self.listen_host, self.listen_port = _host_port(listen) if webhook_url else ("", 0)
@@ -579,7 +579,7 @@ class ZaloChannel:
                     break
                 except (ZaloApiError, ZaloNetworkError) as exc:
                     error = delivery_error(exc)
-                    wait = error.seconds if isinstance(error, RetryAfter) else 2.0 ** attempt
+                    wait = error.seconds if isinstance(error, RetryAfter) else self.retry_base * 2 ** attempt
                     if attempt == retries or not isinstance(error, RetryAfter | Transient) or wait > 30:
                         raise error from None
                     log.info("zalo: reply part not sent (%s); retrying in %.0fs", type(error).__name__, wait)
