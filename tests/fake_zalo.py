@@ -139,14 +139,18 @@ class FakeZalo:
         return update
 
     async def post_webhook(self, update: dict[str, Any], secret: str | None = None, wrapped: bool = False,
-                           url: str | None = None) -> int:
-        """POST an update to the registered webhook, as Zalo does; return the HTTP status."""
+                           url: str | None = None, client: httpx.AsyncClient | None = None) -> int:
+        """POST an update to the registered webhook, as Zalo does; return the HTTP status.
+        (`url` overrides the registered one, e.g. the local port; `client` reuses connections.)"""
         assert self.webhook is not None or url, "the bot has not set a webhook"
         target = url or (self.webhook or {})["url"]
         header = secret if secret is not None else (self.webhook or {}).get("secret_token", "")
         body = {"ok": True, "result": update} if wrapped else update
-        async with httpx.AsyncClient(timeout=5) as client:
+        if client is not None:
             response = await client.post(target, json=body, headers={"X-Bot-Api-Secret-Token": header})
+            return response.status_code
+        async with httpx.AsyncClient(timeout=5) as own:
+            response = await own.post(target, json=body, headers={"X-Bot-Api-Secret-Token": header})
         return response.status_code
 
     # -- inspection ----------------------------------------------------------------------------
