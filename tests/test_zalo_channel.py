@@ -291,3 +291,10 @@ async def test_webhook_registration_refused_or_delayed(config: Config, zalo: Fak
         assert zalo.webhook is not None and zalo.webhook["url"] == options["webhook_url"]
     finally:
         await bot.app.close()
+
+
+async def test_a_webhook_set_while_polling_is_removed_again(bot: Bot, zalo: FakeZalo) -> None:
+    await zalo.wait_calls("getUpdates", 1)
+    zalo.webhook = {"url": "https://other.example.org/hook", "secret_token": "y" * 16}
+    await zalo.wait_calls("deleteWebhook", 1)  # after one refused poll (409)
+    assert "Cầu Nối" in (await bot.say("s1", "/help"))[0]

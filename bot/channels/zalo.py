@@ -424,6 +424,7 @@ class ZaloChannel:
                     log.error("zalo: the token was refused (401); polling stopped")
                     return
                 log.warning("zalo: getUpdates failed: %s; retrying in %.0fs", exc, backoff)
+                webhook_checked = False  # e.g. someone set a webhook meanwhile: look again
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
@@ -461,6 +462,7 @@ class ZaloChannel:
             queue.put_nowait(event)
         except asyncio.QueueFull:
             log.warning("zalo: too many messages waiting from one chat; dropped one")
+            self._seen.pop(event.message_id, None)  # a retry of it may still be answered
             return False
         return True
 
