@@ -14,10 +14,11 @@ from datetime import timedelta
 from bot.context import Context
 from bot.model import Event, Reply
 from bot.router import Router
-from bot.store import links
+from bot.store import links, outbox
 
 MAX_FAILURES = 5  # wrong codes per hour before we stop listening: guessing 1 in a million
 FAILURE_WINDOW = timedelta(hours=1)
+NOTIFIED_CHANNELS = ("tg", "zalo")  # channels the outbox delivers to
 _CODE = re.compile(r"^\d{6}$")
 _SEPARATORS = re.compile(r"[\s.\-]")
 
@@ -81,9 +82,15 @@ async def _use(ctx: Context, code: str) -> list[Reply]:
     # conversation under ctx.person, so it must be the kept one (the other row is gone).
     ctx.person = result.person
     ctx.finish()
-    done = ctx.reply("link.done", here=_channel_name(ctx, ctx.identity.channel),
-                     other=_channel_name(ctx, result.other_channel))
-    return [done, await _next(ctx)]
+    here, other = _channel_name(ctx, ctx.identity.channel), _channel_name(ctx, result.other_channel)
+    if result.other_channel in NOTIFIED_CHANNELS:
+        # Say so on the other channel too: whoever owns it learns at once if it was not them.
+        notice = ctx.reply("link.notice", here=here, when=ctx.local_now().strftime("%H:%M ngày %d/%m/%Y"))
+        await outbox.enqueue_on(ctx.db, "link_notice", f"{ctx.identity}:{ctx.now_iso()}", result.person.id,
+                                result.other_channel, notice, now)
+        if wake := ctx.services.hooks.get("outbox.wake"):
+            wake(result.other_channel)
+    return [ctx.reply("link.done", here=here, other=other), await _next(ctx)]
 
 
 async def _next(ctx: Context) -> Reply:

@@ -35,6 +35,8 @@ async def test_a_telegram_leader_links_zalo_with_a_code(app: App, leader: Chat) 
     assert person.last_channel == "zalo"
     assert set(await people.identities_of(app.db, person.id)) == {leader.identity, zalo.identity}
     assert await app.db.fetchval("SELECT count(*) FROM people") == 1
+    notices = await app.db.fetchall("SELECT channel, payload FROM deliveries WHERE kind = 'link_notice'")
+    assert [r["channel"] for r in notices] == ["tg"] and "vừa được liên kết với Zalo" in notices[0]["payload"]
     # The Zalo side is registered with the Telegram profile; the code is used up.
     await zalo.send("/profile")
     assert "Phan Văn Hùng" in zalo.text
@@ -108,7 +110,7 @@ async def test_two_registered_people_merge_into_the_older_without_duplicates(
     merged = await people.by_identity(app.db, zalo.identity)
     assert merged is not None and merged.id == first.id and merged.name == "Người Đăng Ký Trước"
     assert await app.db.fetchval("SELECT count(*) FROM people") == 1
-    rows = await app.db.fetchall("SELECT kind, person_id FROM deliveries ORDER BY kind")
+    rows = await app.db.fetchall("SELECT kind, person_id FROM deliveries WHERE kind != 'link_notice' ORDER BY kind")
     assert [(r["kind"], r["person_id"]) for r in rows] == [("answer", first.id), ("reminder", first.id)]
 
     await zalo.send("/delete_me")
