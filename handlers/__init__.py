@@ -22,8 +22,11 @@ from handlers import (
     link,
     menu,
     onboarding,
+    quiz,
+    results,
     roster_upload,
     stats,
+    topics,
 )
 
 # The order is the order of the menu where modules give the same menu position.
@@ -38,6 +41,9 @@ MODULES: tuple[ModuleType, ...] = (
     feedback,
     aspiration,
     inbox,
+    topics,
+    quiz,
+    results,
     link,
     stats,
     export,
