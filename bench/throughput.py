@@ -1,6 +1,7 @@
 """Throughput of the real bot process against a bare python-telegram-bot echo bot.
 
     python bench/throughput.py [--users 500 --updates 5000 --rounds 3 --mix onboarding|learning]
+                               [--profile DIR]   # cProfile the caunoi process (slower; ratios then mean little)
 
 Both bots run as separate processes polling the same kind of fake Bot API server
 (tests/fake_telegram.py, in this process) with the send limit off (CAUNOI_TELEGRAM_RATE=0):
@@ -36,9 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SELF = str(Path(__file__).resolve())
 sys.path.insert(0, str(ROOT))
 
+from bot.content import load_content  # noqa: E402
 from bot.textutil import fold  # noqa: E402
 from tests.fake_telegram import Call, FakeTelegram  # noqa: E402
 
+_texts = load_content().texts
+ODD_TEXTS = (_texts("core.stale"), _texts("core.error"), _texts("core.not_understood"))
+READ_LABELS = ("Đọc tiếp", "Đọc từ đầu", "Đọc tiếp từ")
 QUIET = 0.02
 LONE_QUIET = 0.25
 TURN_TIMEOUT = 60.0
@@ -84,6 +89,7 @@ class Users:
     def __init__(self, tg: FakeTelegram) -> None:
         self.tg = tg
         self.inboxes: dict[int, Inbox] = defaultdict(Inbox)
+        self.odd = 0  # "menu is out of date" / "something went wrong" replies: the simulator lost its way
         tg.listeners.append(self._on_call)
 
     def _on_call(self, call: Call) -> None:
@@ -92,6 +98,8 @@ class Users:
             message = dict(call.params)
             message["message_id"] = call.result["message_id"]
             inbox.messages.append(message)
+            if str(message.get("text", "")).startswith(ODD_TEXTS):
+                self.odd += 1
             inbox.arrived.set()
 
 
@@ -199,8 +207,11 @@ async def learning(user: User, budget: int) -> None:
         await user.command("topics")
         if user.sent < budget and user.buttons():
             await user.press(None)
-        while user.sent < budget and user.has("Đọc tiếp"):
-            await user.press("Đọc tiếp")
+        for _ in range(20):  # "Đọc từ đầu" on the topic card, then "Đọc tiếp" page after page
+            label = next((w for w in READ_LABELS if user.has(w)), None)
+            if user.sent >= budget or label is None:
+                break
+            await user.press(label)
         if user.sent >= budget:
             break
         await user.command("quiz")
@@ -246,6 +257,7 @@ class Result:
     cpu: float
     rss_mb: float
     driver_cpu: float
+    odd: int
 
     @property
     def rate(self) -> float:
@@ -256,7 +268,8 @@ class Result:
         return self.cpu / self.updates
 
 
-async def measure(which: str, users: int, updates: int, mix: str, first_chat: int) -> Result:
+async def measure(which: str, users: int, updates: int, mix: str, first_chat: int,
+                  profile: Path | None = None) -> Result:
     """Start one bot process on a fresh fake server, run the users, stop it."""
     async with FakeTelegram() as tg:
         box = Users(tg)
@@ -266,6 +279,8 @@ async def measure(which: str, users: int, updates: int, mix: str, first_chat: in
                         "CAUNOI_DB": str(Path(tmp) / "bench.sqlite3"), "PYTHONPATH": str(ROOT)})
             if which == "caunoi":
                 argv = [sys.executable, "-m", "bot", "run"]
+                if profile is not None:  # cProfile writes its file when SIGTERM ends the bot cleanly
+                    argv[1:1] = ["-m", "cProfile", "-o", str(profile)]
             else:
                 argv = [sys.executable, SELF, "--echo-bot", tg.token, tg.url]
             process = await asyncio.create_subprocess_exec(*argv, cwd=tmp, env=env,
@@ -296,7 +311,7 @@ async def measure(which: str, users: int, updates: int, mix: str, first_chat: in
                 _, stderr = await asyncio.wait_for(process.communicate(), 60)
             if process.returncode not in (0, -signal.SIGTERM):
                 raise RuntimeError(f"{which} exited with {process.returncode}: {stderr.decode()[-2000:]}")
-    return Result(sent, elapsed, cpu, rss, driver)
+    return Result(sent, elapsed, cpu, rss, driver, box.odd)
 
 
 def _self_cpu() -> float:
@@ -307,7 +322,7 @@ def _self_cpu() -> float:
 def line(name: str, r: Result) -> str:
     return (f"  {name:7s} {r.updates:6d} updates in {r.seconds:6.2f}s = {r.rate:7.1f} updates/s, "
             f"{r.cpu_per_update * 1000:6.2f} ms CPU/update, peak RSS {r.rss_mb:5.1f} MB "
-            f"(driver CPU {r.driver_cpu:.1f}s)")
+            f"(driver CPU {r.driver_cpu:.1f}s, stale/error replies {r.odd})")
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -320,7 +335,8 @@ async def main(args: argparse.Namespace) -> int:
         # Alternate which runs first so warm caches and noisy neighbours hit both alike.
         order = ("echo", "caunoi") if round_no % 2 == 0 else ("caunoi", "echo")
         for which in order:
-            result = await measure(which, args.users, args.updates, args.mix, base)
+            profile = args.profile / f"caunoi-{round_no + 1}.prof" if args.profile and which == "caunoi" else None
+            result = await measure(which, args.users, args.updates, args.mix, base, profile)
             (ours if which == "caunoi" else echo).append(result)
         print(f"round {round_no + 1}:")
         print(line("caunoi", ours[-1]))
@@ -347,6 +363,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--updates", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mix", choices=("onboarding", "learning"), default="onboarding")
+    parser.add_argument("--profile", type=Path, help="folder for cProfile files of the caunoi process")
     return parser.parse_args(argv)
 
 
