@@ -278,11 +278,11 @@ def _question(path: Path, topic: str, item: Any, line: int, seen: dict[str, str]
         right_raw = right_raw[0] if right_raw else None
     right = nfc(" ".join(str(right_raw).split())) if right_raw is not None else ""
     if not right:
-        bad("right" if "right" in item else "question", f"question '{qid}' has no correct option ('right:')")
+        bad("right", f"question '{qid}' has no correct option ('right:')")
     wrong_raw = item.get("wrong")
     wrong = [nfc(" ".join(str(w).split())) for w in wrong_raw] if isinstance(wrong_raw, list) else []
     if not isinstance(wrong_raw, list):
-        bad("wrong" if "wrong" in item else "question", f"question '{qid}' needs a list of 'wrong:' options")
+        bad("wrong", f"question '{qid}' needs a list of 'wrong:' options")
     options = [right, *wrong] if right else wrong
     if not 3 <= len(options) <= 4:
         bad("wrong" if "wrong" in item else "question",
@@ -298,12 +298,12 @@ def _question(path: Path, topic: str, item: Any, line: int, seen: dict[str, str]
         bad("wrong", f"question '{qid}' lists the same option twice")
     explanation = _text(item, "explanation")
     if not explanation:
-        bad("explanation" if "explanation" in item else "question", f"question '{qid}' has no 'explanation'")
+        bad("explanation", f"question '{qid}' has no 'explanation'")
     elif len(explanation) > EXPLANATION_LIMIT:
         bad("explanation", f"explanation of '{qid}' is {len(explanation)} characters; at most {EXPLANATION_LIMIT}")
     source = _text(item, "source")
     if not source:
-        bad("source" if "source" in item else "question", f"question '{qid}' has no 'source'")
+        bad("source", f"question '{qid}' has no 'source'")
     unknown = set(item) - {"id", "question", "right", "wrong", "explanation", "source"}
     for key in sorted(unknown):
         bad(key, f"unknown field '{key}' in question '{qid}'")
