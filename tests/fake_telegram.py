@@ -136,6 +136,7 @@ class FakeTelegram:
     def __init__(
         self, token: str = "123456:TEST-TOKEN", *, bot_username: str = "caunoi_test_bot",
         flood_control: bool = False, overall_rate: int = 30, chat_rate: int = 1, paid_rate: int = 1000,
+        port: int = 0,
     ) -> None:
         self.token = token
         self.bot_username = bot_username
@@ -164,7 +165,7 @@ class FakeTelegram:
         self._mark = 0
         self.listeners: list[Callable[[Call], None]] = []  # called with each recorded call (benchmarks)
         self._runner: web.AppRunner | None = None
-        self.port = 0
+        self.port = port  # 0: a random free port
 
     # ----- lifecycle
 
@@ -180,7 +181,7 @@ class FakeTelegram:
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         server = site._server
         assert server is not None and server.sockets  # type: ignore[union-attr]

@@ -87,6 +87,15 @@ def test_chat_onboards_through_stdin_and_reaches_the_menu(tmp_path: Path) -> Non
     assert "Traceback" not in result.stderr
 
 
+async def test_run_with_a_refused_token_says_so(tmp_path: Path) -> None:
+    async with FakeTelegram() as tg:
+        result = await asyncio.to_thread(run, tmp_path, "run", TELEGRAM_BOT_TOKEN="999:sai", TELEGRAM_API_URL=tg.url)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert "TELEGRAM_BOT_TOKEN" in lines[-1] and "Traceback" not in result.stderr
+    assert "999:sai" not in result.stderr  # the token is a secret: never in logs
+
+
 async def test_run_answers_start_on_the_fake_bot_api(tmp_path: Path) -> None:
     async with FakeTelegram() as tg:
         process = await asyncio.create_subprocess_exec(

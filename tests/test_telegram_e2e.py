@@ -13,6 +13,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.model import Attachment, Event, Identity, Option, Reply
 from bot.store import people
+from tests.fake_telegram import FakeTelegram
 from tests.telegram_rig import TelegramRig, telegram_rig
 
 
@@ -231,3 +232,34 @@ async def test_paced_sends_stay_under_telegram_limits(config: Config, clock: Fak
         channel = rig.channel
         await asyncio.gather(*(channel.deliver(str(5000 + chat), Reply("Thông báo chung")) for chat in range(40)))
         assert rig.tg.flood_429s == 0 and len(rig.tg.sent()) == 40
+
+
+async def test_a_chats_updates_are_handled_in_order(rig: TelegramRig) -> None:
+    # A quick user: five updates arrive in one getUpdates batch and run concurrently in PTB.
+    tg = rig.tg
+    tg.command(109, "start")
+    updates = [tg.press(109, "ob:agree"), tg.text(109, "Đỗ Văn Em"), tg.press(109, "ob:role:truong_thon")]
+    for update in updates:
+        await rig.run(update)
+    texts = tg.texts(109)
+    assert "Cảm ơn anh/chị Đỗ Văn Em" in "\n".join(texts)
+    assert "xã, phường" in texts[-1] and "Menu này đã cũ" not in "\n".join(texts)
+
+
+async def test_start_waits_for_an_unreachable_bot_api(config: Config, clock: FakeClock) -> None:
+    probe = await FakeTelegram().start()  # find a free port, then free it again
+    port = probe.port
+    await probe.stop()
+    rig = TelegramRig(FakeTelegram(port=port), config, clock)
+    starting = asyncio.create_task(rig.start())
+    await asyncio.sleep(0.3)
+    assert not starting.done()  # getMe failed: retrying, not crashing
+    await rig.tg.start()
+    await asyncio.wait_for(starting, 10)
+    try:
+        an = rig.user(110)
+        await an.send("/start")
+        assert "Tôi đồng ý" in " ".join(an.labels)
+    finally:
+        await rig.stop()
+        await rig.tg.stop()

@@ -35,7 +35,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels import base
 from bot.channels.base import Dispatch
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.content import Content
 from bot.model import Event, Identity, Reply
 from bot.router import Router
@@ -114,6 +114,7 @@ class TelegramChannel:
         self.content = content
         self.poll_timeout = poll_timeout
         self._keyboard_chats: set[int] = set()  # chats showing the share-phone keyboard
+        self._turns: dict[int, asyncio.Future[None]] = {}  # per chat: the update being handled last
         api = config.telegram_api_url.rstrip("/")
         self._base_url = f"{api}/bot"
         self._base_file_url = f"{api}/file/bot"
@@ -152,7 +153,7 @@ class TelegramChannel:
 
     async def start(self) -> None:
         """Connect (getMe), register the command list, start polling in the background."""
-        await self.application.initialize()
+        await self._connect()
         await self.register_commands()
         await self.application.start()
         assert self.application.updater is not None
@@ -163,6 +164,22 @@ class TelegramChannel:
             bootstrap_retries=-1,  # a network hiccup at start-up is retried, not fatal
         )
         log.info("telegram: polling as @%s", self.bot.username)
+
+    async def _connect(self) -> None:
+        """getMe until it works: a refused token stops start-up; an unreachable server is retried."""
+        delay = 1.0
+        while True:
+            try:
+                await self.application.initialize()
+                return
+            except tg_error.InvalidToken:  # its message repeats the token: keep that out of logs
+                raise ConfigError(f"TELEGRAM_BOT_TOKEN: the Bot API at {self.config.telegram_api_url} "
+                                  "refused this token (copy it again from @BotFather)") from None
+            except tg_error.NetworkError as exc:
+                log.warning("telegram: cannot reach %s (%s); trying again in %.0fs",
+                            self.config.telegram_api_url, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
 
     async def stop(self) -> None:
         """Stop polling, finish updates in progress, close connections."""
@@ -206,27 +223,38 @@ class TelegramChannel:
     # ----- incoming
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """One update: answer a callback at once, dispatch, send the replies."""
+        """One update: answer a callback at once, then dispatch and reply in this chat's order."""
+        user = update.effective_user
+        chat_key = user.id if user is not None else 0
+        # Updates run concurrently; a chat's updates must still be handled in the order sent.
+        # Taking the turn before any await keeps Telegram's order (tasks start in update order).
+        previous = self._turns.get(chat_key)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._turns[chat_key] = mine
         try:
-            await self._answer(update)
+            query = update.callback_query
+            if query is not None:
+                try:
+                    await query.answer()
+                except tg_error.TelegramError as exc:  # too old, or a network hiccup: the reply still goes
+                    log.info("telegram: answerCallbackQuery failed: %s", exc)
+            if previous is not None:
+                await asyncio.shield(previous)
+            await self._handle(update)
         finally:
+            mine.set_result(None)
+            if self._turns.get(chat_key) is mine:
+                del self._turns[chat_key]
             if self.on_handled is not None:
                 self.on_handled(update)
 
-    async def _answer(self, update: Update) -> None:
-        query = update.callback_query
-        if query is not None:
-            try:
-                await query.answer()
-            except tg_error.TelegramError as exc:  # too old, or a network hiccup: the reply still goes
-                log.info("telegram: answerCallbackQuery failed: %s", exc)
+    async def _handle(self, update: Update) -> None:
         event = await self.to_event(update)
         if event is None:
             return
-        chat_id = int(event.identity.address)
         replies = await self.dispatch(event)
         if replies:
-            await self.send_replies(chat_id, replies)
+            await self.send_replies(int(event.identity.address), replies)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log and carry on: one bad update never stops the bot."""
@@ -307,24 +335,22 @@ class TelegramChannel:
 
     async def send_replies(self, chat_id: int, replies: Sequence[Reply]) -> None:
         """Send a handler's replies in order; a blocked chat ends the list quietly."""
-        close_keyboard = chat_id in self._keyboard_chats and not any(r.ask_contact for r in replies)
-        try:
-            if close_keyboard:
-                self._keyboard_chats.discard(chat_id)
-                first = replies[0]
-                if not first.options and not first.ask_contact and first.attachment is None:
-                    # The first reply carries the removal; later ones may have inline buttons.
-                    await self._send(chat_id, first, retry=True, remove_keyboard=True)
-                    replies = replies[1:]
-                else:
-                    await self._send(chat_id, Reply(self.content.texts("telegram.keyboard_closed")),
-                                     retry=True, remove_keyboard=True)
-            for reply in replies:
-                await self._send(chat_id, reply, retry=True)
-        except tg_error.Forbidden as exc:
-            log.info("telegram: chat %s refuses messages: %s", chat_id, exc)
-        except tg_error.TelegramError as exc:
-            log.warning("telegram: reply to %s failed: %s", chat_id, exc)
+        replies = list(replies)
+        if chat_id in self._keyboard_chats and not any(r.ask_contact for r in replies):
+            self._keyboard_chats.discard(chat_id)
+            first = replies[0]
+            if not first.options and first.attachment is None:
+                replies[0] = _Removal(first.text)  # the first reply carries the keyboard removal
+            else:  # a message has one markup: inline buttons cannot remove the reply keyboard
+                replies.insert(0, _Removal(self.content.texts("telegram.keyboard_closed")))
+        for reply in replies:
+            try:
+                await self._send(chat_id, reply, retry=True, remove_keyboard=isinstance(reply, _Removal))
+            except tg_error.Forbidden as exc:
+                log.info("telegram: chat %s refuses messages: %s", chat_id, exc)
+                return
+            except tg_error.TelegramError as exc:  # this reply is lost; the next ones may still go
+                log.warning("telegram: a reply to %s failed: %s", chat_id, exc)
 
     async def _send(self, chat_id: int, reply: Reply, *, retry: bool, paid: bool = False,
                     remove_keyboard: bool = False) -> int:
@@ -403,6 +429,13 @@ class TelegramChannel:
             raise delivery_error(exc) from exc
         except tg_error.TelegramError as exc:
             raise delivery_error(exc) from exc
+
+
+class _Removal(Reply):
+    """A reply without buttons that also removes the share-phone keyboard."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
 
 
 def _chat_id(address: str) -> int:
