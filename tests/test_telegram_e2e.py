@@ -263,3 +263,25 @@ async def test_start_waits_for_an_unreachable_bot_api(config: Config, clock: Fak
     finally:
         await rig.stop()
         await rig.tg.stop()
+
+
+async def test_a_failing_update_is_logged_and_the_bot_goes_on(rig: TelegramRig,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    assert rig.channel is not None
+    dispatch = rig.channel.dispatch
+
+    async def flaky(event: Event) -> list[Reply]:
+        if event.identity.address == "111":
+            raise RuntimeError("boom")
+        return await dispatch(event)
+
+    rig.channel.dispatch = flaky
+    await rig.user(111).send("/start")
+    assert "error while handling an update" in caplog.text
+    group = {"message_id": 1, "date": 0, "chat": {"id": -5, "type": "group", "title": "Chi bộ"},
+             "from": rig.tg.user(112), "text": "/start"}
+    await rig.run(rig.tg.inject({"message": group}))  # groups are ignored, quietly
+    assert rig.tg.sent(-5) == []
+    an = rig.user(113)
+    await an.send("/start")
+    assert "Tôi đồng ý" in " ".join(an.labels)
