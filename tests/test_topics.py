@@ -11,6 +11,7 @@ from bot.channels.console import ConsoleChannel
 from bot.model import Identity
 from bot.store import learning, people
 from tests.chat import Chat
+from tests.test_quiz import pace
 
 
 async def test_read_a_topic_to_the_end_then_the_quiz(app: App, leader: Chat) -> None:
@@ -26,6 +27,7 @@ async def test_read_a_topic_to_the_end_then_the_quiz(app: App, leader: Chat) -> 
     assert f"Phần 1/{total}" in leader.text and f"Bạn đã đọc 1/{total} phần" in leader.text
     assert leader.labels[:3] == ["Đọc tiếp ▶", "◀ Quay lại", "🏠 Về menu"]
     for number in range(2, total + 1):
+        pace(leader)
         await leader.press("Đọc tiếp")
         assert f"Phần {number}/{total}" in leader.text and topic.sections[number - 1].body in leader.text
         assert f"Bạn đã đọc {number}/{total} phần" in leader.text
