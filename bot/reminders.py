@@ -19,7 +19,7 @@ from bot.store.db import Database
 
 log = logging.getLogger(__name__)
 
-ReplyBuilder = Callable[[ClassRow, timedelta], Reply]
+ReplyBuilder = Callable[[ClassRow, timedelta, datetime], Reply]  # (class, offset, now)
 
 
 def next_due(starts_at: datetime, offsets: Sequence[timedelta], after: datetime) -> datetime | None:
@@ -61,5 +61,5 @@ async def enqueue_due(db: Database, offsets: Sequence[timedelta], now: datetime,
             await classes.enqueue_reminder(db, klass, None, None, now=now, next_reminder=following)
             continue
         queued += await classes.enqueue_reminder(
-            db, klass, int(offset.total_seconds()), build(klass, offset), now=now, next_reminder=following)
+            db, klass, int(offset.total_seconds()), build(klass, offset, now), now=now, next_reminder=following)
     return queued

@@ -27,6 +27,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 REASON_LIMIT = 300
 CHECKIN_TRIES = 5
 LIST_LIMIT = 5
+LATECOMER_WINDOW = timedelta(days=2)  # registrations this recent are checked against upcoming classes
+LATE_TOLERANCE = timedelta(minutes=10)  # a reminder this late still says "1 ngày" / "2 giờ"
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,13 @@ class Formatter:
         """The notice of a cancelled class."""
         return Reply(self.t("classes.cancelled", details=self.of_class(klass)))
 
-    def reminder(self, klass: ClassRow, offset: timedelta) -> Reply:
-        """A reminder `offset` before the class."""
+    def reminder(self, klass: ClassRow, offset: timedelta, now: datetime) -> Reply:
+        """A reminder `offset` before the class, saying how long is really left when it is late
+        (the bot was down): "1 ngày" only when it is about a day."""
+        left = klass.starts_at - now
+        if abs(left - offset) > LATE_TOLERANCE:
+            minutes = max(1, round(left.total_seconds() / 60))
+            offset = timedelta(hours=round(minutes / 60)) if minutes >= 120 else timedelta(minutes=minutes)
         return Reply(self.t("classes.reminder", left=self.duration(offset), details=self.of_class(klass)),
                      self.rsvp_options(klass))
 
@@ -291,6 +298,12 @@ async def send_due_reminders(services: Services) -> None:
                                 Formatter.of(services).reminder)
 
 
+async def invite_latecomers(services: Services) -> None:
+    """The periodic job: people who registered in the last days get the invitations they missed."""
+    now = services.clock.now()
+    await classes.invite_latecomers(services.db, now, now - LATECOMER_WINDOW, Formatter.of(services).invitation)
+
+
 def register(router: Router) -> None:
     """Register /classes, /checkin, the RSVP buttons, and the reminder job."""
     router.command("classes", show_classes, aliases=("lop hoc", "lich hoc"), describe="classes.cmd_desc")
@@ -299,3 +312,4 @@ def register(router: Router) -> None:
     router.step("classes", on_step)
     router.menu("classes.menu_label", "classes", order=40)
     router.periodic("class_reminders", 30, send_due_reminders)
+    router.periodic("class_latecomers", 60, invite_latecomers)

@@ -271,3 +271,21 @@ async def test_delete_me_removes_invitations(app: App, staff: Chat) -> None:
     assert await app.db.fetchval("SELECT count(*) FROM class_invitees") == 0
     await staff.send("/classes")
     assert "Mời 0" in staff.text
+
+
+async def test_someone_registering_later_gets_the_invitation_once(app: App, staff: Chat, clock: FakeClock) -> None:
+    from handlers.classes import invite_latecomers
+
+    await onboarded(app, 1)
+    class_id = await make_class(staff, ONE_LINE + " | Hương Khê")
+    clock.advance(timedelta(hours=3))
+    late = await onboarded(app, 2, commune="Hương Khê")
+    await onboarded(app, 3, commune="Hà Linh")  # not in the audience
+    await invite_latecomers(app.services)
+    await invite_latecomers(app.services)  # the job run twice
+    person = await people.by_identity(app.db, late.identity)
+    invitations = await rows(app, "invitation")
+    assert len(invitations) == 2 and invitations[-1]["person_id"] == person.id  # type: ignore[union-attr]
+    assert (await classes.counts(app.db, class_id)).invited == 2
+    await late.press_payload(f"cls:y:{class_id}")
+    assert "SẼ THAM DỰ" in late.text

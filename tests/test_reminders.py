@@ -191,3 +191,16 @@ async def test_offsets_come_from_the_configuration(config: Config, clock: FakeCl
         assert "còn 30 phút nữa" in str((await rows(app, "reminder"))[-1]["payload"]["text"])  # type: ignore[index]
     finally:
         await app.close()
+
+
+async def test_a_late_reminder_says_how_long_is_really_left(app: App, staff: Chat, clock: FakeClock) -> None:
+    await onboarded(app, 1)
+    class_id = await make_class(staff)
+    clock.current = START - timedelta(hours=20)  # the bot was down at the 1-day mark
+    await tick(app)
+    late = await rows(app, "reminder")
+    assert [r["ref"] for r in late] == [f"reminder:{class_id}:86400:1"]
+    assert "còn 20 giờ nữa" in str(late[0]["payload"]["text"])  # type: ignore[index]
+    clock.current = START - timedelta(hours=2, seconds=-30)  # 30 s after the 2-hour mark: on time
+    await tick(app)
+    assert "còn 2 giờ nữa" in str((await rows(app, "reminder"))[-1]["payload"]["text"])  # type: ignore[index]

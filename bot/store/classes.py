@@ -384,3 +384,34 @@ async def audience_count(db: Database, audience: dict[str, Any]) -> int:
     """How many registered people an audience reaches now."""
     select, params = _audience_sql(audience)
     return int(await db.fetchval(f"SELECT count(*) FROM ({select})", params) or 0)
+
+
+async def invite_latecomers(
+    db: Database, now: datetime, since: datetime, invitation: Callable[[ClassRow], Reply],
+) -> int:
+    """Invite people registered since `since` to the upcoming classes meant for them (the
+    audience rule as at creation) and queue their invitation; return how many were invited."""
+    async with db.write() as conn:
+        async with conn.execute(
+            "SELECT c.id, p.id FROM people p JOIN classes c ON c.status = 'scheduled' AND c.starts_at > ?"
+            " WHERE p.registered_at >= ? AND NOT EXISTS (SELECT 1 FROM class_invitees ci"
+            "   WHERE ci.class_id = c.id AND ci.person_id = p.id)"
+            " AND CASE json_extract(c.audience, '$.kind')"
+            "   WHEN 'communes' THEN p.commune IN (SELECT value FROM json_each(c.audience, '$.communes'))"
+            "   WHEN 'role' THEN p.role IS json_extract(c.audience, '$.role')"
+            "   ELSE 1 END",
+            (iso(now), iso(since)),
+        ) as cursor:
+            pairs = [(int(r[0]), int(r[1])) for r in await cursor.fetchall()]
+        by_class: dict[int, list[int]] = {}
+        for class_id, person_id in pairs:
+            by_class.setdefault(class_id, []).append(person_id)
+        for class_id, person_ids in by_class.items():
+            await conn.executemany(
+                "INSERT OR IGNORE INTO class_invitees (class_id, person_id, invited_at) VALUES (?, ?, ?)",
+                [(class_id, pid, iso(now)) for pid in person_ids])
+            klass = await _get_in(conn, class_id)
+            assert klass is not None
+            await deliveries.enqueue_in(conn, "invitation", f"class:{class_id}", person_ids, invitation(klass),
+                                        now=now)
+    return len(pairs)
