@@ -16,6 +16,7 @@ from bot.store.learning import Attempt
 
 MIX = "mix"
 DEFAULT_PASS_MARK = 4
+BUTTON_FITS = 32  # characters of a one-button row a small phone shows without cutting
 _rng = random.SystemRandom()
 
 
@@ -116,10 +117,17 @@ async def question(ctx: Context, attempt: Attempt) -> list[Reply]:
     if found is None or max(order) >= len(found.options):
         await learning.abandon(ctx.db, attempt.id)  # the bank changed under it: it cannot go on
         return [Reply(ctx.t("quiz.changed")), choose(ctx)]
-    options = [Option(found.options[index], f"qa:{attempt.id}:{attempt.position}:{k}") for k, index in enumerate(order)]
+    shown = [found.options[index] for index in order]
+    options = [Option(text, f"qa:{attempt.id}:{attempt.position}:{k}") for k, text in enumerate(shown)]
     options.append(ctx.option("quiz.pause_button", "cmd:menu"))
-    return [ctx.reply("quiz.question", options, number=attempt.position + 1, total=attempt.total,
-                      question=found.text)]
+    reply = ctx.reply("quiz.question", options, number=attempt.position + 1, total=attempt.total,
+                      question=found.text)
+    # Telegram cuts long button labels on a phone; the text then carries every option whole.
+    # Zalo and the console already print options as a numbered list.
+    if ctx.identity.channel == "tg" and max(len(text) for text in shown) > BUTTON_FITS:
+        reply.text += "\n\n" + "\n".join(ctx.t("quiz.option_line", number=k, option=text)
+                                          for k, text in enumerate(shown, start=1))
+    return [reply]
 
 
 async def stale(ctx: Context, key: str) -> list[Reply]:

@@ -260,3 +260,39 @@ async def test_unknown_quiz_and_forged_choice(app: App, leader: Chat) -> None:
     assert "bài kiểm tra cũ" in leader.text
     await leader.press_payload("qz")
     assert "bài kiểm tra cũ" in leader.text
+
+
+async def test_long_options_are_also_written_out_on_telegram_only(app: App, leader: Chat) -> None:
+    await leader.onboard()
+    await leader.send("/quiz")
+    await leader.press("Về Đảng")
+    payload = answer_payload(leader, right=True)
+    attempt = await learning.get_attempt(app.db, int(payload.split(":")[1]))
+    assert attempt is not None
+    by_id = questions_by_id(app.content.quizzes)
+    for position in range(QUIZ_LENGTH):
+        question = current_question(leader)
+        text = leader.replies[-1].text
+        listed = [line for line in text.split("\n") if line[:2] in {"1.", "2.", "3.", "4."}]
+        if max(len(o) for o in question.options) > 32:
+            assert [line.split(". ", 1)[1] for line in listed] == [o.label for o in leader.replies[-1].options][:-1]
+        else:
+            assert listed == []
+        assert by_id[attempt.questions[position][0]] == question
+        await answer(leader, right=True)
+    zalo = Chat(app, Identity("zalo", "z9"))
+    await zalo.onboard()
+    await zalo.send("/quiz")
+    await zalo.press("Về Đảng")
+    assert not any(line[:2] == "1." for line in zalo.replies[-1].text.split("\n"))
+
+
+async def test_delete_me_removes_reading_and_quizzes(app: App, leader: Chat) -> None:
+    await leader.onboard()
+    await take_quiz(leader, rights=3)
+    await leader.press("Đọc lại chuyên đề")
+    await leader.press("Đọc từ đầu")
+    await leader.send("/delete_me")
+    await leader.press("Xóa hết")
+    for table in ("topic_reads", "topic_done", "quiz_attempts", "quiz_answers"):
+        assert await app.db.fetchval(f"SELECT count(*) FROM {table}") == 0, table
