@@ -108,9 +108,10 @@ async def _chat(config: object, user: str, admin: bool) -> None:
         config = with_admin(config, identity)
     app = await open_app(config)
     try:
-        console = ConsoleChannel(app.dispatch, user=user, hint=app.content.texts("core.numbered_hint"))
+        console = ConsoleChannel(app.dispatch, user=user, hint=app.content.texts("core.numbered_hint"),
+                                 saved=app.content.texts("core.console_file_saved"))
         app.channels = {"console": console}
-        print("Cầu Nối — trò chuyện trong cửa sổ dòng lệnh. Gõ số để chọn, /menu để về menu, /quit để thoát.")
+        print(app.content.texts("core.console_banner"))
         await console.chat()
     finally:
         await app.close()

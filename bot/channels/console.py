@@ -19,12 +19,13 @@ class ConsoleChannel:
     text_limit = 100_000
 
     def __init__(
-        self, dispatch: Dispatch, user: str = "console", hint: str = "",
+        self, dispatch: Dispatch, user: str = "console", hint: str = "", saved: str = "[{path}]",
         stdin: TextIO | None = None, stdout: TextIO | None = None, files_dir: Path | None = None,
     ) -> None:
         self.dispatch = dispatch
         self.identity = Identity("console", user)
         self.hint = hint
+        self.saved = saved  # the "file saved" line, from content texts
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.files_dir = files_dir or Path.cwd()
@@ -51,7 +52,7 @@ class ConsoleChannel:
         if reply.attachment is not None:
             path = self.files_dir / reply.attachment.filename
             path.write_bytes(reply.attachment.data)
-            self.stdout.write(f"[tệp đã lưu: {path}]\n")
+            self.stdout.write(self.saved.format(path=path) + "\n")
         self.stdout.flush()
 
     async def chat(self, first: str = "/start") -> None:
