@@ -101,8 +101,8 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         if not drawn:
             return [choose(ctx, "quiz.gone")]
         attempt = await learning.start_attempt(ctx.db, ctx.person.id, quiz, drawn, ctx.now_iso())
-        intro = ctx.reply("quiz.started", name=quiz_name(ctx, quiz), total=attempt.total)
-        return [intro, *await question(ctx, attempt)]
+        intro = ctx.t("quiz.started", name=quiz_name(ctx, quiz), total=attempt.total)
+        return _joined(intro, await question(ctx, attempt))
     if action == "go" and len(parts) == 3 and parts[2].isdigit():
         attempt = await learning.get_attempt(ctx.db, int(parts[2]))
         if attempt is not None and attempt.person_id == ctx.person.id and attempt.status == "open":
@@ -170,10 +170,16 @@ async def answer(event: Event, ctx: Context) -> list[Reply]:
             return [ctx.reply("quiz.already_answered")]
         return [ctx.reply("quiz.already_answered"), *await question(ctx, current)]
     key = "quiz.right" if correct else "quiz.wrong"
-    feedback = ctx.reply(key, right=found.right, explanation=found.explanation)
+    feedback = ctx.t(key, right=found.right, explanation=found.explanation)
     if not updated.done:
-        return [feedback, *await question(ctx, updated)]
-    return [feedback, *await finish(ctx, updated)]
+        return _joined(feedback, await question(ctx, updated))
+    return _joined(feedback, await finish(ctx, updated))
+
+
+def _joined(text: str, replies: list[Reply]) -> list[Reply]:
+    """`text` on top of the first reply: one message per press, not two, on a phone."""
+    first, *rest = replies
+    return [Reply(f"{text}\n\n{first.text}", first.options, first.columns), *rest]
 
 
 async def finish(ctx: Context, attempt: Attempt) -> list[Reply]:

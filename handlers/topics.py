@@ -83,7 +83,9 @@ async def section(ctx: Context, topic: Topic, number: int) -> list[Reply]:
     options += [ctx.option("core.back_button", back), ctx.option("topics.list_button", "cmd:topics"),
                 ctx.option("core.menu_button", "cmd:menu")]
     key = "topics.finished" if read >= total else "topics.finished_partly"
-    return [Reply(text), ctx.reply(key, options, sources=topic.sources, read=read, total=total)]
+    # One message: the last section, then the closing word and the sources.
+    closing = ctx.t(key, sources=topic.sources, read=read, total=total)
+    return [Reply(f"{text}\n\n{closing}", options)]
 
 
 def register(router: Router) -> None:
