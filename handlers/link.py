@@ -50,7 +50,12 @@ async def start_link(event: Event, ctx: Context) -> list[Reply]:
 
 async def on_code(event: Event, ctx: Context) -> list[Reply]:
     """A typed answer while waiting for a code from the other channel."""
-    code = _code_in(event.value.strip()) if event.kind == "text" else None
+    text = event.value.strip() if event.kind == "text" else ""
+    if not any(ch.isdigit() for ch in text):
+        # Not a code at all ("menu", a question…): the person moved on; stop waiting.
+        ctx.finish()
+        return [ctx.reply("link.left"), await _next(ctx)]
+    code = _code_in(text)
     if code is None:
         return [ctx.reply("link.code_format", [ctx.option("link.cancel_button", "link:cancel")])]
     return await _use(ctx, code)

@@ -167,3 +167,14 @@ async def test_class_answers_and_open_quizzes_are_merged_sensibly(app: App, lead
     statuses = await app.db.fetchall("SELECT status FROM quiz_attempts WHERE person_id = ? ORDER BY id",
                                      (kept.id,))
     assert [r["status"] for r in statuses] == ["open", "abandoned"]
+
+
+async def test_typing_something_else_while_waiting_for_a_code_moves_on(app: App, leader: Chat) -> None:
+    await leader.onboard()
+    await leader.send("/link")
+    await leader.send("12345")  # digits, but not six: asked again
+    assert "đúng 6 chữ số" in leader.text
+    await leader.send("menu")  # words: the person moved on
+    assert "không chờ mã" in leader.text and "Menu chính" in leader.text
+    await leader.send("menu")
+    assert "Menu chính" in leader.text and "không chờ mã" not in leader.text
