@@ -1,0 +1,137 @@
+"""End to end on Zalo: the fake Zalo Bot API, the Zalo channel, the real router and store, the outbox.
+
+A leader onboards, reads a topic, finishes a quiz and answers a broadcast, all by typing; a
+leader linked on Telegram and Zalo gets one reminder, on the channel last used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.app import App
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.model import Identity
+from bot.outbox import ChannelSettings, Outbox
+from bot.store import people
+from handlers.classes import send_due_reminders
+from tests.chat import Chat
+from tests.fake_zalo import FakeZalo
+from tests.test_zalo_channel import Bot, running
+
+FAST = ChannelSettings(rate=0, per_chat=0, concurrency=4, idle_poll=0.02)
+CLASS_LINE = "/newclass 2026-12-05 08:00 | Lớp bồi dưỡng nhận thức về Đảng | Hội trường UBND xã"
+CLASS_START = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
+
+
+@dataclass
+class Running:
+    """The Zalo bot with its outbox."""
+
+    bot: Bot
+    outbox: Outbox
+
+    @property
+    def app(self) -> App:
+        return self.bot.app
+
+    async def drain(self) -> None:
+        assert await self.outbox.drain()
+        await self.bot.channel.drained()
+
+
+@pytest.fixture
+async def world(config: Config, clock: FakeClock) -> AsyncIterator[Running]:
+    """A polling Zalo bot and a running outbox for Zalo."""
+    async with FakeZalo(poll_cap=0.2) as zalo:
+        bot = await running(config, zalo, clock)
+        outbox = Outbox(bot.app.services, {"zalo": bot.channel}, {"zalo": FAST})
+        await outbox.start()
+        try:
+            yield Running(bot, outbox)
+        finally:
+            await outbox.stop()
+            await bot.app.close()
+
+
+async def onboard_by_typing(bot: Bot, chat_id: str, name: str) -> None:
+    """Onboarding on Zalo: numbers and words typed, the phone as text."""
+    await bot.say(chat_id, "/start")
+    await bot.say(chat_id, "1")  # Tôi đồng ý
+    await bot.say(chat_id, name)
+    await bot.say(chat_id, "1")  # Trưởng thôn
+    await bot.say(chat_id, "1")  # the first commune
+    answer = await bot.say(chat_id, "Thôn 2")  # a listed hamlet's name, or a typed one
+    assert "điện thoại" in answer[0] and "Chia sẻ" not in answer[0]
+    assert "0912345678" in (await bot.say(chat_id, "0912 345 678"))[0]
+    assert "Đăng ký xong" in (await bot.say(chat_id, "1"))[0]
+
+
+async def test_a_zalo_leader_reads_a_topic_takes_the_quiz_and_answers_a_broadcast(
+    world: Running, clock: FakeClock,
+) -> None:
+    bot = world.bot
+    await onboard_by_typing(bot, "z1", "Hoàng Văn Nam")
+    topics = "\n".join(await bot.say("z1", "chuyen de"))
+    assert "1. Về Đảng và chi bộ" in topics and "1. 1." not in topics  # no doubled numbers
+    summary = "\n".join(await bot.say("z1", "1"))
+    assert "Chuyên đề 1" in summary
+    section = "\n".join(await bot.say("z1", "1"))  # ▶ Đọc từ đầu
+    assert "Phần 1/" in section and "1. Đọc tiếp ▶" in section
+
+    text = "\n".join(await bot.say("z1", "quiz"))
+    for _ in range(8):  # choose the topic if asked, then answer every question with "1"
+        if "Kết quả" in text:
+            break
+        text = "\n".join(await bot.say("z1", "1"))
+    assert "Kết quả:" in text and "/5 câu đúng" in text
+
+    staff = Chat(world.app, Identity("tg", "9000"), name="Cán bộ")
+    await staff.send("/broadcast Mời các đồng chí dự hội nghị lúc 8 giờ sáng thứ Hai tại hội trường xã.")
+    await staff.press("Tất cả")
+    await staff.press("Gửi ngay")
+    await world.drain()
+    message = bot.zalo.sent("z1")[-1]
+    assert "hội nghị lúc 8 giờ" in message and "1. Đã nhận ✅" in message
+    assert "Cảm ơn anh/chị đã xác nhận" in (await bot.say("z1", "1"))[0]  # typed, not pressed
+
+
+async def test_a_linked_leader_gets_one_reminder_on_the_channel_last_used(
+    world: Running, clock: FakeClock,
+) -> None:
+    bot = world.bot
+    clock.current = CLASS_START - timedelta(days=3)
+    telegram = Chat(world.app, Identity("tg", "555"), name="Đinh Văn Hai")
+    await telegram.onboard(name="Đinh Văn Hai")
+    await telegram.send("/link")
+    code = re.search(r"\b(\d{6})\b", telegram.text)
+    assert code is not None
+    assert "Đã liên kết Zalo với Telegram" in (await bot.say("z2", f"/link {code.group(1)}"))[0]
+    person = await people.by_identity(world.app.db, telegram.identity)
+    assert person is not None and person.last_channel == "zalo"
+
+    staff = Chat(world.app, Identity("tg", "9000"), name="Cán bộ")
+    await staff.send(CLASS_LINE)
+    await staff.press("Tạo lớp và gửi lời mời")
+    assert "Đã tạo lớp" in staff.text
+    await world.drain()
+    invitations = [t for t in bot.zalo.sent("z2") if "Lớp bồi dưỡng nhận thức về Đảng" in t]
+    assert len(invitations) == 1
+
+    clock.current = CLASS_START - timedelta(days=1)
+    await send_due_reminders(world.app.services)
+    await send_due_reminders(world.app.services)  # the job may run twice
+    await world.drain()
+    rows = await world.app.db.fetchall("SELECT channel, status FROM deliveries WHERE kind = 'reminder'"
+                                       " AND person_id = ?", (person.id,))
+    assert [(r["channel"], r["status"]) for r in rows] == [("zalo", "sent")]
+    reminders = [t for t in bot.zalo.sent("z2") if "còn 1 ngày nữa" in t]
+    assert len(reminders) == 1
+    on_telegram = await world.app.db.fetchall("SELECT kind FROM deliveries WHERE channel = 'tg'"
+                                              " AND person_id = ?", (person.id,))
+    assert [r["kind"] for r in on_telegram] == ["link_notice"]  # "your account was linked", only
