@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import App, build_channels, open_app
 from bot.channels.base import Blocked, QuotaExceeded, Rejected, RetryAfter, Transient, Unknown
-from bot.channels.zalo import ZaloChannel, ZaloClient, delivery_error, mask, to_event, unwrap
+from bot.channels.zalo import ZaloChannel, ZaloClient, delivery_error, fit, mask, parse_rate, to_event, unwrap
 from bot.clock import FakeClock
 from bot.config import Config, ConfigError
 from bot.model import Attachment, Identity, Option, Reply
@@ -298,3 +298,16 @@ async def test_a_webhook_set_while_polling_is_removed_again(bot: Bot, zalo: Fake
     zalo.webhook = {"url": "https://other.example.org/hook", "secret_token": "y" * 16}
     await zalo.wait_calls("deleteWebhook", 1)  # after one refused poll (409)
     assert "Cầu Nối" in (await bot.say("s1", "/help"))[0]
+
+
+def test_parts_fit_even_when_emoji_count_double() -> None:
+    text = "\n\n".join("🌾" * 300 + " đồng lúa" for _ in range(10))
+    parts = fit(text)
+    assert all(len(p.encode("utf-16-le")) // 2 <= 2000 for p in parts)
+    assert "".join(parts).replace("\n", "") == text.replace("\n", "")  # nothing lost
+
+
+def test_a_bad_rate_is_a_configuration_error(config: Config) -> None:
+    with pytest.raises(ConfigError, match="CAUNOI_ZALO_RATE"):
+        parse_rate(replace(config, extra={"CAUNOI_ZALO_RATE": "nhanh"}))
+    assert parse_rate(replace(config, extra={})) == 5.0

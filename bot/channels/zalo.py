@@ -553,7 +553,7 @@ class ZaloChannel:
             lines = [_numbered(i, option.label) for i, option in enumerate(reply.options, start=start)]
             tail = f"\n{self.texts.numbered_hint}" if hint else ""
             text = f"{text}\n\n" + "\n".join(lines) + tail
-        parts = [part for part in split_text(text, TEXT_LIMIT) if part.strip()]
+        parts = [part for part in fit(text) if part.strip()]
         if reply.attachment is not None:
             kind = reply.attachment.kind
             parts.append(self.texts.no_files if kind == "document" else self.texts.photo_unavailable)
@@ -598,6 +598,18 @@ class ZaloChannel:
 
     async def edit(self, address: str, message_id: str, reply: Reply) -> None:
         """No editing on Zalo: a no-op (see the module docstring)."""
+
+
+def fit(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """`text` split on paragraph boundaries into parts of at most `limit` characters, counted
+    both as Python counts them and in UTF-16 units (as Zalo may: an emoji is then two), so no
+    part is refused as too long."""
+    size = limit
+    while True:
+        parts = split_text(text, size)
+        if all(len(part.encode("utf-16-le")) // 2 <= limit for part in parts) or size <= limit // 2:
+            return parts
+        size -= limit // 20
 
 
 def _numbered(number: int, label: str) -> str:
