@@ -240,7 +240,9 @@ async def test_webhook_mode(config: Config, zalo: FakeZalo, clock: FakeClock) ->
         async with httpx.AsyncClient() as client:
             bad = await client.post(local, content=b"{not json",
                                     headers={"X-Bot-Api-Secret-Token": zalo.webhook["secret_token"]})
-        assert bad.status_code == 400
+            huge = await client.post(local, content=b'{"x": "' + b"a" * 300_000 + b'"}',
+                                     headers={"X-Bot-Api-Secret-Token": zalo.webhook["secret_token"]})
+        assert bad.status_code == 400 and huge.status_code == 413
     finally:
         await bot.app.close()
 
