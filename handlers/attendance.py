@@ -31,7 +31,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     """att:<g|c|t|open|close|list>:<class id>[:…]."""
     parts = event.value.split(":")
     action = parts[1] if len(parts) > 1 else ""
-    numbers = [int(p) for p in parts[2:] if p.isdigit() and len(p) < 12]
+    numbers = [int(p) for p in parts[2:] if p.isascii() and p.isdigit() and len(p) < 12]
     if not numbers or len(numbers) != len(parts) - 2:
         return [ctx.reply("core.stale"), await ctx.menu(staff=True)]
     ctx.finish()

@@ -63,14 +63,21 @@ def parse_date(text: str, today: date) -> date:
 
 
 def parse_time(text: str) -> time:
-    """8:00, 08:00, 8h, 8h30, 8 giờ 30, 14.30; raise InputError for 25:00 and the like."""
-    typed = clean_line(text).lower()
+    """8:00, 08:00, 8h, 8h30, 8 giờ 30, 14.30, "lúc 2 giờ chiều"; InputError for 25:00 and the like."""
+    typed = clean_line(text).lower().removeprefix("lúc").strip()
+    afternoon = False
+    for word, later in (("sáng", False), ("trưa", False), ("chiều", True), ("tối", True)):
+        if typed.endswith(word):
+            typed, afternoon = typed.removesuffix(word).strip(), later
+            break
     match = _TIME.match(typed)
     if not match:
         raise InputError("classes.bad_time", typed=text[:40])
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     if hour > 23 or minute > 59:
         raise InputError("classes.bad_time", typed=text[:40])
+    if afternoon and hour < 12:
+        hour += 12
     return time(hour, minute)
 
 

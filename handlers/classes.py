@@ -184,7 +184,8 @@ def _status(ctx: Context, invitee: Invitee) -> str:
 
 async def _checked(ctx: Context, raw_id: str, *, before_start: bool) -> tuple[ClassRow, Invitee] | list[Reply]:
     """The class and this person's invitation, or the polite reply why the button no longer works."""
-    klass = await classes.get(ctx.db, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    valid = raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 12  # "²".isdigit() is True too
+    klass = await classes.get(ctx.db, int(raw_id)) if valid else None
     if klass is None:
         return [ctx.reply("classes.gone", [menu_option(ctx)])]
     invitee = await classes.invitation_of(ctx.db, klass.id, ctx.person.id)

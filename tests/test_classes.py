@@ -100,7 +100,7 @@ async def test_rsvp_is_closed_at_the_start_and_for_others(app: App, staff: Chat,
     outsider = a  # a lives in Hương Khê; the class is for Phúc Trạch only
     await outsider.press_payload(f"cls:y:{class_id}")
     assert "không dành cho anh/chị" in outsider.text
-    for forged in ("cls:y:999", "cls:y:abc", "cls:zz:1", "cls:y:" + "9" * 40):
+    for forged in ("cls:y:999", "cls:y:abc", "cls:zz:1", "cls:y:" + "9" * 40, "cls:y:²", "cls:in:-1"):
         await outsider.press_payload(forged)
         assert "lịch" in outsider.text or "đã cũ" in outsider.text
     b = await onboarded(app, 2, commune="Phúc Trạch")
@@ -119,7 +119,7 @@ async def test_guided_newclass_with_topics_and_one_commune(app: App, staff: Chat
     await staff.press("04/12")  # Friday, a date button
     await staff.send("25:00")
     assert "chưa hiểu giờ" in staff.text
-    await staff.send("7h30")
+    await staff.send("lúc 7 giờ 30 sáng")
     await staff.press("Lớp bồi dưỡng nhận thức về Đảng")
     await staff.send("🙂")
     assert "Cần gõ chữ" in staff.text
@@ -223,7 +223,7 @@ async def test_edit_notifies_everyone_once_and_a_second_editor_is_told(config: C
         await first.press("Đổi ngày giờ")
         await first.send("06/12/2026")
         assert "thiếu giờ" in first.text
-        await first.send("06/12/2026 13h30")
+        await first.send("06/12/2026 1 giờ 30 chiều")
         assert "Chủ Nhật, 06/12/2026, 13:30" in first.text
         await first.press("Lưu")
         assert [r["ref"] for r in await rows(app, "class_change")] == [f"class:{class_id}:v2", f"class:{class_id}:v3"]
