@@ -6,6 +6,7 @@ leader linked on Telegram and Zalo gets one reminder, on the channel last used.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from bot.store import people
 from handlers.classes import send_due_reminders
 from tests.chat import Chat
 from tests.fake_zalo import FakeZalo
+from tests.test_outbox_fakes import FakeChannel
 from tests.test_zalo_channel import Bot, running
 
 FAST = ChannelSettings(rate=0, per_chat=0, concurrency=4, idle_poll=0.02)
@@ -35,6 +37,7 @@ class Running:
 
     bot: Bot
     outbox: Outbox
+    telegram: FakeChannel  # an in-process Telegram, so staff on Telegram get their messages
 
     @property
     def app(self) -> App:
@@ -50,10 +53,11 @@ async def world(config: Config, clock: FakeClock) -> AsyncIterator[Running]:
     """A polling Zalo bot and a running outbox for Zalo."""
     async with FakeZalo(poll_cap=0.2) as zalo:
         bot = await running(config, zalo, clock)
-        outbox = Outbox(bot.app.services, {"zalo": bot.channel}, {"zalo": FAST})
+        telegram = FakeChannel("tg")
+        outbox = Outbox(bot.app.services, {"zalo": bot.channel, "tg": telegram}, {"zalo": FAST, "tg": FAST})
         await outbox.start()
         try:
-            yield Running(bot, outbox)
+            yield Running(bot, outbox, telegram)
         finally:
             await outbox.stop()
             await bot.app.close()
@@ -135,3 +139,47 @@ async def test_a_linked_leader_gets_one_reminder_on_the_channel_last_used(
     on_telegram = await world.app.db.fetchall("SELECT kind FROM deliveries WHERE channel = 'tg'"
                                               " AND person_id = ?", (person.id,))
     assert [r["kind"] for r in on_telegram] == ["link_notice"]  # "your account was linked", only
+
+
+async def test_feedback_and_a_class_answer_by_typing(world: Running) -> None:
+    bot = world.bot
+    await onboard_by_typing(bot, "z3", "Vũ Thị Lan")
+    assert "1. 🧱 Khó khăn" in (await bot.say("z3", "/feedback"))[0]
+    await bot.say("z3", "1")
+    check = await bot.say("z3", "Đường liên thôn bị sạt lở sau mưa lũ, xin xã hỗ trợ.")
+    assert "1. ✅ Gửi" in check[0]
+    assert "Đã gửi" in (await bot.say("z3", "1"))[0]
+    person = await people.by_identity(world.app.db, Identity("zalo", "z3"))
+    assert person is not None
+    assert await world.app.db.fetchval("SELECT count(*) FROM voices WHERE person_id = ?", (person.id,)) == 1
+
+    staff = Chat(world.app, Identity("tg", "9000"), name="Cán bộ")
+    await staff.send(CLASS_LINE)
+    await staff.press("Tạo lớp và gửi lời mời")
+    await world.drain()
+    invitation = bot.zalo.sent("z3")[-1]
+    assert "Lớp bồi dưỡng nhận thức về Đảng" in invitation and "1. " in invitation
+    await bot.say("z3", "1")  # the invitation's first choice, typed
+    rsvp = await world.app.db.fetchval("SELECT rsvp FROM class_invitees WHERE person_id = ?", (person.id,))
+    assert rsvp == "yes"
+
+
+async def test_an_exhausted_quota_pauses_zalo_and_tells_staff(world: Running) -> None:
+    bot = world.bot
+    await onboard_by_typing(bot, "z4", "Lý Văn Tư")
+    staff = Chat(world.app, Identity("tg", "9000"), name="Cán bộ")
+    await staff.send("/start")  # the staff member exists as a person on Telegram
+    bot.zalo.quota = bot.zalo.accepted  # the month's messages are used up
+    await staff.send("/broadcast Họp giao ban tháng 12.")
+    await staff.press("Tất cả")
+    await staff.press("Gửi ngay")
+    for _ in range(100):  # the worker meets 429 "Quota exceeded" and pauses
+        if await world.app.db.fetchval("SELECT count(*) FROM deliveries WHERE kind = 'alert'"):
+            break
+        await asyncio.sleep(0.02)
+    alerts = await world.app.db.fetchall("SELECT channel, payload FROM deliveries WHERE kind = 'alert'")
+    assert [r["channel"] for r in alerts] == ["tg"] and "zalo" in alerts[0]["payload"].lower()
+    pending = await world.app.db.fetchval(
+        "SELECT status FROM deliveries WHERE kind = 'broadcast' AND channel = 'zalo'")
+    assert pending == "pending"  # not lost, not retried in a loop: it waits for the pause
+    assert len(bot.zalo.calls_of("sendMessage")) - bot.zalo.accepted == 1  # one refused call
