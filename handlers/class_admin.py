@@ -26,6 +26,7 @@ DATE_BUTTONS = 7
 OVERVIEW_LIMIT = 10
 PEOPLE_LIMIT = 30
 RECENT_DAYS = 7
+OVERVIEW_SILENT = 5  # names of people without an answer shown per class in the overview
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DATE_VN = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
 _TIME = re.compile(r"^(\d{1,2})(?:\s*(?::|h|g|giờ|gio|\.)\s*(\d{1,2})?\s*(?:phút|phut|p)?)?$")
@@ -384,9 +385,19 @@ async def overview(ctx: Context) -> list[Reply]:
             attended = ctx.t("classes.admin_attended", n=c.attended) if now >= klass.starts_at else ""
             lines.append(ctx.t("classes.admin_line", n=n, when=when, title=klass.title, place=klass.place,
                                invited=c.invited, yes=c.yes, no=c.no, none=c.none, attended=attended))
+            if c.none and now < klass.starts_at:
+                lines[-1] += "\n" + await _silent_line(ctx, klass.id, c.none)
         options.append(Option(ctx.t("classes.view_button", n=n, date=f.date(klass.starts_at)), f"cla:v:{klass.id}"))
     options += [new_button, menu_option(ctx)]
     return [Reply("\n\n".join(lines), options, columns=2)]
+
+
+async def _silent_line(ctx: Context, class_id: int, count: int) -> str:
+    """The first few who have not answered, with their phones: the staff's calling list."""
+    silent = await classes.no_answer(ctx.db, class_id, OVERVIEW_SILENT)
+    names = ", ".join(f"{i.name or '—'} ({i.hamlet or '—'}{', ☎ ' + i.phone if i.phone else ''})" for i in silent)
+    more = ctx.t("classes.admin_silent_more", n=count - len(silent)) if count > len(silent) else ""
+    return ctx.t("classes.admin_silent", names=names) + more
 
 
 async def view(ctx: Context, class_id: int) -> list[Reply]:

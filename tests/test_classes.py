@@ -80,6 +80,7 @@ async def test_rsvp_from_the_invitation_button_changes_the_counts(app: App, staf
 
     await staff.send("/classes")
     assert "Mời 3 · Tham dự 1 · Không 1 · Chưa trả lời 1" in staff.text
+    assert "Chưa trả lời: Nguyễn Văn D (Thôn 3)" in staff.text  # who to call, right in the overview
     await staff.press("1. Xem lớp")
     assert "Chưa trả lời (1)" in staff.text and "Nguyễn Văn D" in staff.text  # c: the one to call
     assert "Con ốm, phải đưa đi viện" in staff.text

@@ -265,6 +265,13 @@ async def invitees(db: Database, class_id: int, commune: str | None = None) -> l
     return [_invitee(row) for row in rows]
 
 
+async def no_answer(db: Database, class_id: int, limit: int) -> list[Invitee]:
+    """The first `limit` invitees who have not answered, by commune, hamlet and name."""
+    rows = await db.fetchall(_INVITEE_SELECT + " WHERE ci.class_id = ? AND ci.rsvp IS NULL"
+                             " ORDER BY p.commune, p.hamlet, p.name, ci.person_id LIMIT ?", (class_id, limit))
+    return [_invitee(row) for row in rows]
+
+
 async def set_rsvp(db: Database, class_id: int, person_id: int, rsvp: str, now: datetime) -> None:
     """Record yes / no (a new answer clears an old reason)."""
     await db.execute(
