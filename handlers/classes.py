@@ -139,7 +139,7 @@ async def show_classes(event: Event, ctx: Context) -> list[Reply]:
     """/classes: staff get the overview with counts; leaders their upcoming classes with buttons."""
     ctx.finish()
     if ctx.is_staff:
-        from handlers.class_admin import overview
+        from handlers.class_admin import overview  # class_admin builds on this module: import late
 
         return await overview(ctx)
     now = ctx.now()

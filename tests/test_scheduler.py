@@ -48,3 +48,28 @@ async def test_run_all_once_runs_the_real_reminder_job(app: App) -> None:
     scheduler = Scheduler(app.dispatcher.router.jobs, app.services)
     await scheduler.run_all_once()
     assert scheduler.runs["class_reminders"] == 1
+
+
+async def test_the_running_scheduler_queues_a_due_reminder(app: App) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.clock import FakeClock
+    from tests.chat import Chat
+    from tests.conftest import STAFF
+    from tests.test_classes import make_class, onboarded
+
+    await onboarded(app, 1)
+    await make_class(Chat(app, STAFF))
+    assert isinstance(app.clock, FakeClock)
+    app.clock.current = datetime(2026, 12, 4, 1, 0, tzinfo=UTC) + timedelta(seconds=5)  # one day before, +5 s
+    scheduler = Scheduler(app.dispatcher.router.jobs, app.services, first_run_after=0)
+    await scheduler.start()
+    try:
+        for _ in range(500):  # wait for the first run to finish (bounded; it takes milliseconds)
+            if scheduler.runs.get("class_reminders"):
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await scheduler.stop()
+    refs = [r["ref"] for r in await app.db.fetchall("SELECT ref FROM deliveries WHERE kind = 'reminder'")]
+    assert refs == ["reminder:1:86400:1"]
