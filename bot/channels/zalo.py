@@ -593,7 +593,10 @@ class ZaloChannel:
         a typed number chooses, so a leader answers a reminder by typing "1"."""
         message_id = await self._send_parts(address, self.render(reply))
         if reply.options and self.remember_options is not None:
-            await self.remember_options(Identity(self.name, address), list(reply.options))
+            try:
+                await self.remember_options(Identity(self.name, address), list(reply.options))
+            except Exception:  # the message went out: report it sent; typing a number may miss
+                log.exception("zalo: could not remember the options of a delivered message")
         return message_id
 
     async def edit(self, address: str, message_id: str, reply: Reply) -> None:
