@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -57,7 +58,7 @@ async def populate(db: Database, leaders: int, n_classes: int, due: int) -> None
     await db.execute("ANALYZE")
 
 
-async def timed(coro_factory, repeat: int = 1) -> float:  # type: ignore[no-untyped-def]
+async def timed(coro_factory: Callable[[], Awaitable[object]], repeat: int = 1) -> float:
     """Median seconds of `repeat` runs."""
     times = []
     for _ in range(repeat):
