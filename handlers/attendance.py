@@ -115,8 +115,9 @@ async def _open(ctx: Context, klass: ClassRow) -> list[Reply]:
 
 
 def _new_code() -> str:
-    # Not guessable from home: random, and only valid while the window is open.
-    return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+    # Not guessable from home: random, and only valid while the window is open. No leading zero:
+    # "0001" typed on Zalo would otherwise be read as "option 1".
+    return str(10 ** (CODE_DIGITS - 1) + secrets.randbelow(9 * 10 ** (CODE_DIGITS - 1)))
 
 
 async def attendance_list(ctx: Context, klass: ClassRow) -> list[Reply]:

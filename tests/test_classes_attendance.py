@@ -43,7 +43,7 @@ async def test_check_in_with_the_code(app: App, staff: Chat, clock: FakeClock) -
     assert "Tôi đã có mặt" in " ".join(a.labels)
     await a.press("Tôi đã có mặt")
     assert "mã số điểm danh" in a.text
-    wrong = f"{(int(code) + 1) % 10000:04d}"
+    wrong = str(int(code) + 1 if code != "9999" else 1000)
     await a.send(wrong)
     assert "Mã chưa đúng" in a.text and "còn 4 lần" in a.text
     await a.send(" ".join(code))  # "1 2 3 4" typed with spaces still counts
@@ -54,7 +54,7 @@ async def test_check_in_with_the_code(app: App, staff: Chat, clock: FakeClock) -
     # b guesses from home: five wrong codes lock them out
     await b.send("điểm danh")
     for attempt in range(5):
-        await b.send(f"{(int(code) + attempt + 1) % 10000:04d}")
+        await b.send(str(1000 + (int(code) - 1000 + attempt + 1) % 9000))
     assert "sai mã nhiều lần" in b.text
     await b.send(code)  # no longer in the check-in step
     invitee = await classes.invitation_of(app.db, class_id, (await classes.invitees(app.db, class_id))[1].person_id)
