@@ -172,13 +172,13 @@ async def send(ctx: Context) -> list[Reply]:
 async def on_step(event: Event, ctx: Context) -> list[Reply]:
     """Typed text, a photo or a voice note while writing or checking a draft."""
     step = ctx.step or ""
-    if "kind" not in ctx.data or step == "feedback.rest":
-        if event.kind == "text" and step == "feedback.rest":
-            # Typing instead of choosing: the kept rest stays offered.
-            return [ctx.reply("feedback.rest_kept",
-                              [ctx.option("feedback.send_rest_button", "fb:rest"),
-                               ctx.option("feedback.drop_rest_button", "fb:droprest")],
-                              length=number(len(str(ctx.data.get("rest") or ""))))]
+    if step == "feedback.rest" and ctx.data.get("rest"):
+        # Typing or sending something instead of choosing: the kept rest stays offered, never dropped.
+        return [ctx.reply("feedback.rest_kept",
+                          [ctx.option("feedback.send_rest_button", "fb:rest"),
+                           ctx.option("feedback.drop_rest_button", "fb:droprest")],
+                          length=number(len(str(ctx.data["rest"]))))]
+    if "kind" not in ctx.data:
         ctx.finish()
         return await start(event, ctx)
     if event.kind == "media":

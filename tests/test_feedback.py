@@ -73,6 +73,8 @@ async def test_empty_emoji_and_overlong_text(app: App, leader: Chat) -> None:
     assert "kiểm tra lại" in leader.text
     await leader.press("Gửi")
     assert "phần sau" in leader.text
+    await leader.send_media("sticker")  # something else meanwhile: the rest is still offered
+    assert "còn giữ phần sau" in leader.text
     await leader.press("Gửi tiếp phần sau")
     await leader.press("Gửi")
     items = await _items(app)
