@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -183,3 +183,28 @@ async def test_an_exhausted_quota_pauses_zalo_and_tells_staff(world: Running) ->
         "SELECT status FROM deliveries WHERE kind = 'broadcast' AND channel = 'zalo'")
     assert pending == "pending"  # not lost, not retried in a loop: it waits for the pause
     assert len(bot.zalo.calls_of("sendMessage")) - bot.zalo.accepted == 1  # one refused call
+
+
+async def test_staff_on_zalo_broadcast_by_typing_and_get_no_files(config: Config, clock: FakeClock) -> None:
+    staff_config = replace(config, admins=config.admins | {Identity("zalo", "boss")})
+    async with FakeZalo(poll_cap=0.2) as zalo:
+        bot = await running(staff_config, zalo, clock)
+        outbox = Outbox(bot.app.services, {"zalo": bot.channel}, {"zalo": FAST})
+        await outbox.start()
+        try:
+            await onboard_by_typing(bot, "z5", "Mai Văn Sáu")
+            admin = "\n".join(await bot.say("boss", "quan tri"))  # the staff menu, by its bare word
+            assert "Việc của cán bộ" in admin
+            composing = "\n".join(await bot.say("boss", "/broadcast Lịch tiêm phòng cho đàn gia súc."))
+            everyone = next(line for line in composing.splitlines() if "Tất cả" in line)
+            preview = "\n".join(await bot.say("boss", everyone.split(".", 1)[0]))
+            send_now = next(line for line in preview.splitlines() if "Gửi ngay" in line)
+            await bot.say("boss", send_now.split(".", 1)[0])
+            assert await outbox.drain()
+            assert "Lịch tiêm phòng" in zalo.sent("z5")[-1]
+            assert "chưa gửi được tệp Excel" in (await bot.say("boss", "/export"))[0]
+            stats = await bot.say("boss", "/stats")
+            assert not zalo.calls_of("sendPhoto") and any("chưa gửi được qua Zalo" in part for part in stats)
+        finally:
+            await outbox.stop()
+            await bot.app.close()
