@@ -140,8 +140,10 @@ async def run_forever(config: Config, options: dict[str, Any] | None = None) -> 
         app.channels = build_channels(app, options)
         for channel in app.channels.values():
             await channel.start()
+        from bot.outbox import Outbox
         from bot.scheduler import Scheduler
 
+        app.components.append(Outbox(app.services, app.channels))  # one paced worker per channel
         app.components.append(Scheduler(app.dispatcher.router.jobs, app.services))
         await start_background(app)
         log.info("running: %s", ", ".join(app.channels))

@@ -115,13 +115,16 @@ class ChannelWorker:
         self._slots = asyncio.Semaphore(max(settings.concurrency, 1))
         self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         """Run in the background."""
+        self._stopping = False
         self._runner = asyncio.create_task(self._run(), name=f"outbox-{self.name}")
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop taking rows; let in-flight sends record their result (up to `grace` seconds)."""
+        self._stopping = True
         if self._runner is not None:
             self._runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -143,6 +146,10 @@ class ChannelWorker:
         """Whether sends are in flight."""
         return bool(self._inflight)
 
+    def hold(self, person_id: int, seconds: float) -> None:
+        """Send nothing to this person for `seconds` (a direct reply to them is on its way)."""
+        self._chat_ready[person_id] = max(self._chat_ready.get(person_id, 0.0), time.monotonic() + seconds)
+
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds` (flood control or quota)."""
         until = time.monotonic() + max(seconds, 0.0)
@@ -150,7 +157,7 @@ class ChannelWorker:
         self._next_slot = max(self._next_slot, self._paused_until)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._round()
             except asyncio.CancelledError:
@@ -223,8 +230,10 @@ class ChannelWorker:
 
     async def _idle(self, seconds: float) -> None:
         self._wake.clear()
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
 
     def _prune(self) -> None:
         if len(self._chat_ready) > 5000:
@@ -320,6 +329,7 @@ class Outbox:
             log.info("outbox: %d pending deliveries moved to a running channel", moved)
         self.services.hooks["outbox.wake"] = self.wake
         self.services.hooks["outbox.edit"] = self.edit
+        self.services.hooks["outbox.hold"] = self.hold
         for worker in self.workers.values():
             worker.start()
 
@@ -332,6 +342,12 @@ class Outbox:
         for name, worker in self.workers.items():
             if channel is None or name == channel:
                 worker.wake()
+
+    def hold(self, person_id: int) -> None:
+        """Keep queued messages away from a person the bot is answering right now: the direct reply
+        and an outbox message in the same second would break Telegram's 1 message/s per chat."""
+        for worker in self.workers.values():
+            worker.hold(person_id, 1.5 * worker.settings.per_chat)
 
     async def edit(self, channel: str, address: str, message_id: str, reply: Reply) -> bool:
         """Edit a message the outbox delivered (progress reports); False if not possible."""
