@@ -242,7 +242,8 @@ async def test_webhook_mode(config: Config, zalo: FakeZalo, clock: FakeClock) ->
                                     headers={"X-Bot-Api-Secret-Token": zalo.webhook["secret_token"]})
             huge = await client.post(local, content=b'{"x": "' + b"a" * 300_000 + b'"}',
                                      headers={"X-Bot-Api-Secret-Token": zalo.webhook["secret_token"]})
-        assert bad.status_code == 400 and huge.status_code == 413
+            check = await client.get(local)
+        assert bad.status_code == 400 and huge.status_code == 413 and check.status_code == 200
     finally:
         await bot.app.close()
 

@@ -488,6 +488,7 @@ class ZaloChannel:
         app = web.Application(client_max_size=WEBHOOK_BODY_LIMIT)
         path = urlsplit(self.webhook_url or "").path or "/"
         app.router.add_post(path, self._on_webhook)
+        app.router.add_get(path, self._on_check)  # a reverse proxy's or an operator's health check
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.listen_host, self.listen_port)
@@ -526,6 +527,11 @@ class ZaloChannel:
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _on_check(self, request: Any) -> Any:
+        from aiohttp import web
+
+        return web.json_response({"ok": True, "channel": "zalo"})
 
     async def _on_webhook(self, request: Any) -> Any:
         from aiohttp import web
