@@ -290,3 +290,20 @@ async def test_someone_registering_later_gets_the_invitation_once(app: App, staf
     assert (await classes.counts(app.db, class_id)).invited == 2
     await late.press_payload(f"cls:y:{class_id}")
     assert "SẼ THAM DỰ" in late.text
+
+
+def test_ics_escapes_text_and_folds_long_lines_without_cutting_characters() -> None:
+    from datetime import UTC, datetime
+
+    from bot.calendar import CalendarEvent, ics
+
+    start = datetime(2026, 12, 5, 1, tzinfo=UTC)
+    event = CalendarEvent("class-9@caunoi", start, start + timedelta(hours=4), "Lớp; khóa 1, đợt 2 " * 6,
+                          "Hội trường\nUBND xã", cancelled=True, sequence=3)
+    data = ics(event, start)
+    text = data.decode("utf-8")  # folding never splits a multi-byte character
+    assert all(len(line) <= 75 for line in data.split(b"\r\n"))
+    unfolded = text.replace("\r\n ", "")
+    assert "SUMMARY:" + "Lớp\\; khóa 1\\, đợt 2 " * 6 in unfolded
+    assert "LOCATION:Hội trường\\nUBND xã" in unfolded
+    assert "METHOD:CANCEL" in text and "STATUS:CANCELLED" in text and "SEQUENCE:3" in text
