@@ -46,14 +46,15 @@ class ConsoleChannel:
         """No editing in a terminal: print the new version."""
         await self.deliver(address, reply)
 
-    def show(self, reply: Reply) -> None:
-        """Print one reply (and save its attachment to a file)."""
-        self.stdout.write("\n" + numbered(reply, self.hint) + "\n")
+    def show(self, reply: Reply, start: int = 1) -> int:
+        """Print one reply (and save its attachment to a file); return the next option number."""
+        self.stdout.write("\n" + numbered(reply, self.hint, start) + "\n")
         if reply.attachment is not None:
             path = self.files_dir / reply.attachment.filename
             path.write_bytes(reply.attachment.data)
             self.stdout.write(self.saved.format(path=path) + "\n")
         self.stdout.flush()
+        return start + len(reply.options)
 
     async def chat(self, first: str = "/start") -> None:
         """Run the conversation until end of input or /quit."""
@@ -64,8 +65,9 @@ class ConsoleChannel:
             if text.strip() in ("/quit", "/exit"):
                 break
             if text.strip():
+                number = 1  # options are numbered on across one answer's replies, as the router counts
                 for reply in await self.dispatch(self.event(text)):
-                    self.show(reply)
+                    number = self.show(reply, number)
             self.stdout.write("> ")
             self.stdout.flush()
             line = await loop.run_in_executor(None, self._readline)

@@ -6,15 +6,18 @@ from bot.model import Reply
 from bot.textutil import split_text
 
 
-def numbered(reply: Reply, hint: str = "") -> str:
-    """The reply's text followed by "1. …", "2. …" lines and a hint."""
+def numbered(reply: Reply, hint: str = "", start: int = 1) -> str:
+    """The reply's text followed by numbered option lines and a hint.
+
+    Numbers go on across the replies of one answer (`start`), as the router counts them.
+    """
     if not reply.options:
         return reply.text
-    lines = [f"{i}. {option.label}" for i, option in enumerate(reply.options, start=1)]
+    lines = [f"{i}. {option.label}" for i, option in enumerate(reply.options, start=start)]
     tail = f"\n{hint}" if hint else ""
     return f"{reply.text}\n\n" + "\n".join(lines) + tail
 
 
-def numbered_parts(reply: Reply, limit: int, hint: str = "") -> list[str]:
+def numbered_parts(reply: Reply, limit: int, hint: str = "", start: int = 1) -> list[str]:
     """The numbered rendering split at paragraph boundaries to fit `limit` characters."""
-    return split_text(numbered(reply, hint), limit)
+    return split_text(numbered(reply, hint, start), limit)
