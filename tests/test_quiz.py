@@ -296,3 +296,14 @@ async def test_delete_me_removes_reading_and_quizzes(app: App, leader: Chat) -> 
     await leader.press("Xóa hết")
     for table in ("topic_reads", "topic_done", "quiz_attempts", "quiz_answers"):
         assert await app.db.fetchval(f"SELECT count(*) FROM {table}") == 0, table
+
+
+async def test_mixed_quiz_through_the_router(app: App, leader: Chat) -> None:
+    await leader.onboard()
+    await take_quiz(leader, rights=2, quiz_label="Tổng hợp")
+    assert "Kết quả: 2/5" in leader.text
+    assert "Đọc các chuyên đề" in " ".join(leader.labels) and "Đọc lại chuyên đề" not in " ".join(leader.labels)
+    quizzes = await app.db.fetchall("SELECT DISTINCT quiz FROM quiz_answers")
+    assert [r["quiz"] for r in quizzes] == [MIX]
+    await leader.press("Làm lại")
+    assert "Tổng hợp 3 chuyên đề" in leader.text and "Câu 1/5" in leader.text
