@@ -44,8 +44,10 @@ async def start_link(event: Event, ctx: Context) -> list[Reply]:
     code = await links.new_code(ctx.db, ctx.person.id, ctx.identity.channel, ctx.now())
     ctx.goto("link.code")
     minutes = int(links.CODE_TTL.total_seconds() // 60)
+    there = {"zalo": "tg", "tg": "zalo"}.get(ctx.identity.channel)
     return [ctx.reply("link.code_shown", [ctx.option("link.cancel_button", "link:cancel")],
-                      code=code, minutes=minutes, here=_channel_name(ctx, ctx.identity.channel))]
+                      code=code, minutes=minutes, here=_channel_name(ctx, ctx.identity.channel),
+                      there=_channel_name(ctx, there) if there else ctx.t("link.other_channel"))]
 
 
 async def on_code(event: Event, ctx: Context) -> list[Reply]:
