@@ -21,16 +21,16 @@ async def test_read_a_topic_to_the_end_then_the_quiz(app: App, leader: Chat) -> 
     await leader.press("Đọc 3 chuyên đề")  # the menu button
     assert f"(0/{total})" in " ".join(leader.labels)
     await leader.press(topic.label)
-    assert topic.summary in leader.text and f"Bạn đã đọc 0/{total} phần" in leader.text
+    assert topic.summary in leader.text and f"Anh/chị đã đọc 0/{total} phần" in leader.text
     await leader.press("Đọc từ đầu")
     assert topic.sections[0].title in leader.text and topic.sections[0].body in leader.text
-    assert f"Phần 1/{total}" in leader.text and f"Bạn đã đọc 1/{total} phần" in leader.text
+    assert f"Phần 1/{total}" in leader.text and f"Anh/chị đã đọc 1/{total} phần" in leader.text
     assert leader.labels[:3] == ["Đọc tiếp ▶", "◀ Quay lại", "🏠 Về menu"]
     for number in range(2, total + 1):
         pace(leader)
         await leader.press("Đọc tiếp")
         assert f"Phần {number}/{total}" in leader.text and topic.sections[number - 1].body in leader.text
-        assert f"Bạn đã đọc {number}/{total} phần" in leader.text
+        assert f"Anh/chị đã đọc {number}/{total} phần" in leader.text
     assert "Đọc tiếp ▶" not in leader.labels
     assert "đã đọc hết chuyên đề" in leader.text and "Nguồn tài liệu" in leader.text
     assert topic.sources.splitlines()[0] in leader.text
@@ -55,7 +55,7 @@ async def test_back_and_continue_where_i_stopped(app: App, leader: Chat) -> None
     await leader.press("Đọc tiếp")
     assert f"Phần 3/{total}" in leader.text
     await leader.press("Quay lại")
-    assert f"Phần 2/{total}" in leader.text and f"Bạn đã đọc 3/{total} phần" in leader.text
+    assert f"Phần 2/{total}" in leader.text and f"Anh/chị đã đọc 3/{total} phần" in leader.text
     await leader.press("Quay lại")
     await leader.press("Quay lại")  # from section 1 back to the summary
     assert topic.summary in leader.text

@@ -42,7 +42,7 @@ async def test_read_quiz_and_results_through_telegram(config: Config, clock: Fak
         for _ in range(len(topic.sections) - 1):
             clock.advance(timedelta(seconds=20))
             await an.press("Đọc tiếp")
-        assert f"Bạn đã đọc {len(topic.sections)}/{len(topic.sections)} phần" in an.text
+        assert f"Anh/chị đã đọc {len(topic.sections)}/{len(topic.sections)} phần" in an.text
         assert "đã đọc hết chuyên đề" in an.text
         await an.press("Làm bài kiểm tra chuyên đề này")
         assert "Câu 1/5" in an.text
