@@ -76,14 +76,22 @@ async def start(event: Event, ctx: Context) -> list[Reply]:
             ctx.option("quiz.new_button", "qz:pick"),
             ctx.option("core.menu_button", "cmd:menu"),
         ], name=quiz_name(ctx, attempt.quiz), number=attempt.position + 1, total=attempt.total)]
-    return [choose(ctx)]
+    return [await choose(ctx)]
 
 
-def choose(ctx: Context, key: str = "quiz.choose") -> Reply:
-    """One button per topic that has a bank, plus the mixed quiz."""
-    options = [Option(t.label, f"qz:new:{t.id}") for t in ctx.content.topics if ctx.content.quizzes.get(t.id)]
+async def choose(ctx: Context, key: str = "quiz.choose") -> Reply:
+    """One button per topic that has a bank, plus the mixed quiz; each with the person's best score."""
+    best = await learning.quiz_bests(ctx.db, ctx.person.id)
+
+    def button(label: str, quiz: str) -> Option:
+        if quiz in best:
+            return ctx.option("quiz.best_button", f"qz:new:{quiz}", label=label, score=best[quiz][0],
+                              total=best[quiz][1])
+        return Option(label, f"qz:new:{quiz}")
+
+    options = [button(t.label, t.id) for t in ctx.content.topics if ctx.content.quizzes.get(t.id)]
     if len(options) > 1:
-        options.append(ctx.option("quiz.mix_button", f"qz:new:{MIX}"))
+        options.append(button(ctx.t("quiz.mix_button"), MIX))
     options.append(ctx.option("core.menu_button", "cmd:menu"))
     return ctx.reply(key, options, length=QUIZ_LENGTH)
 
@@ -93,13 +101,13 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     parts = event.value.split(":")
     action = parts[1] if len(parts) > 1 else ""
     if action == "pick":
-        return [choose(ctx)]
+        return [await choose(ctx)]
     if action == "new" and len(parts) == 3:
         quiz = parts[2]
         known = quiz == MIX or bool(ctx.content.quizzes.get(quiz))
         drawn = draw(ctx.content.quizzes, quiz) if known else []
         if not drawn:
-            return [choose(ctx, "quiz.gone")]
+            return [await choose(ctx, "quiz.gone")]
         attempt = await learning.start_attempt(ctx.db, ctx.person.id, quiz, drawn, ctx.now_iso())
         intro = ctx.t("quiz.started", name=quiz_name(ctx, quiz), total=attempt.total)
         return _joined(intro, await question(ctx, attempt))
@@ -116,7 +124,7 @@ async def question(ctx: Context, attempt: Attempt) -> list[Reply]:
     found = questions_by_id(ctx.content.quizzes).get(qid)
     if found is None or max(order) >= len(found.options):
         await learning.abandon(ctx.db, attempt.id)  # the bank changed under it: it cannot go on
-        return [Reply(ctx.t("quiz.changed")), choose(ctx)]
+        return [Reply(ctx.t("quiz.changed")), await choose(ctx)]
     shown = [found.options[index] for index in order]
     options = [Option(text, f"qa:{attempt.id}:{attempt.position}:{k}") for k, text in enumerate(shown)]
     options.append(ctx.option("quiz.pause_button", "cmd:menu"))
@@ -135,7 +143,7 @@ async def stale(ctx: Context, key: str) -> list[Reply]:
     attempt = await learning.open_attempt(ctx.db, ctx.person.id)
     if attempt is not None:
         return [ctx.reply(key), *await question(ctx, attempt)]
-    return [ctx.reply(key), choose(ctx)]
+    return [ctx.reply(key), await choose(ctx)]
 
 
 async def answer(event: Event, ctx: Context) -> list[Reply]:
@@ -158,7 +166,7 @@ async def answer(event: Event, ctx: Context) -> list[Reply]:
     found = questions_by_id(ctx.content.quizzes).get(qid)
     if found is None or max(order) >= len(found.options):
         await learning.abandon(ctx.db, attempt.id)
-        return [Reply(ctx.t("quiz.changed")), choose(ctx)]
+        return [Reply(ctx.t("quiz.changed")), await choose(ctx)]
     if position > attempt.position or shown >= len(order):
         return await stale(ctx, "quiz.old_attempt")
     chosen = order[shown]

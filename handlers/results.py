@@ -113,8 +113,10 @@ async def followup_page(ctx: Context, commune_key: str, page: int) -> Reply:
         missing = []
         if row.unread:
             missing.append(ctx.t("results.unread", topics=", ".join(str(number_of[t]) for t in row.unread)))
-        if not row.passed:
-            missing.append(ctx.t("results.not_passed"))
+        if row.best is None:
+            missing.append(ctx.t("results.no_quiz"))
+        elif not row.passed:
+            missing.append(ctx.t("results.not_passed", score=row.best[0], total=row.best[1]))
         lines.append(ctx.t("results.followup_item", index=index, name=row.name or "—",
                            hamlet=row.hamlet or "—", commune=row.commune or "—",
                            phone=row.phone or ctx.t("results.no_phone"), missing="; ".join(missing)))

@@ -112,7 +112,10 @@ async def test_quiz_right_and_wrong_answers_score_and_missed(app: App, leader: C
     attempt = await app.db.fetchone("SELECT score, total, status, finished_at FROM quiz_attempts")
     assert (attempt["score"], attempt["total"], attempt["status"]) == (3, 5, "done") and attempt["finished_at"]
 
-    await leader.press("Làm lại")
+    await leader.send("/quiz")
+    assert "1. Về Đảng và chi bộ — cao nhất 3/5" in leader.labels
+    assert "2. Vai trò cấp trưởng thôn" in leader.labels  # not taken yet: no score
+    await leader.press("Về Đảng")
     for _ in range(QUIZ_LENGTH):
         await answer(leader, right=True)
     assert "Kết quả: 5/5" in leader.text and "Xuất sắc" in leader.text

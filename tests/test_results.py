@@ -76,7 +76,7 @@ async def test_results_per_quiz_per_commune_and_followup(app: App, staff: Chat) 
     assert "tất cả xã, phường: 2 người" in staff.text
     assert "Nguyễn Văn An — Thôn 3, Xã Hương Khê" in staff.text and "Chưa đọc hết chuyên đề 2, 3" in staff.text
     assert "Trần Thị Bình — Thôn Trung, Xã Phúc Trạch" in staff.text
-    assert "Chưa đọc hết chuyên đề 1, 2, 3; chưa đạt bài kiểm tra" in staff.text
+    assert "Chưa đọc hết chuyên đề 1, 2, 3; chưa đạt bài kiểm tra (cao nhất 2/5)" in staff.text
     await staff.press("Chọn xã khác")
     await staff.press("Phúc Trạch")
     assert "Xã Phúc Trạch: 1 người" in staff.text and "Nguyễn Văn An" not in staff.text
@@ -95,6 +95,7 @@ async def test_followup_is_paginated_and_filtered(app: App, staff: Chat) -> None
     await staff.press("Hương Đô")
     assert "Xã Hương Đô: 25 người (trang 1/3)" in staff.text
     assert "1. Người 00" in staff.text and "10. Người 09" in staff.text and "11." not in staff.text
+    assert "Chưa đọc hết chuyên đề 1, 2, 3; chưa làm bài kiểm tra" in staff.text
     assert "Hà Linh" not in staff.text.split("\n", 1)[1]
     await staff.press("Trang sau")
     assert "(trang 2/3)" in staff.text and "11. Người 10" in staff.text

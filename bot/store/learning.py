@@ -293,6 +293,7 @@ class FollowUp:
     phone: str
     unread: tuple[str, ...]
     passed: bool
+    best: tuple[int, int] | None  # best finished score (right, total), None if no quiz finished
 
 
 async def followup(
@@ -334,12 +335,42 @@ async def followup(
             f"SELECT person_id, topic FROM topic_done WHERE person_id IN ({','.join('?' * len(ids))})", ids
         ):
             done[int(row["person_id"])].add(row["topic"])
+    best = await best_scores(db, ids)
     page = [
         FollowUp(int(r["id"]), r["name"] or "", r["commune"] or "", r["hamlet"] or "", r["phone"] or "",
-                 tuple(t for t in topics if t not in done[int(r["id"])]), bool(r["passed"]))
+                 tuple(t for t in topics if t not in done[int(r["id"])]), bool(r["passed"]), best.get(int(r["id"])))
         for r in rows
     ]
     return total, page
+
+
+async def best_scores(db: Database, person_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Each person's best finished quiz score as (right, total), by share of right answers."""
+    best: dict[int, tuple[int, int]] = {}
+    if not person_ids:
+        return best
+    rows = await db.fetchall(
+        "SELECT person_id, score, total FROM quiz_attempts WHERE status = 'done' AND total > 0"
+        f" AND person_id IN ({','.join('?' * len(person_ids))})", list(person_ids),
+    )
+    for row in rows:
+        pid, score, total = int(row["person_id"]), int(row["score"]), int(row["total"])
+        if pid not in best or score * best[pid][1] > best[pid][0] * total:
+            best[pid] = (score, total)
+    return best
+
+
+async def quiz_bests(db: Database, person_id: int) -> dict[str, tuple[int, int]]:
+    """One person's best finished score per quiz, as (right, total)."""
+    best: dict[str, tuple[int, int]] = {}
+    for row in await db.fetchall(
+        "SELECT quiz, score, total FROM quiz_attempts WHERE person_id = ? AND status = 'done' AND total > 0",
+        (person_id,),
+    ):
+        quiz, score, total = row["quiz"], int(row["score"]), int(row["total"])
+        if quiz not in best or score * best[quiz][1] > best[quiz][0] * total:
+            best[quiz] = (score, total)
+    return best
 
 
 async def communes_with_people(db: Database) -> list[str]:
