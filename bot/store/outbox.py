@@ -98,40 +98,44 @@ async def next_due(db: Database, channel: str) -> str | None:
 
 
 async def claim(db: Database, row_id: int, channel: str, running: Iterable[str] = ()) -> Claim:
+    """claim_in, in a transaction of its own."""
+    async with db.write() as conn:
+        return await claim_in(conn, row_id, channel, running)
+
+
+async def claim_in(conn: aiosqlite.Connection, row_id: int, channel: str, running: Iterable[str] = ()) -> Claim:
     """Mark a pending row `sending` just before the channel call, re-checking its person.
 
     Checked at send time, not only at enqueue: the person was deleted (the row is gone by cascade),
     used /stop (skipped, except STOP_EXEMPT_KINDS), is unreachable (blocked), or has no identity
     on this channel any more (moved to their last used running channel, or skipped).
     """
-    async with db.write() as conn:
-        async with conn.execute(
-            "SELECT d.kind, d.status, d.attempts, p.stopped, p.unreachable, p.last_channel,"
-            " (SELECT address FROM identities i WHERE i.person_id = d.person_id AND i.channel = d.channel) AS address"
-            " FROM deliveries d JOIN people p ON p.id = d.person_id WHERE d.id = ?", (row_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None or row["status"] != "pending":
-            return Claim("gone")
-        if row["stopped"] and row["kind"] not in STOP_EXEMPT_KINDS:
-            await conn.execute("UPDATE deliveries SET status = 'skipped', error = 'stopped' WHERE id = ?", (row_id,))
-            return Claim("skipped")
-        if row["unreachable"]:
-            await conn.execute("UPDATE deliveries SET status = 'blocked', error = 'unreachable' WHERE id = ?",
+    async with conn.execute(
+        "SELECT d.kind, d.status, d.attempts, p.stopped, p.unreachable,"
+        " (SELECT address FROM identities i WHERE i.person_id = d.person_id AND i.channel = d.channel) AS address"
+        " FROM deliveries d JOIN people p ON p.id = d.person_id WHERE d.id = ?", (row_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None or row["status"] != "pending":
+        return Claim("gone")
+    if row["stopped"] and row["kind"] not in STOP_EXEMPT_KINDS:
+        await conn.execute("UPDATE deliveries SET status = 'skipped', error = 'stopped' WHERE id = ?", (row_id,))
+        return Claim("skipped")
+    if row["unreachable"]:
+        await conn.execute("UPDATE deliveries SET status = 'blocked', error = 'unreachable' WHERE id = ?", (row_id,))
+        return Claim("blocked")
+    address = row["address"]
+    if address is None:
+        other = await _other_channel(conn, row_id, channel, set(running))
+        if other is None:
+            await conn.execute("UPDATE deliveries SET status = 'skipped', error = 'no address' WHERE id = ?",
                                (row_id,))
-            return Claim("blocked")
-        address = row["address"]
-        if address is None:
-            other = await _other_channel(conn, row_id, channel, set(running))
-            if other is None:
-                await conn.execute("UPDATE deliveries SET status = 'skipped', error = 'no address' WHERE id = ?",
-                                   (row_id,))
-                return Claim("skipped")
-            await conn.execute("UPDATE deliveries SET channel = ? WHERE id = ?", (other, row_id))
-            return Claim("moved", channel=other)
-        attempts = int(row["attempts"]) + 1
-        await conn.execute("UPDATE deliveries SET status = 'sending', attempts = ? WHERE id = ?", (attempts, row_id))
-        return Claim("send", address=str(address), attempts=attempts)
+            return Claim("skipped")
+        await conn.execute("UPDATE deliveries SET channel = ? WHERE id = ?", (other, row_id))
+        return Claim("moved", channel=other)
+    attempts = int(row["attempts"]) + 1
+    await conn.execute("UPDATE deliveries SET status = 'sending', attempts = ? WHERE id = ?", (attempts, row_id))
+    return Claim("send", address=str(address), attempts=attempts)
 
 
 async def _other_channel(conn: aiosqlite.Connection, row_id: int, channel: str, running: set[str]) -> str | None:
@@ -145,36 +149,42 @@ async def _other_channel(conn: aiosqlite.Connection, row_id: int, channel: str, 
     return usable[0] if usable else None
 
 
-async def mark_sent(db: Database, row_id: int, message_id: str | None, now: datetime) -> None:
+async def mark_sent_in(conn: aiosqlite.Connection, row_id: int, message_id: str | None, now: datetime) -> None:
     """The channel accepted the message."""
-    await db.execute("UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, error = NULL WHERE id = ?",
-                     (message_id, iso(now), row_id))
+    await conn.execute(
+        "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, error = NULL WHERE id = ?",
+        (message_id, iso(now), row_id))
 
 
-async def mark_blocked(db: Database, row_id: int, person_id: int, error: str) -> None:
+async def mark_blocked_in(conn: aiosqlite.Connection, row_id: int, person_id: int, error: str) -> None:
     """The person blocked the bot or the chat is gone: this row and the person are unreachable."""
-    async with db.write() as conn:
-        await conn.execute("UPDATE deliveries SET status = 'blocked', error = ? WHERE id = ?", (error[:300], row_id))
-        await conn.execute("UPDATE people SET unreachable = 1 WHERE id = ?", (person_id,))
+    await conn.execute("UPDATE deliveries SET status = 'blocked', error = ? WHERE id = ?", (error[:300], row_id))
+    await conn.execute("UPDATE people SET unreachable = 1 WHERE id = ?", (person_id,))
 
 
 async def mark(db: Database, row_id: int, status: str, error: str) -> None:
+    """mark_in, in a transaction of its own."""
+    async with db.write() as conn:
+        await mark_in(conn, row_id, status, error)
+
+
+async def mark_in(conn: aiosqlite.Connection, row_id: int, status: str, error: str) -> None:
     """A final status other than sent/blocked (failed, unknown, skipped)."""
     if status not in FINAL_STATUSES:
         raise ValueError(f"not a final status: {status}")
-    await db.execute("UPDATE deliveries SET status = ?, error = ? WHERE id = ?", (status, error[:300], row_id))
+    await conn.execute("UPDATE deliveries SET status = ?, error = ? WHERE id = ?", (status, error[:300], row_id))
 
 
-async def release(db: Database, row_id: int, error: str) -> None:
+async def release_in(conn: aiosqlite.Connection, row_id: int, error: str) -> None:
     """Back to pending without counting an attempt (flood control, quota): nothing is lost."""
-    await db.execute(
+    await conn.execute(
         "UPDATE deliveries SET status = 'pending', attempts = MAX(attempts - 1, 0), error = ?"
         " WHERE id = ? AND status = 'sending'", (error[:300], row_id))
 
 
-async def retry_at(db: Database, row_id: int, when: datetime, error: str) -> None:
+async def retry_at_in(conn: aiosqlite.Connection, row_id: int, when: datetime, error: str) -> None:
     """Back to pending, due again at `when` (backoff after a network or server error)."""
-    await db.execute(
+    await conn.execute(
         "UPDATE deliveries SET status = 'pending', not_before = ?, error = ? WHERE id = ? AND status = 'sending'",
         (iso(when), error[:300], row_id))
 

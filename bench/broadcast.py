@@ -1,0 +1,209 @@
+"""Broadcast benchmark: `caunoi run` delivers one broadcast to N leaders through the fake Bot API
+with flood control on (429 beyond 30/s overall or 1/s per chat, or 1000/s for paid broadcasts).
+
+    .venv/bin/python bench/broadcast.py [--leaders 1000] [--rate 30] [--paid-rate 1000] [--only plain|kill|paid]
+
+Three runs, each on a fresh database (N registered leaders, one staff member, the broadcast
+queued exactly as /broadcast queues it) and a fresh fake server in this process:
+- plain: the bot runs until every delivery is settled.
+- kill:  `kill -9` of the bot when half the leaders have their message, then a restart.
+- paid:  CAUNOI_PAID_BROADCAST=1 against a 1000/s paid limit.
+Printed per run: elapsed from the first to the last accepted broadcast message (bot start-up
+and, for kill, the time the bot was down are not counted), the floor (N-1)/rate — the least
+time the limit allows — their ratio (efficiency, target ≥ 0.95), 429s received, and the counts
+from the fake server's record: lost (a leader with no message) and duplicated (extra copies);
+targets 0 and 0 (kill: at most the one message in flight may be lost or doubled). A row left
+`sending` by the kill is marked `unknown` on restart and never resent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.clock import iso  # noqa: E402
+from bot.model import Option, Reply  # noqa: E402
+from bot.store import broadcasts  # noqa: E402
+from bot.store.db import Database  # noqa: E402
+from tests.fake_telegram import FakeTelegram  # noqa: E402
+
+MESSAGE = "Thông báo: hội nghị trưởng thôn, tổ trưởng tổ dân phố lúc 7 giờ 30 sáng thứ Hai tại hội trường xã."
+STAFF_CHAT = 9000
+FIRST_CHAT = 100_000
+
+
+async def prepare(db_path: Path, leaders: int, first_chat: int = FIRST_CHAT) -> None:
+    """A database with `leaders` registered leaders on Telegram, staff tg:9000, and the broadcast queued."""
+    now = datetime.now(UTC)
+    stamp = iso(now)
+    db = await Database(db_path).open()
+    try:
+        async with db.write() as conn:
+            await conn.execute("INSERT INTO people (id, name, created_at, last_channel) VALUES (1, 'Cán bộ', ?, 'tg')",
+                               (stamp,))
+            await conn.execute("INSERT INTO identities (channel, address, person_id, last_seen) VALUES ('tg', ?, 1, ?)",
+                               (str(STAFF_CHAT), stamp))
+            await conn.executemany(
+                "INSERT INTO people (id, name, role, commune, hamlet, registered_at, created_at, last_channel)"
+                " VALUES (?, ?, 'truong_thon', 'Xã Hương Khê', 'Thôn 1', ?, ?, 'tg')",
+                [(2 + i, f"Người {i}", stamp, stamp) for i in range(leaders)])
+            await conn.executemany(
+                "INSERT INTO identities (channel, address, person_id, last_seen) VALUES ('tg', ?, ?, ?)",
+                [(str(first_chat + i), 2 + i, stamp) for i in range(leaders)])
+        await broadcasts.create(
+            db, 1, MESSAGE, {"kind": "all"}, now, now,
+            lambda bid: Reply(MESSAGE, [Option("Đã nhận ✅", f"ack:{bid}")]),
+            lambda bid, n: Reply(f"📣 Thông báo #{bid}: đang gửi… 0/{n}"))
+    finally:
+        await db.close()
+
+
+async def start_bot(db_path: Path, tg: FakeTelegram, rate: float, paid: bool) -> asyncio.subprocess.Process:
+    """`python -m bot run` on this database against the fake server (no .env, only these variables)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "CAUNOI_"))}
+    env.update({
+        "TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_URL": tg.url, "CAUNOI_DB": str(db_path),
+        "CAUNOI_ADMINS": f"tg:{STAFF_CHAT}", "CAUNOI_TELEGRAM_RATE": f"{rate:g}", "PYTHONPATH": str(ROOT),
+    })
+    if paid:
+        env["CAUNOI_PAID_BROADCAST"] = "1"
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=db_path.parent, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
+def received(tg: FakeTelegram) -> list[tuple[int, float]]:
+    """(chat, time) of every accepted broadcast message, in order."""
+    return [(int(c.params["chat_id"]), c.time) for c in tg.calls
+            if c.method == "sendMessage" and c.status == 200 and c.params.get("text") == MESSAGE]
+
+
+def unsettled(db_path: Path) -> int:
+    """Broadcast deliveries still pending or sending (read-only, beside the running bot)."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5) as conn:
+        row = conn.execute("SELECT COUNT(*) FROM deliveries WHERE kind = 'broadcast'"
+                           " AND status IN ('pending', 'sending')").fetchone()
+    return int(row[0])
+
+
+def statuses(db_path: Path) -> dict[str, int]:
+    """Broadcast deliveries per status."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5) as conn:
+        rows = conn.execute("SELECT status, COUNT(*) FROM deliveries WHERE kind = 'broadcast' GROUP BY status")
+        return {str(status): int(n) for status, n in rows}
+
+
+async def until(condition: object, within: float, what: str) -> None:
+    """Wait (polling) until `condition()` is true; raise TimeoutError naming `what`."""
+    deadline = time.monotonic() + within
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def stop_bot(process: asyncio.subprocess.Process) -> str:
+    """SIGTERM, wait; return stderr (the log)."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    return stderr.decode(errors="replace")
+
+
+@dataclass
+class Result:
+    """One run's figures."""
+
+    name: str
+    leaders: int
+    rate: float
+    elapsed: float
+    down: float
+    flood_429s: int
+    lost: int
+    duplicated: int
+    statuses: dict[str, int]
+
+    @property
+    def floor(self) -> float:
+        return (self.leaders - 1) / self.rate
+
+    @property
+    def efficiency(self) -> float:
+        return self.floor / self.elapsed if self.elapsed > 0 else 0.0
+
+    def line(self) -> str:
+        return (f"{self.name:6} N={self.leaders:<5} limit={self.rate:g}/s  elapsed={self.elapsed:7.2f}s"
+                f"  floor={self.floor:7.2f}s  efficiency={self.efficiency:5.3f}  429s={self.flood_429s:<3}"
+                f" lost={self.lost} duplicated={self.duplicated}  down={self.down:4.1f}s  statuses={self.statuses}")
+
+
+async def run(name: str, leaders: int, rate: float, paid_rate: float, kill_at: float | None = None,
+              within: float = 600.0) -> Result:
+    """One run on a fresh database and fake server; `kill_at` = fraction received before kill -9."""
+    paid = name == "paid"
+    limit = paid_rate if paid else rate
+    with tempfile.TemporaryDirectory(prefix="caunoi-bench-") as folder:
+        db_path = Path(folder) / "bench.sqlite3"
+        await prepare(db_path, leaders)
+        async with FakeTelegram(flood_control=True, overall_rate=int(rate), paid_rate=int(paid_rate)) as tg:
+            process = await start_bot(db_path, tg, rate, paid)
+            down = 0.0
+            try:
+                if kill_at is not None:
+                    await until(lambda: len(received(tg)) >= leaders * kill_at, within, "half of the messages")
+                    process.kill()  # SIGKILL: no clean-up at all
+                    await process.wait()
+                    killed = time.monotonic()
+                    process = await start_bot(db_path, tg, rate, paid)
+                    count = len(received(tg))
+                    await until(lambda: len(received(tg)) > count, within, "the first message after restart")
+                    down = time.monotonic() - killed
+                await until(lambda: unsettled(db_path) == 0, within, "every delivery settled")
+            finally:
+                log = await stop_bot(process)
+            got = received(tg)
+            per_chat = Counter(chat for chat, _ in got)
+            expected = {FIRST_CHAT + i for i in range(leaders)}
+            elapsed = (got[-1][1] - got[0][1]) - down if got else 0.0
+            result = Result(name, leaders, limit, elapsed, down, tg.flood_429s,
+                            lost=len(expected - set(per_chat)),
+                            duplicated=sum(n - 1 for n in per_chat.values() if n > 1),
+                            statuses=statuses(db_path))
+            if tg.flood_429s:
+                refused = Counter(int(c.params.get("chat_id", 0)) for c in tg.calls if c.status == 429)
+                print(f"  429s by chat: {dict(refused.most_common(5))}", file=sys.stderr)
+            if "Traceback" in log:
+                print(log[-3000:], file=sys.stderr)
+            return result
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--leaders", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=30.0, help="the fake's overall limit and CAUNOI_TELEGRAM_RATE")
+    parser.add_argument("--paid-rate", type=float, default=1000.0, help="the fake's limit for paid broadcasts")
+    parser.add_argument("--only", choices=("plain", "kill", "paid"), action="append")
+    args = parser.parse_args()
+    runs = args.only or ["plain", "kill", "paid"]
+    print(f"broadcast to {args.leaders} leaders through the fake Bot API (flood control on)")
+    for name in runs:
+        result = await run(name, args.leaders, args.rate, args.paid_rate, kill_at=0.5 if name == "kill" else None)
+        print(result.line(), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
