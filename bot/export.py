@@ -258,7 +258,7 @@ class XlsxWriter:
         self.zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.sheets: list[tuple[str, str]] = []  # (name, filter range)
         self._names: set[str] = set()
-        self._escaped: dict[str, str] = {}
+        self._cells: dict[str, str] = {}  # text -> its finished cell
 
     def add_sheet(self, title: str, headers: list[str], rows: Iterable[list[Any]]) -> int:
         """Write one sheet; returns the number of data rows."""
@@ -303,15 +303,17 @@ class XlsxWriter:
 
     def _row(self, number: int, letters: list[str], values: list[Any], header: bool = False) -> str:
         # Cells carry no "r" reference (it is optional; position follows order), so an empty cell is <c/>.
-        # This loop is the export's hot path: dispatch on the exact type, escape repeated texts once.
+        # This loop is the export's hot path: dispatch on the exact type, build repeated text cells once.
+        if header:
+            bold = ' s="2"'
+            return '<row r="1">' + "".join(self._text_cell(str(v), bold) for v in values) + "</row>"
         cells = []
         append = cells.append
-        escape = self._escape
-        style = ' s="2"' if header else ""
+        cached = self._cells.get
         for value in values:
             kind = type(value)
             if kind is str:
-                append(f'<c{style} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>')
+                append(cached(value) or self._text_cell(value))
             elif value is None:
                 append("<c/>")
             elif kind is int or kind is float:
@@ -321,16 +323,14 @@ class XlsxWriter:
             elif kind is bool:
                 append(f"<c><v>{int(value)}</v></c>")
             else:
-                append(f'<c t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>')
+                append(self._text_cell(str(value)))
         return f'<row r="{number}">{"".join(cells)}</row>'
 
-    def _escape(self, text: str) -> str:
-        escaped = self._escaped.get(text)
-        if escaped is None:
-            escaped = _xml(text)
-            if len(self._escaped) < 100_000 and len(text) < 64:  # names, labels, codes repeat a lot
-                self._escaped[text] = escaped
-        return escaped
+    def _text_cell(self, text: str, style: str = "") -> str:
+        cell = f'<c{style} t="inlineStr"><is><t xml:space="preserve">{_xml(text)}</t></is></c>'
+        if not style and len(text) < 64 and len(self._cells) < 100_000:  # communes, labels, codes repeat a lot
+            self._cells[text] = cell
+        return cell
 
     def close(self) -> None:
         """Write the workbook parts and finish the zip."""
