@@ -215,3 +215,13 @@ def test_cli_import_roster_dry_run_apply_and_export(tmp_path: Path) -> None:
     wrong = run_cli(tmp_path, "export", "-o", str(out), "--from", "hôm qua")
     assert wrong.returncode == 2 and "chưa đúng" in wrong.stderr
     assert not list(tmp_path.glob("*.part"))
+
+
+async def test_every_sheet_query_runs_on_the_current_schema(app: App, staff: Chat, leader: Chat) -> None:
+    from bot.store import reports
+
+    await leader.onboard()
+    have = {row[0] for row in await app.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    expected = [app.content.texts(f"export.sheets.{s.key}") for s in reports.SHEETS if set(s.tables) <= have]
+    await staff.send("/export")
+    assert workbook_of(staff.replies[0]).sheetnames == expected  # no sheet skipped for a broken query

@@ -284,3 +284,11 @@ async def test_someone_elses_phone_is_still_refused(app: App, leader: Chat) -> N
     await leader.send("Thôn 1")
     await leader.send("0916000000")
     assert "đã được một người khác đăng ký" in leader.text
+
+
+async def test_oversized_upload_is_refused_before_reading(app: App, staff: Chat) -> None:
+    await staff.send("/import")
+    event = Event(staff.identity, "media", "document", display_name=staff.name, file_ref="big", file_name="x.csv",
+                  file_size=roster.MAX_BYTES + 1, file_data=None)
+    staff.replies = await app.dispatch(event)
+    assert "lớn quá" in staff.text and "Hủy" in staff.labels[0]
