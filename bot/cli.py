@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="export leaders and activity to .xlsx (or a .zip of UTF-8 CSV files)")
     export.add_argument("-o", "--output", type=Path, required=True, help="file to write")
-    export.add_argument("--format", choices=("xlsx", "csv"), help="xlsx (default), or csv: a .zip, one CSV per sheet")
+    export.add_argument("--format", choices=("xlsx", "csv"),
+                        help="xlsx (default); csv: one CSV per sheet in a .zip, or only Leaders when FILE ends in .csv")
     export.add_argument("--commune", help="only this commune (diacritics optional)")
     export.add_argument("--from", dest="date_from", help="from this local date (YYYY-MM-DD or DD/MM/YYYY)")
     export.add_argument("--to", dest="date_to", help="to this local date, inclusive")
@@ -201,7 +202,10 @@ async def _export(config: object, args: argparse.Namespace) -> int:
     from bot.config import Config
 
     assert isinstance(config, Config)
-    fmt = args.format or ("csv" if args.output.suffix.lower() in (".zip", ".csv") else "xlsx")
+    suffix = args.output.suffix.lower()
+    fmt = args.format or ("csv" if suffix in (".zip", ".csv") else "xlsx")
+    if fmt == "csv" and suffix == ".csv":
+        fmt = "csv-leaders"  # a single CSV file holds one table: the leaders
     app = await open_app(config)
     try:
         try:

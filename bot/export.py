@@ -11,8 +11,9 @@ write-only mode took several times longer (bench/export.py measures both against
 Every text cell is a typed string (t="inlineStr"), so a value like "=1+1" is never a formula;
 CSV cells that start with = + - @ or a tab get a leading apostrophe (formula injection).
 
-CSV decision: one CSV per sheet, zipped together, each UTF-8 with BOM so Excel shows
-Vietnamese correctly; dates as "YYYY-MM-DD HH:MM" local time.
+CSV decision: one CSV per sheet, zipped together (`-o FILE.zip`), each UTF-8 with BOM so
+Excel shows Vietnamese correctly; `-o FILE.csv` writes the Leaders sheet alone as one CSV.
+Dates in CSV are "YYYY-MM-DD HH:MM" local time.
 """
 
 from __future__ import annotations
@@ -398,21 +399,44 @@ class CsvZipWriter:
     def add_sheet(self, title: str, headers: list[str], rows: Iterable[list[Any]]) -> int:
         """Write one CSV; returns the number of data rows."""
         name = _sheet_name(title, self._names)
-        count = 0
         with self.zip.open(f"{name}.csv", "w", force_zip64=True) as raw:
-            out = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            writer = csv.writer(out)
-            writer.writerow(headers)
-            for row in rows:
-                writer.writerow([_csv_cell(v) for v in row])
-                count += 1
-            out.flush()
-            out.detach()
-        return count
+            return write_csv(raw, headers, rows)
 
     def close(self) -> None:
         """Finish the zip."""
         self.zip.close()
+
+
+class CsvFileWriter:
+    """The first sheet (Leaders) alone, as one UTF-8-with-BOM CSV file."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target = target
+        self.written = False
+
+    def add_sheet(self, title: str, headers: list[str], rows: Iterable[list[Any]]) -> int:
+        """Write the sheet if it is the first; later sheets are not part of a single CSV."""
+        if self.written:
+            return 0
+        self.written = True
+        return write_csv(self.target, headers, rows)
+
+    def close(self) -> None:
+        """Nothing to finish."""
+
+
+def write_csv(raw: IO[bytes], headers: list[str], rows: Iterable[list[Any]]) -> int:
+    """One CSV table, UTF-8 with BOM so Excel reads Vietnamese; returns the number of data rows."""
+    out = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    count = 0
+    for row in rows:
+        writer.writerow([_csv_cell(v) for v in row])
+        count += 1
+    out.flush()
+    out.detach()
+    return count
 
 
 def _csv_cell(value: Any) -> Any:
@@ -430,15 +454,19 @@ def _csv_cell(value: Any) -> Any:
 
 def write_export(db_path: Path, content: Content, tz: tzinfo, query: ExportQuery, target: IO[bytes],
                  fmt: str) -> list[tuple[str, int]]:
-    """Write every available sheet to `target` (synchronous: run it in a thread). Returns (title, rows)."""
-    fmt_writer: XlsxWriter | CsvZipWriter = XlsxWriter(target) if fmt == "xlsx" else CsvZipWriter(target)
+    """Write every available sheet to `target` (synchronous: run it in a thread). Returns (title, rows).
+
+    fmt: "xlsx"; "csv" = a zip of one CSV per sheet; "csv-leaders" = the Leaders sheet as one CSV."""
+    fmt_writer: XlsxWriter | CsvZipWriter | CsvFileWriter = (
+        XlsxWriter(target) if fmt == "xlsx" else CsvFileWriter(target) if fmt == "csv-leaders"
+        else CsvZipWriter(target))
     formatter = Formatter(content, tz)
     summary: list[tuple[str, int]] = []
     conn = reports.connect_readonly(db_path)
     try:
         conn.execute("BEGIN")  # one snapshot for every sheet
         have = reports.table_names(conn)
-        for sheet in reports.SHEETS:
+        for sheet in reports.SHEETS[:1] if fmt == "csv-leaders" else reports.SHEETS:
             if not set(sheet.tables) <= have:
                 continue
             try:
@@ -468,7 +496,8 @@ def _convert(row: tuple[Any, ...], converters: list[tuple[int, Callable[[Any], A
 def file_name(query: ExportQuery, now: datetime, tz: tzinfo, fmt: str) -> str:
     """caunoi-<commune>-YYYYMMDD-HHMM.xlsx (or .zip)."""
     slug = "-" + re.sub(r"[^a-z0-9]+", "-", fold(query.commune)).strip("-") if query.commune else ""
-    return f"caunoi{slug}-{now.astimezone(tz):%Y%m%d-%H%M}.{'xlsx' if fmt == 'xlsx' else 'zip'}"
+    suffix = {"xlsx": "xlsx", "csv-leaders": "csv"}.get(fmt, "zip")
+    return f"caunoi{slug}-{now.astimezone(tz):%Y%m%d-%H%M}.{suffix}"
 
 
 async def export_bytes(db: Database, content: Content, config: Config, query: ExportQuery, now: datetime,

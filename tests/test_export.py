@@ -212,6 +212,12 @@ def test_cli_import_roster_dry_run_apply_and_export(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(zipped) as archive:
         assert archive.read("Trưởng thôn.csv").startswith("\ufeff".encode())
+    single = tmp_path / "leaders.csv"
+    done = run_cli(tmp_path, "export", "-o", str(single))
+    assert done.returncode == 0, done.stderr
+    table = list(csv.reader(io.StringIO(single.read_bytes().decode("utf-8-sig"))))
+    assert single.read_bytes().startswith("\ufeff".encode()) and table[0][:2] == ["Mã người", "Họ và tên"]
+    assert sorted(row[1] for row in table[1:]) == ["Nguyễn Văn An", "Trần Thị Bình"]
     wrong = run_cli(tmp_path, "export", "-o", str(out), "--from", "hôm qua")
     assert wrong.returncode == 2 and "chưa đúng" in wrong.stderr
     assert not list(tmp_path.glob("*.part"))
