@@ -17,9 +17,9 @@ REPORT_LINES = 15  # rows listed per section in the chat; the command line lists
 
 async def ask_file(event: Event, ctx: Context) -> list[Reply]:
     """/import: ask for the file (Telegram and console; Zalo cannot send files to a bot)."""
-    if ctx.identity.channel == "zalo":
+    if ctx.identity.channel in ("zalo", "console"):  # neither can send a file to the bot
         ctx.finish()
-        return [Reply(ctx.t("roster.zalo_no_files"), [ctx.option("core.admin_button", "cmd:admin")])]
+        return [Reply(ctx.t(f"roster.{ctx.identity.channel}_no_files"), [ctx.option("core.admin_button", "cmd:admin")])]
     ctx.goto("roster.wait")
     return [ctx.reply("roster.ask_file", [ctx.option("roster.cancel_button", "roster:cancel")])]
 

@@ -236,7 +236,7 @@ async def test_upload_cancel_and_forged_buttons(app: App, staff: Chat, leader: C
     assert "chưa tải được" in staff.text
 
 
-async def test_upload_on_zalo_is_explained(app: App) -> None:
+async def test_upload_on_zalo_and_console_is_explained(app: App) -> None:
     from bot.app import with_admin
     from bot.model import Identity
 
@@ -245,6 +245,11 @@ async def test_upload_on_zalo_is_explained(app: App) -> None:
     chat = Chat(app, zalo)
     await chat.send("/import")
     assert "Telegram" in chat.text
+    console = Identity("console", "an")
+    app.services.config = with_admin(app.config, console)
+    chat = Chat(app, console)
+    await chat.send("/import")
+    assert "caunoi import-roster" in chat.text
 
 
 async def test_leader_on_the_roster_is_recognised_by_shared_phone(app: App, leader: Chat) -> None:
