@@ -77,6 +77,7 @@ class Router:
     menu_items: list[MenuItem] = field(default_factory=list)
     resume: Handler | None = None  # what an unregistered person gets instead of a feature
     jobs: list[PeriodicJob] = field(default_factory=list)
+    media_routes: dict[str, Route] = field(default_factory=dict)  # media kind -> handler, outside any step
 
     def command(
         self, name: str, handler: Handler, *, staff: bool = False, registered: bool = True,
@@ -115,6 +116,13 @@ class Router:
         if any(j.name == name for j in self.jobs):
             raise ValueError(f"periodic job {name!r} registered twice")
         self.jobs.append(PeriodicJob(name, seconds, job))
+
+    def media(self, kind: str, handler: Handler, *, staff: bool = False) -> None:
+        """Media of this kind ("document", ...) sent outside any step runs `handler`; with staff=True,
+        other people's media of that kind get the usual "not needed here" reply."""
+        if kind in self.media_routes:
+            raise ValueError(f"media {kind!r} registered twice")
+        self.media_routes[kind] = Route(handler, staff=staff)
 
     def on_unregistered(self, handler: Handler) -> None:
         """What an unregistered person gets when they reach a feature (onboarding's resume)."""
@@ -201,6 +209,9 @@ class Dispatcher:
             return await self._choice(event, ctx, shown)
         if route := self._step_route(ctx):
             return await self._run(route, event, ctx)
+        media = self.router.media_routes.get(event.value) if event.kind == "media" else None
+        if media is not None and (ctx.is_staff or not media.staff):
+            return await self._run(media, event, ctx)
         key = "core.contact_unexpected" if event.kind == "contact" else "core.media_unexpected"
         return [Reply(ctx.t(key), [ctx.option("core.menu_button", "cmd:menu")])]
 

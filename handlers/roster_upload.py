@@ -1,4 +1,5 @@
 """/import (staff): send a CSV/XLSX roster in the chat, read the dry-run report, then Áp dụng or Hủy.
+A document a staff member sends outside any step is taken as a roster too.
 
 The file waits in the database (roster_uploads) between the report and the button, so a
 restart loses nothing; "Áp dụng" re-reads it and applies it in one transaction.
@@ -76,5 +77,6 @@ def register(router: Router) -> None:
     """Register /import, its waiting step, its buttons and the staff-menu entry."""
     router.command("import", ask_file, staff=True, aliases=("nhap danh sach",), describe="roster.cmd_desc")
     router.step("roster", on_file, staff=True)
+    router.media("document", on_file, staff=True)  # staff may also just drop the file into the chat
     router.choice("roster", on_choice, staff=True)
     router.menu("roster.menu_label", "import", staff=True, order=82)

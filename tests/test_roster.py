@@ -297,3 +297,13 @@ async def test_oversized_upload_is_refused_before_reading(app: App, staff: Chat)
                   file_size=roster.MAX_BYTES + 1, file_data=None)
     staff.replies = await app.dispatch(event)
     assert "lớn quá" in staff.text and "Hủy" in staff.labels[0]
+
+
+async def test_staff_can_drop_a_roster_without_import_but_leaders_cannot(app: App, staff: Chat, leader: Chat) -> None:
+    staff.replies = await app.dispatch(document(staff, csv_bytes(HEADER + ROWS), "ds.csv"))
+    assert "chạy thử" in staff.text and "Thêm mới: 3" in staff.text
+    await staff.press("Áp dụng")
+    assert await app.db.fetchval("SELECT count(*) FROM people WHERE source = 'roster'") == 3
+    await leader.onboard()
+    leader.replies = await app.dispatch(document(leader, csv_bytes(HEADER), "ds.csv"))
+    assert "chưa cần" in leader.text and "chạy thử" not in leader.text
