@@ -191,6 +191,47 @@ async def run(name: str, leaders: int, rate: float, paid_rate: float, kill_at: f
             return result
 
 
+async def bare_sender(url: str, token: str, leaders: int, concurrency: int) -> None:
+    """The baseline for paid mode (run in its own process): a bare python-telegram-bot Bot sending
+    the N paid messages as fast as it can, `concurrency` at a time, no database, no pacing."""
+    from telegram import Bot
+    from telegram.error import RetryAfter
+    from telegram.request import HTTPXRequest
+
+    bot = Bot(token, base_url=f"{url}/bot", request=HTTPXRequest(connection_pool_size=concurrency,
+                                                                 pool_timeout=30.0))
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with gate:
+            while True:
+                try:
+                    await bot.send_message(FIRST_CHAT + i, MESSAGE, allow_paid_broadcast=True)
+                    return
+                except RetryAfter:
+                    await asyncio.sleep(1.0)
+
+    async with bot:
+        await asyncio.gather(*(one(i) for i in range(leaders)))
+
+
+async def baseline(leaders: int, paid_rate: float, concurrency: int = 16) -> Result:
+    """Bare PTB against a fresh fake with the same paid limit (the same machine, the same run)."""
+    async with FakeTelegram(flood_control=True, paid_rate=int(paid_rate)) as tg:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--bare-sender", tg.url, tg.token, str(leaders), str(concurrency),
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE)
+        _, stderr = await asyncio.wait_for(process.communicate(), 600)
+        if process.returncode:
+            print(stderr.decode(errors="replace")[-2000:], file=sys.stderr)
+        got = received(tg)
+        per_chat = Counter(chat for chat, _ in got)
+        return Result("bare", leaders, paid_rate, got[-1][1] - got[0][1] if got else 0.0, 0.0, tg.flood_429s,
+                      lost=leaders - len(per_chat), duplicated=sum(n - 1 for n in per_chat.values() if n > 1),
+                      statuses={})
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leaders", type=int, default=1000)
@@ -203,7 +244,15 @@ async def main() -> None:
     for name in runs:
         result = await run(name, args.leaders, args.rate, args.paid_rate, kill_at=0.5 if name == "kill" else None)
         print(result.line(), flush=True)
+        if name == "paid":
+            bare = await baseline(args.leaders, args.paid_rate)
+            print(bare.line(), flush=True)
+            print(f"paid: caunoi {args.leaders / result.elapsed:.0f} msg/s, bare PTB {args.leaders / bare.elapsed:.0f}"
+                  f" msg/s, ratio caunoi/bare = {bare.elapsed / result.elapsed:.2f}", flush=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if len(sys.argv) == 6 and sys.argv[1] == "--bare-sender":
+        asyncio.run(bare_sender(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])))
+    else:
+        asyncio.run(main())

@@ -79,12 +79,12 @@ def settings_for(config: Config, channel: str) -> ChannelSettings:
             return default
         return max(value, 0.0)
 
-    concurrency = int(number("CAUNOI_OUTBOX_CONCURRENCY", 8)) or 8
+    concurrency = int(number("CAUNOI_OUTBOX_CONCURRENCY", 16)) or 16
     if channel == "tg":
         paid = extra.get("CAUNOI_PAID_BROADCAST", "").strip().lower() in TRUE_WORDS
         paid_rate = number("CAUNOI_PAID_RATE", 1000.0) if paid else 0.0
         return ChannelSettings(rate=config.telegram_rate, per_chat=1.0, paid_rate=paid_rate,
-                               concurrency=max(concurrency, 64) if paid else concurrency)
+                               concurrency=concurrency)
     if channel == "zalo":
         return ChannelSettings(rate=number("CAUNOI_ZALO_RATE", 5.0), per_chat=1.0, concurrency=concurrency)
     return ChannelSettings(rate=0.0, per_chat=0.0, concurrency=concurrency)
