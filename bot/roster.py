@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,9 +170,7 @@ def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[str]]]:
         rows = list(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 20))
         truncated = sheet.max_row is not None and sheet.max_row > MAX_ROWS + 20
         workbook.close()
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError) as exc:
-        raise RosterError("errors.not_xlsx") from exc
-    except Exception as exc:  # openpyxl raises its own InvalidFileException and others on broken files
+    except Exception as exc:  # BadZipFile, KeyError, openpyxl's InvalidFileException… on a broken file
         raise RosterError("errors.not_xlsx") from exc
     if truncated:
         raise RosterError("errors.too_many_rows", limit=MAX_ROWS)
@@ -198,8 +195,8 @@ def _read_csv(data: bytes) -> Iterator[tuple[int, list[str]]]:
         raise RosterError("errors.not_utf8_at", line=line) from exc
     if "\x00" in text:
         raise RosterError("errors.not_utf8")
-    sample = text[:8192]
-    delimiter = max((",", ";", "\t"), key=lambda d: sample.split("\n", 1)[0].count(d))
+    sample = text[:8192].split("\n")[:10]  # a title line above the header has no delimiters
+    delimiter = max((",", ";", "\t"), key=lambda d: max(line.count(d) for line in sample))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
     def rows() -> Iterator[tuple[int, list[str]]]:

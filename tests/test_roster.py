@@ -110,7 +110,7 @@ async def test_duplicate_phones_blank_rows_and_title_row(app: App) -> None:
 
 
 async def test_english_headers_semicolons_and_missing_optional_columns(app: App) -> None:
-    data = csv_bytes("Name;Phone;Commune\nNguyen Van An;912345678;huong do\n")
+    data = csv_bytes("Roster, December\nName;Phone;Commune\nNguyen Van An;912345678;huong do\n")
     plan = await dry(app, data)
     assert [(r.name, r.phone, r.commune, r.hamlet, r.role) for r in plan.add] == [
         ("Nguyen Van An", "0912345678", "Xã Hương Đô", None, None)]
