@@ -336,7 +336,7 @@ class TelegramChannel:
     async def send_replies(self, chat_id: int, replies: Sequence[Reply]) -> None:
         """Send a handler's replies in order; a blocked chat ends the list quietly."""
         replies = list(replies)
-        if chat_id in self._keyboard_chats and not any(r.ask_contact for r in replies):
+        if replies and chat_id in self._keyboard_chats and not any(r.ask_contact for r in replies):
             self._keyboard_chats.discard(chat_id)
             first = replies[0]
             if not first.options and first.attachment is None:
