@@ -49,3 +49,22 @@ async def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
             await conn.execute("INSERT INTO people (name, created_at) VALUES ('y', 'now')")
             assert await db.fetchval("SELECT count(*) FROM people") == 0
         assert await db.fetchval("SELECT count(*) FROM people") == 1
+
+
+async def test_reads_see_every_commit_while_other_reads_interleave(tmp_path: Path) -> None:
+    async with Database(tmp_path / "s.sqlite3") as db:
+        await db.execute("CREATE TABLE seen (n INTEGER)")
+        await db.executemany("INSERT INTO seen VALUES (?)", [(i,) for i in range(200)])
+
+        async def busy_reader() -> None:
+            for _ in range(30):
+                await db.fetchone("SELECT n FROM seen ORDER BY n")  # many rows, only the first wanted
+                await asyncio.sleep(0)
+
+        async def writer_then_reader() -> None:
+            for i in range(30):
+                await db.execute("INSERT INTO seen VALUES (?)", (1000 + i,))
+                assert await db.fetchval("SELECT max(n) FROM seen") == 1000 + i
+                await asyncio.sleep(0)
+
+        await asyncio.gather(busy_reader(), busy_reader(), writer_then_reader())

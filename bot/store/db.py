@@ -115,16 +115,20 @@ class Database:
             await conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        """One row of committed data, or None."""
-        assert self._reader is not None, "database is not open"
-        async with self._reader.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """One row of committed data, or None (the query should return few rows: all are read)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        """All rows of committed data."""
+        """All rows of committed data.
+
+        Each read runs to completion in one call on the reader's thread. A cursor left
+        half-read while other coroutines query the same connection would keep SQLite's read
+        transaction open, and every later read would see that old snapshot (stale options,
+        "menu has changed" for a button just shown).
+        """
         assert self._reader is not None, "database is not open"
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row, or None."""
