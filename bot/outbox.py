@@ -168,7 +168,9 @@ class ChannelWorker:
         self._inflight: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._finished = asyncio.Event()  # set whenever a send settles (frees room for the next)
-        self._lifetimes: deque[float] = deque(maxlen=64)  # seconds from claim to recorded result
+        # Seconds from claim to recorded result of sends that started with nothing else in flight:
+        # the channel's own time, not time spent queued behind our other sends (see _cap).
+        self._lifetimes: deque[float] = deque(maxlen=16)
         self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
@@ -248,12 +250,12 @@ class ChannelWorker:
 
     def _cap(self, interval: float) -> int:
         """How many sends may be in flight: enough to keep the pace when a send takes longer than
-        the interval (twice the quickest recent send, plus two), never more than `concurrency`.
+        the interval (twice the quickest recent send, plus three), never more than `concurrency`.
         Few in flight means few rows left `sending` (so `unknown`) if the process is killed."""
         if interval <= 0:
             return max(self.settings.concurrency, 1)
         quickest = min(self._lifetimes) if self._lifetimes else interval
-        return max(1, min(self.settings.concurrency, math.ceil(2 * quickest / interval) + 2))
+        return max(1, min(self.settings.concurrency, math.ceil(2 * quickest / interval) + 3))
 
     async def _launch(self, row: store.Due) -> bool:
         """Wait for room and the pacing time, then start the row's send (claim, deliver, record)."""
@@ -268,7 +270,8 @@ class ChannelWorker:
         if self.settings.per_chat > 0:
             self._chat_ready[row.person_id] = time.monotonic() + self.settings.per_chat
         self._inflight.add(row.id)
-        task = asyncio.create_task(self._send(row, paid, interval))
+        alone = not self._inflight
+        task = asyncio.create_task(self._send(row, paid, interval, alone))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
@@ -293,7 +296,7 @@ class ChannelWorker:
             now = time.monotonic()
             self._chat_ready = {k: v for k, v in self._chat_ready.items() if v > now}
 
-    async def _send(self, row: store.Due, paid: bool, interval: float) -> None:
+    async def _send(self, row: store.Due, paid: bool, interval: float, alone: bool) -> None:
         """Claim the row (written before the call), call the channel, write the result at once.
         A cancellation during the call leaves the row `sending`, as a crash would."""
         started = time.monotonic()
@@ -308,7 +311,8 @@ class ChannelWorker:
                     self.outbox.wake(claim.channel)
                 return
             await self._deliver(row, claim, paid)
-            self._lifetimes.append(time.monotonic() - started)
+            if alone:
+                self._lifetimes.append(time.monotonic() - started)
         finally:
             self._inflight.discard(row.id)
             self._finished.set()

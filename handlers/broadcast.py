@@ -61,14 +61,17 @@ def ask_audience_sync(ctx: Context) -> Reply:
 
 
 async def on_step(event: Event, ctx: Context) -> list[Reply]:
-    """Typed answers while composing: the message text, or the send time."""
-    if event.kind != "text":
-        return [ctx.reply("broadcast.text_only", [_cancel(ctx)])]
-    if ctx.step == "broadcast.when":
-        return take_when(ctx, clean_line(event.value))
+    """Typed answers while composing: the message text; elsewhere, a nudge back to the buttons."""
     if ctx.step == "broadcast.text":
+        if event.kind != "text":
+            return [ctx.reply("broadcast.text_only", [_cancel(ctx)])]
         return await take_text(ctx, clean_block(event.value))
-    return [ctx.reply("broadcast.text_only", [_cancel(ctx)])]
+    if ctx.step == "broadcast.confirm" and ctx.data.get("audience") and ctx.data.get("text"):
+        return [Reply(ctx.t("broadcast.use_buttons")), await preview(ctx, dict(ctx.data["audience"]))]
+    if ctx.data.get("text"):
+        return [Reply(ctx.t("broadcast.use_buttons")), ask_audience_sync(ctx)]
+    ctx.finish()
+    return [Reply(ctx.t("core.stale")), await ctx.menu(staff=True)]
 
 
 async def on_choice(event: Event, ctx: Context) -> list[Reply]:

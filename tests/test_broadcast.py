@@ -169,6 +169,8 @@ async def test_scheduled_broadcast_waits_and_can_be_cancelled(
     assert "chưa hiểu" in staff.text
     await staff.send("07:30 05/12")  # the clock says 08:00 on 01/12 (Asia/Ho_Chi_Minh)
     assert "07:30 05/12/2026" in staff.text and MESSAGE in staff.text
+    await staff.send("ok")  # typed on the preview: the preview again, time kept
+    assert "bấm một nút" in staff.text and "07:30 05/12/2026" in staff.text
     await staff.press("Hẹn gửi lúc")
     assert "Đã hẹn gửi thông báo #1" in staff.text
     await drain(tg)
@@ -220,6 +222,8 @@ async def test_bad_input_gets_a_polite_answer(app: App, staff: Chat) -> None:
     await staff.press_payload("bc:aud:nonsense")  # forged: not among the buttons shown
     assert "cũ" in staff.text
     await staff.send("/broadcast Họp chi bộ")
+    await staff.send("gửi luôn đi")  # typed instead of pressing a button
+    assert "bấm một nút" in staff.text and "Tất cả" in " ".join(staff.labels)
     await staff.press("Tất cả")
     assert "Hiện không có ai" in staff.text  # no registered leader yet
     await staff.press("Hủy")

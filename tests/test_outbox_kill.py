@@ -34,6 +34,7 @@ async def test_kill_9_mid_broadcast_then_restart_completes_without_duplicates(tm
     lost = {FIRST_CHAT + i for i in range(LEADERS)} - set(per_chat)
     final = statuses(db_path)
     assert set(final) <= {"sent", "unknown"}
-    assert final.get("unknown", 0) <= 4 and len(lost) <= final.get("unknown", 0)  # staff see those as unknown
+    # Only rows in flight at the kill (a handful: the in-flight cap) may be missing; staff see them as unknown.
+    assert final.get("unknown", 0) <= 6 and len(lost) <= final.get("unknown", 0)
     assert final["sent"] + final.get("unknown", 0) == LEADERS
     assert tg.flood_429s == 0
