@@ -163,16 +163,20 @@ async def test_sheets_follow_the_tables_that_exist(app: App, staff: Chat, leader
             "INSERT INTO quiz_attempts (person_id, quiz, questions, position, score, total, status, started_at,"
             " finished_at) VALUES (?, 'mix', '[]', 2, 2, 2, 'done', ?, ?)",
             (me.id, "2026-12-01T01:00:00.000000Z", "2026-12-01T01:05:00.000000Z"))
+        question = next(q for bank in app.content.quizzes.values() for q in bank) if app.content.quizzes else None
+        question_id = question.id if question else "q1"
         await app.db.execute(
             "INSERT INTO quiz_answers (attempt_id, position, person_id, quiz, question, chosen, correct, answered_at)"
-            " VALUES (?, 0, ?, 'mix', 'q1', 0, 1, ?)", (attempt, me.id, "2026-12-01T01:01:00.000000Z"))
+            " VALUES (?, 0, ?, 'mix', ?, 0, 1, ?)", (attempt, me.id, question_id, "2026-12-01T01:01:00.000000Z"))
         await staff.send("/export")
         book = workbook_of(staff.replies[0])
         attempts = rows_by_header(book["Bài kiểm tra"])
         assert [(a["Số câu đúng"], a["Số câu"], a["Đạt"], a["Trạng thái"]) for a in attempts] == [
             (2, 2, "Có", "Đã nộp")]
         answers = rows_by_header(book["Câu trả lời"])
-        assert [(a["Câu số"], a["Mã câu hỏi"], a["Đúng"]) for a in answers] == [(1, "q1", "Có")]
+        assert [(a["Câu số"], a["Mã câu hỏi"], a["Đúng"]) for a in answers] == [(1, question_id, "Có")]
+        if question is not None:  # the question and the chosen option in words, from the quiz bank
+            assert (answers[0]["Câu hỏi"], answers[0]["Câu trả lời đã chọn"]) == (question.text, question.right)
         await app.db.execute("DROP TABLE quiz_answers")
     await staff.send("/export")
     book = workbook_of(staff.replies[0])

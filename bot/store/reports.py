@@ -100,8 +100,8 @@ SHEETS: tuple[SheetQuery, ...] = (
     SheetQuery(
         "answers", ("quiz_answers",),
         "SELECT q.attempt_id AS attempt_id, q.person_id AS person_id, p.name AS name, p.commune AS commune,"
-        " q.quiz AS quiz, q.position + 1 AS question_no, q.question AS question, q.chosen AS chosen,"
-        " q.correct AS correct, q.answered_at AS answered_at"
+        " q.quiz AS quiz, q.position + 1 AS question_no, q.question AS question, q.question AS question_text,"
+        " q.question || ':' || q.chosen AS chosen_text, q.correct AS correct, q.answered_at AS answered_at"
         " FROM quiz_answers q JOIN people p ON p.id = q.person_id",
         order="q.attempt_id, q.position", date="q.answered_at",
     ),
