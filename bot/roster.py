@@ -54,13 +54,13 @@ HEADERS: dict[str, str] = {
 }
 ROLE_WORDS: tuple[tuple[str, str], ...] = (  # folded words in the cell -> role key; first match wins
     ("truong thon", "truong_thon"), ("thon truong", "truong_thon"), ("to truong", "to_truong"),
-    ("to dan pho", "to_truong"), ("chi doan", "chi_doan"), ("doan thanh nien", "chi_doan"),
-    ("chi hoi", "chi_hoi"), ("truong_thon", "truong_thon"), ("to_truong", "to_truong"),
+    ("chi doan", "chi_doan"), ("doan thanh nien", "chi_doan"), ("chi hoi", "chi_hoi"),
+    ("to dan pho", "to_truong"), ("tdp", "to_truong"), ("truong_thon", "truong_thon"), ("to_truong", "to_truong"),
     ("chi_doan", "chi_doan"), ("chi_hoi", "chi_hoi"), ("khac", "khac"), ("other", "khac"),
 )
 ASSOCIATION_WORDS: tuple[tuple[str, str], ...] = (
     ("nong dan", "nong_dan"), ("phu nu", "phu_nu"), ("cuu chien binh", "cuu_chien_binh"),
-    ("nguoi cao tuoi", "nguoi_cao_tuoi"),
+    ("nguoi cao tuoi", "nguoi_cao_tuoi"), ("ccb", "cuu_chien_binh"), ("nct", "nguoi_cao_tuoi"),
 )
 COMMUNE_PREFIXES = ("xa ", "phuong ", "thi tran ", "dac khu ")
 
@@ -252,10 +252,11 @@ def role_of(text: str) -> tuple[str | None, str | None]:
     key = _header_key(text) if "_" not in text else fold(text)
     if not key:
         return None, None
-    role = next((r for word, r in ROLE_WORDS if word in key), "khac")
+    padded = f" {key} "  # match whole words: "tdp", "ccb" are common abbreviations
+    role = next((r for word, r in ROLE_WORDS if f" {word} " in padded), "khac")
     association = None
     if role == "chi_hoi":
-        association = next((a for word, a in ASSOCIATION_WORDS if word in key), None)
+        association = next((a for word, a in ASSOCIATION_WORDS if f" {word} " in padded), None)
     return role, association
 
 

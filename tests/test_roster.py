@@ -307,3 +307,18 @@ async def test_staff_can_drop_a_roster_without_import_but_leaders_cannot(app: Ap
     await leader.onboard()
     leader.replies = await app.dispatch(document(leader, csv_bytes(HEADER), "ds.csv"))
     assert "chưa cần" in leader.text and "chạy thử" not in leader.text
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    ("Trưởng thôn", ("truong_thon", None)),
+    ("Tổ trưởng tổ dân phố", ("to_truong", None)),
+    ("Trưởng TDP", ("to_truong", None)),
+    ("Bí thư chi đoàn", ("chi_doan", None)),
+    ("Chi hội trưởng Phụ nữ tổ dân phố 3", ("chi_hoi", "phu_nu")),
+    ("chi hoi truong CCB", ("chi_hoi", "cuu_chien_binh")),
+    ("chi_doan", ("chi_doan", None)),
+    ("Chủ tịch Mặt trận", ("khac", None)),
+    ("", (None, None)),
+])
+def test_role_labels_map_to_keys(cell: str, expected: tuple[str | None, str | None]) -> None:
+    assert roster.role_of(cell) == expected
