@@ -231,7 +231,9 @@ async def on_when_step(event: Event, ctx: Context) -> list[Reply]:
 
 
 async def send(ctx: Context) -> list[Reply]:
-    """Gửi: store the broadcast and queue it; the outbox does the rest."""
+    """Gửi: store the broadcast and queue it; the outbox does the rest. Recipients are those of the
+    audience when Gửi is pressed (also for a scheduled one); /stop and /delete_me are checked again
+    when each message goes out."""
     text = str(ctx.data["text"])
     audience = dict(ctx.data["audience"])
     now = ctx.now()
@@ -239,10 +241,10 @@ async def send(ctx: Context) -> list[Reply]:
     if not_before < now:
         not_before = now
     t = ctx.t
-    ack = Option(t("broadcast.ack_button"), "")
+    ack_label = t("broadcast.ack_button")
 
     def message(broadcast_id: int) -> Reply:
-        return Reply(text, [Option(ack.label, f"ack:{broadcast_id}")])
+        return Reply(text, [Option(ack_label, f"ack:{broadcast_id}")])
 
     def progress(broadcast_id: int, total: int) -> Reply:
         return Reply(progress_text(t, broadcast_id, {"pending": total}, total, "sending"))
@@ -335,7 +337,8 @@ async def report(event: Event, ctx: Context) -> list[Reply]:
     progress = progress_text(ctx.t, item.id, counts, item.recipients, _state(item, counts))
     text = ctx.t("broadcast.report", id=item.id, created=_local(ctx, parse_iso(item.created_at)),
                  excerpt=_excerpt(item.text), audience=audience_name(ctx.t, item.audience), progress=progress)
-    for which, key in (("unreachable", "broadcast.report_unreachable"), ("unacked", "broadcast.report_unacked")):
+    for which, key in (("unreachable", "broadcast.report_unreachable"), ("unacked", "broadcast.report_unacked"),
+                       ("acked", "broadcast.report_acked")):
         names, total = await broadcasts.people_with(ctx.db, item.id, which)
         if total:
             lines = [f"• {n.name} — {', '.join(x for x in (n.hamlet, n.commune) if x)}" for n in names]

@@ -96,7 +96,9 @@ async def test_compose_preview_send_ack_and_report(app: App, staff: Chat, tg: Fa
     assert done.address == "9000" and "đã gửi xong" in done.reply.text
     await staff.press_payload(done.reply.options[0].payload)  # "Xem danh sách", a durable button
     assert "chưa bấm «Đã nhận» (2 người)" in staff.text
-    assert "Người 102" in staff.text and "Người 103" in staff.text and "Người 101" not in staff.text
+    unacked, acked = staff.text.split("chưa bấm «Đã nhận»")[1].split("✅ Đã bấm «Đã nhận» (1 người)")
+    assert "Người 102" in unacked and "Người 103" in unacked and "Người 101" not in unacked
+    assert "Người 101" in acked
     edits_before = len(tg.edits)
     await progress_job(app.services)  # finished: nothing more to edit
     assert len(tg.edits) == edits_before

@@ -213,17 +213,19 @@ class Named:
 
 
 async def people_with(db: Database, broadcast_id: int, which: str, limit: int = 60) -> tuple[list[Named], int]:
-    """Leaders of a broadcast who are `unreachable` (blocked or failed) or `unacked` (sent, no
-    "Đã nhận" yet): the first `limit` of them and the total."""
+    """Leaders of a broadcast who are `unreachable` (blocked or failed), `unacked` (sent, no
+    "Đã nhận" yet) or `acked`: the first `limit` of them and the total."""
     if which == "unreachable":
         condition = "d.status IN ('blocked', 'failed')"
-    elif which == "unacked":
-        condition = ("d.status = 'sent' AND NOT EXISTS (SELECT 1 FROM broadcast_acks a"
+    elif which in ("unacked", "acked"):
+        condition = (("NOT " if which == "unacked" else "") + "EXISTS (SELECT 1 FROM broadcast_acks a"
                      " WHERE a.broadcast_id = ? AND a.person_id = d.person_id)")
+        if which == "unacked":
+            condition = "d.status = 'sent' AND " + condition
     else:
         raise ValueError(which)
     params: list[Any] = [KIND, str(broadcast_id)]
-    if which == "unacked":
+    if which != "unreachable":
         params.append(broadcast_id)
     base = f"FROM deliveries d JOIN people p ON p.id = d.person_id WHERE d.kind = ? AND d.ref = ? AND {condition}"
     total = int(await db.fetchval(f"SELECT COUNT(*) {base}", params) or 0)
