@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,7 +51,8 @@ HEADERS: dict[str, str] = {
     **dict.fromkeys(("thon to dan pho", "thon", "to dan pho", "thon to", "thon xom", "thon ban", "hamlet",
                      "village", "hamlet village"), "hamlet"),
     **dict.fromkeys(("chuc danh", "chuc vu", "role", "position", "title"), "role"),
-    **dict.fromkeys(("nam sinh", "birth year", "year of birth", "birthyear"), "birth_year"),
+    **dict.fromkeys(("nam sinh", "birth year", "year of birth", "birthyear", "ngay sinh", "ngay thang nam sinh",
+                     "date of birth", "birth date"), "birth_year"),
 }
 ROLE_WORDS: tuple[tuple[str, str], ...] = (  # folded words in the cell -> role key; first match wins
     ("truong thon", "truong_thon"), ("thon truong", "truong_thon"), ("to truong", "to_truong"),
@@ -63,6 +65,7 @@ ASSOCIATION_WORDS: tuple[tuple[str, str], ...] = (
     ("nguoi cao tuoi", "nguoi_cao_tuoi"), ("ccb", "cuu_chien_binh"), ("nct", "nguoi_cao_tuoi"),
 )
 COMMUNE_PREFIXES = ("xa ", "phuong ", "thi tran ", "dac khu ")
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 
 
 class RosterError(Exception):
@@ -324,10 +327,10 @@ def _check_row(line: int, values: dict[str, str], units: Units, year: int, known
     role, association = role_of(values.get("role", ""))
     birth_year = None
     if raw_year := values.get("birth_year", ""):
-        text = raw_year[:-2] if raw_year.endswith(".0") else raw_year
-        if not text.isdigit() or not year - 100 <= int(text) <= year - 16:
+        found = _YEAR.search(raw_year)  # "1970", "05/03/1970", or an Excel date cell "1970-03-05 00:00:00"
+        if found is None or not year - 100 <= int(found.group(1)) <= year - 16:
             return Rejected(line, "bad_birth_year", {"value": raw_year[:12]})
-        birth_year = int(text)
+        birth_year = int(found.group(1))
     return RosterRow(line, name, phone, commune, hamlet, role, association, birth_year)
 
 

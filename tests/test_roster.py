@@ -322,3 +322,8 @@ async def test_staff_can_drop_a_roster_without_import_but_leaders_cannot(app: Ap
 ])
 def test_role_labels_map_to_keys(cell: str, expected: tuple[str | None, str | None]) -> None:
     assert roster.role_of(cell) == expected
+
+
+async def test_birth_date_column_gives_the_year(app: App) -> None:
+    plan = await dry(app, csv_bytes("Họ tên,SĐT,Xã,Ngày sinh\nNguyễn An,0912345678,Hương Khê,05/03/1970\n"))
+    assert [(r.name, r.birth_year) for r in plan.add] == [("Nguyễn An", 1970)]
