@@ -163,6 +163,9 @@ class ChannelWorker:
         self.settings = settings
         self.stats = WorkerStats()
         self._next_slot = 0.0
+        # Eased down 3 % by each flood-control answer (to at most 85 %, i.e. 25/s of 30/s) and
+        # back up slowly with each accepted send: jitter that bunched sends does not repeat.
+        self._speed = 1.0
         self._paused_until = 0.0
         self._chat_ready: dict[int, float] = {}  # person id -> monotonic time of their next allowed send
         self._inflight: set[int] = set()
@@ -198,6 +201,11 @@ class ChannelWorker:
     def wake(self) -> None:
         """New rows were queued: look now rather than at the next poll."""
         self._wake.set()
+
+    @property
+    def speed(self) -> float:
+        """The share of the configured rate the worker paces at now (1.0 until flood control answers)."""
+        return self._speed
 
     @property
     def busy(self) -> bool:
@@ -260,7 +268,7 @@ class ChannelWorker:
     async def _launch(self, row: store.Due) -> bool:
         """Wait for room and the pacing time, then start the row's send (claim, deliver, record)."""
         paid = self.settings.paid_rate > 0 and row.kind in self.settings.paid_kinds
-        interval = _interval(self.settings.paid_rate if paid else self.settings.rate)
+        interval = _interval((self.settings.paid_rate if paid else self.settings.rate) * self._speed)
         while len(self._inflight) >= self._cap(interval):
             self._finished.clear()
             await self._finished.wait()
@@ -341,9 +349,11 @@ class ChannelWorker:
         now = services.clock.now()
         if error is None:
             counts["sent"] += 1
+            self._speed = min(1.0, self._speed + 0.0005)
             await write(lambda conn: store.mark_sent_in(conn, row.id, message_id, now))
         elif isinstance(error, RetryAfter):
             counts["retry_after"] += 1
+            self._speed = max(0.85, self._speed * 0.97)
             log.warning("outbox %s: flood control, pausing %.1f s", self.name, error.seconds)
             self.pause(error.seconds)
             await write(lambda conn: store.release_in(conn, row.id, f"retry after {error.seconds}s"))

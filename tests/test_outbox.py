@@ -83,6 +83,7 @@ async def test_flood_control_pauses_and_loses_nothing(app: App, tg: FakeChannel)
     assert sorted(s.address for s in tg.sent) == [str(10 + i) for i in range(5)]
     assert tg.calls["11"] == 2
     assert outbox.stats()["tg"]["retry_after"] == 1
+    assert 0.97 <= outbox.workers["tg"].speed < 0.98  # eased 3 %, recovering slowly with each send
     assert (await statuses(app)) == {"sent": 5}
     attempts = await app.db.fetchval("SELECT attempts FROM deliveries WHERE person_id = ?", (ids[1],))
     assert attempts == 1  # a 429 is not counted as a failed attempt
