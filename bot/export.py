@@ -46,6 +46,8 @@ MAX_CELL = 32_000  # Excel's limit is 32,767 characters per cell
 SAMPLE_ROWS = 200  # rows used to size the columns
 EXCEL_EPOCH = datetime(1899, 12, 30)
 ONE_DAY = timedelta(days=1)
+ONE_SECOND = timedelta(seconds=1)
+EXCEL_EPOCH_UTC = EXCEL_EPOCH.replace(tzinfo=UTC)
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -152,6 +154,21 @@ def _find_commune(content: Content, text: str) -> str | None:
 # ---------------------------------------------------------------- values
 
 
+class _Memo(dict[Any, Any]):
+    """Codes repeat (roles, statuses, question ids): a miss is computed once, then `memo[code]` is a
+    single dictionary lookup, the cheapest call there is for hundreds of thousands of rows."""
+
+    def __init__(self, compute: Converter) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, key: Any) -> Any:
+        value = self.compute(key)
+        if len(self) < 100_000:
+            self[key] = value
+        return value
+
+
 class Formatter:
     """Turns stored values into what a sheet shows: labels, local times, yes/no."""
 
@@ -175,6 +192,10 @@ class Formatter:
             return self.local_time
         if column in INT_COLUMNS or column in SHORT_COLUMNS:
             return None
+        compute = self._computer(column)
+        return _Memo(compute).__getitem__ if compute is not None else self.text
+
+    def _computer(self, column: str) -> Converter | None:
         if column in BOOL_COLUMNS:
             return lambda v: None if v is None else (self.yes if v else self.no)
         if column == "role":
@@ -191,7 +212,7 @@ class Formatter:
             return self.chosen_text
         if column == "helps":
             return lambda v: None if not v else ", ".join(self.label("export.values.helps", h) for h in v.split(","))
-        return self.text
+        return None
 
     def chosen_text(self, value: Any) -> str | None:
         """"<question id>:<bank option index>" -> the text of the option chosen."""
@@ -269,23 +290,26 @@ def _width(value: Any) -> int:
 class XlsxWriter:
     """A minimal streaming .xlsx writer: sheets of typed cells, bold frozen header, filters, widths."""
 
-    def __init__(self, target: IO[bytes]) -> None:
+    def __init__(self, target: IO[bytes], tz: tzinfo = UTC) -> None:
         self.zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.tz = tz
+        self._offsets: dict[str, int] = {}  # "YYYY-MM-DDTHH" (UTC) -> seconds to add for local time
         self.sheets: list[tuple[str, str]] = []  # (name, filter range)
         self._names: set[str] = set()
         self._cells: dict[str, str] = {}  # text -> its finished cell
 
     def add_sheet(self, title: str, headers: list[str], rows: Iterable[tuple[Any, ...]],
-                  converters: list[Converter | None], numeric: list[bool]) -> int:
+                  converters: list[Converter | None], kinds: list[str]) -> int:
         """Write one sheet of stored rows, each column through its converter; returns the number of rows.
-        `numeric` marks columns whose values are normally integers (written without a type check)."""
+        `kinds` marks columns of stored integers ("int") and stored ISO UTC times ("date"), which are
+        written straight from the stored value."""
         name = _sheet_name(title, self._names)
         last_column = _col_letter(max(len(headers) - 1, 0))
         iterator = iter(rows)
         sample = [row for _, row in zip(range(SAMPLE_ROWS), iterator, strict=False)]
         shown = [_convert(row, converters) for row in sample]
         widths = [max([len(h) + 3, *(_width(row[i]) + 2 for row in shown)]) for i, h in enumerate(headers)]
-        render = self._compile(converters, numeric)
+        render = self._compile(converters, kinds)
         path = f"xl/worksheets/sheet{len(self.sheets) + 1}.xml"
         count = 0
         with self.zip.open(path, "w", force_zip64=True) as out:
@@ -302,17 +326,19 @@ class XlsxWriter:
         self.sheets.append((name, f"$A$1:${last_column}${count + 1}"))
         return count
 
-    def _compile(self, converters: list[Converter | None], numeric: list[bool]) -> RowRenderer:
+    def _compile(self, converters: list[Converter | None], kinds: list[str]) -> RowRenderer:
         # The export's hot path: hundreds of thousands of rows. One generated function per sheet renders
         # a whole row in a single expression (as collections.namedtuple generates its code), about
         # twice as fast as looping over the cells and dispatching on each value's type.
-        env: dict[str, Any] = {"cell": self._cell, "cached": self._cells.get}
+        env: dict[str, Any] = {"cell": self._cell, "cached": self._cells.get, "date": self._date_cell}
         parts = []
-        for i, (convert, number) in enumerate(zip(converters, numeric, strict=True)):
-            if convert is not None:
+        for i, (convert, kind) in enumerate(zip(converters, kinds, strict=True)):
+            if kind == "date":
+                parts.append(f"date(row[{i}])")
+            elif convert is not None:
                 env[f"c{i}"] = convert
                 parts.append(f"(cached(v{i} := c{i}(row[{i}])) or cell(v{i}))")
-            elif number:
+            elif kind == "int":
                 parts.append(f"(f'<c><v>{{row[{i}]}}</v></c>' if type(row[{i}]) is int else cell(row[{i}]))")
             else:
                 parts.append(f"(cached(row[{i}]) or cell(row[{i}]))")
@@ -321,6 +347,24 @@ class XlsxWriter:
         exec(source, env)  # the source is built only from the fixed templates above
         render: RowRenderer = env["render"]
         return render
+
+    def _date_cell(self, stored: Any) -> str:
+        """A stored ISO UTC time as a local date-time cell (Excel serial days, to the second)."""
+        if not stored:
+            return "<c/>"
+        try:
+            moment = datetime.fromisoformat(stored)
+        except (ValueError, TypeError):
+            return self._cell(stored)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        hour = stored[:13]
+        offset = self._offsets.get(hour)
+        if offset is None:  # the zone's offset, looked up once per hour of data
+            offset = int((moment.astimezone(self.tz).utcoffset() or timedelta()).total_seconds())
+            self._offsets[hour] = offset
+        seconds = (moment - EXCEL_EPOCH_UTC) // ONE_SECOND + offset
+        return f'<c s="1"><v>{seconds / 86400:.10f}</v></c>'
 
     def _cell(self, value: Any) -> str:
         # Cells carry no "r" reference (it is optional; position follows order), so an empty cell is <c/>.
@@ -419,7 +463,7 @@ class CsvZipWriter:
         self._names: set[str] = set()
 
     def add_sheet(self, title: str, headers: list[str], rows: Iterable[tuple[Any, ...]],
-                  converters: list[Converter | None], numeric: list[bool]) -> int:
+                  converters: list[Converter | None], kinds: list[str]) -> int:
         """Write one CSV; returns the number of data rows."""
         name = _sheet_name(title, self._names)
         with self.zip.open(f"{name}.csv", "w", force_zip64=True) as raw:
@@ -438,7 +482,7 @@ class CsvFileWriter:
         self.written = False
 
     def add_sheet(self, title: str, headers: list[str], rows: Iterable[tuple[Any, ...]],
-                  converters: list[Converter | None], numeric: list[bool]) -> int:
+                  converters: list[Converter | None], kinds: list[str]) -> int:
         """Write the sheet if it is the first; later sheets are not part of a single CSV."""
         if self.written:
             return 0
@@ -482,7 +526,7 @@ def write_export(db_path: Path, content: Content, tz: tzinfo, query: ExportQuery
 
     fmt: "xlsx"; "csv" = a zip of one CSV per sheet; "csv-leaders" = the Leaders sheet as one CSV."""
     fmt_writer: XlsxWriter | CsvZipWriter | CsvFileWriter = (
-        XlsxWriter(target) if fmt == "xlsx" else CsvFileWriter(target) if fmt == "csv-leaders"
+        XlsxWriter(target, tz) if fmt == "xlsx" else CsvFileWriter(target) if fmt == "csv-leaders"
         else CsvZipWriter(target))
     formatter = Formatter(content, tz)
     summary: list[tuple[str, int]] = []
@@ -501,7 +545,8 @@ def write_export(db_path: Path, content: Content, tz: tzinfo, query: ExportQuery
             title = content.texts(f"export.sheets.{sheet.key}")
             count = fmt_writer.add_sheet(title, [formatter.header(c) for c in columns], rows,
                                          [formatter.converter(c) for c in columns],
-                                         [c in INT_COLUMNS for c in columns])
+                                         ["int" if c in INT_COLUMNS else "date" if c in DATE_COLUMNS else ""
+                                          for c in columns])
             summary.append((title, count))
         conn.execute("COMMIT")
     finally:
