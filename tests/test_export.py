@@ -235,3 +235,15 @@ async def test_every_sheet_query_runs_on_the_current_schema(app: App, staff: Cha
     expected = [app.content.texts(f"export.sheets.{s.key}") for s in reports.SHEETS if set(s.tables) <= have]
     await staff.send("/export")
     assert workbook_of(staff.replies[0]).sheetnames == expected  # no sheet skipped for a broken query
+
+
+def test_times_are_local_including_summer_time() -> None:
+    from zoneinfo import ZoneInfo
+
+    buffer = io.BytesIO()
+    writer = export.XlsxWriter(buffer, ZoneInfo("Europe/Berlin"))
+    stored = [("2026-01-15T12:00:00.000000Z",), ("2026-07-15T12:00:00.999999Z",), (None,), ("không phải ngày",)]
+    writer.add_sheet("Giờ", ["Lúc"], stored, [None], ["date"])
+    writer.close()
+    values = [row[0] for row in load_workbook(buffer).active.iter_rows(min_row=2, values_only=True)]
+    assert values == [datetime(2026, 1, 15, 13, 0), datetime(2026, 7, 15, 14, 0), None, "không phải ngày"]
