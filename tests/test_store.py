@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,22 @@ async def test_reads_see_every_commit_while_other_reads_interleave(tmp_path: Pat
                 await asyncio.sleep(0)
 
         await asyncio.gather(busy_reader(), busy_reader(), writer_then_reader())
+
+
+async def test_cancelled_writers_leave_no_open_transaction(tmp_path: Path) -> None:
+    async with Database(tmp_path / "s.sqlite3") as db:
+        for delay_steps in range(8):  # cancel at every point: during BEGIN, the body, COMMIT
+
+            async def write_slowly() -> None:
+                async with db.write() as conn:
+                    await conn.execute("INSERT INTO people (name, created_at) VALUES ('x', 'now')")
+                    await asyncio.sleep(0.01)
+
+            task = asyncio.create_task(write_slowly())
+            for _ in range(delay_steps):
+                await asyncio.sleep(0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await db.execute("INSERT INTO people (name, created_at) VALUES ('after', 'now')")
+        assert await db.fetchval("SELECT count(*) FROM people WHERE name = 'after'") == 8

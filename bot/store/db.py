@@ -94,14 +94,31 @@ class Database:
         """One write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error); one at a time."""
         assert self._writer is not None, "database is not open"
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await self._settle("BEGIN IMMEDIATE")
             try:
                 yield self._writer
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._settle("ROLLBACK")
                 raise
             else:
-                await self._writer.execute("COMMIT")
+                await self._settle("COMMIT")
+
+    async def _settle(self, sql: str) -> None:
+        """Run a transaction-control statement to its end even if the caller is cancelled meanwhile.
+
+        The statement runs on aiosqlite's thread whatever happens to the awaiting task; if a
+        cancellation left BEGIN done but no ROLLBACK/COMMIT, every later write would fail
+        with "cannot start a transaction within a transaction".
+        """
+        assert self._writer is not None
+        statement = asyncio.ensure_future(self._writer.execute(sql))
+        try:
+            await asyncio.shield(statement)
+        except asyncio.CancelledError:
+            await statement
+            if sql.startswith("BEGIN"):
+                await self._writer.execute("ROLLBACK")
+            raise
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write statement in its own transaction; return lastrowid (or rowcount for no insert)."""
