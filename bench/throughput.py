@@ -8,8 +8,9 @@ Both bots run as separate processes polling the same kind of fake Bot API server
 `caunoi run` on its own temporary SQLite file, and an echo bot (`--echo-bot`) that echoes
 text with one inline button and answers each button press with a message with one button.
 N simulated users act concurrently; each waits for the bot's answer before its next update,
-as a person does. A turn ends when a message with buttons arrived and nothing more came for
-QUIET seconds, or after LONE_QUIET seconds of silence following messages without buttons.
+as a person does. A turn ends after a silence following the last message: QUIET seconds (or
+QUIET_SHARE of the turn's latency, if longer) after a message with buttons, LONE_QUIET (or
+LONE_QUIET_SHARE of the latency) after one without; the rule is the same for both bots.
 
 Printed per round and as medians: updates/s, CPU seconds per update (utime+stime of the bot
 process from /proc/<pid>/stat during the load only), peak RSS (VmHWM), and the ratios
@@ -45,7 +46,9 @@ _texts = load_content().texts
 ODD_TEXTS = (_texts("core.stale"), _texts("core.error"), _texts("core.not_understood"))
 READ_LABELS = ("Đọc tiếp", "Đọc từ đầu", "Đọc tiếp từ")
 QUIET = 0.02
+QUIET_SHARE = 0.5
 LONE_QUIET = 0.25
+LONE_QUIET_SHARE = 1.0
 TURN_TIMEOUT = 60.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SENDS = ("sendMessage", "sendDocument", "sendPhoto")
@@ -89,6 +92,7 @@ class Users:
     def __init__(self, tg: FakeTelegram) -> None:
         self.tg = tg
         self.inboxes: dict[int, Inbox] = defaultdict(Inbox)
+        self.last_arrival = 0.0
         self.odd = 0  # "menu is out of date" / "something went wrong" replies: the simulator lost its way
         tg.listeners.append(self._on_call)
 
@@ -98,6 +102,7 @@ class Users:
             message = dict(call.params)
             message["message_id"] = call.result["message_id"]
             inbox.messages.append(message)
+            self.last_arrival = time.perf_counter()
             if str(message.get("text", "")).startswith(ODD_TEXTS):
                 self.odd += 1
             inbox.arrived.set()
@@ -123,13 +128,22 @@ class User:
     async def _turn(self, inject: Callable[[], Any]) -> None:
         start = len(self.inbox.messages)
         self.inbox.arrived.clear()
+        sent_at = time.perf_counter()
         inject()
         self.sent += 1
         deadline = time.monotonic() + TURN_TIMEOUT
+        latency = 0.0
         while True:
             count = len(self.inbox.messages)
             if count > start:
-                quiet = QUIET if has_buttons(self.inbox.messages[-1]) else LONE_QUIET
+                if not latency:
+                    latency = time.perf_counter() - sent_at
+                # Under load the gap between one answer's messages grows with the latency: so does
+                # the silence that ends a turn (same rule for both bots).
+                if has_buttons(self.inbox.messages[-1]):
+                    quiet = max(QUIET, QUIET_SHARE * latency)
+                else:
+                    quiet = max(LONE_QUIET, LONE_QUIET_SHARE * latency)
             else:
                 quiet = deadline - time.monotonic()
                 if quiet <= 0:
@@ -299,8 +313,7 @@ async def measure(which: str, users: int, updates: int, mix: str, first_chat: in
                 driver_before = _self_cpu()
                 started = time.perf_counter()
                 await asyncio.gather(*runs)
-                # The last turns end with a quiet wait: do not count it as the bot's time.
-                elapsed = time.perf_counter() - started - QUIET
+                elapsed = box.last_arrival - started  # the final quiet waits are the users', not the bot's
                 cpu = cpu_seconds(process.pid) - cpu_before
                 rss = peak_rss_mb(process.pid)
                 driver = _self_cpu() - driver_before

@@ -104,7 +104,7 @@ class TelegramChannel:
 
     def __init__(
         self, config: Config, dispatch: Dispatch, router: Router, content: Content, *,
-        poll_timeout: float = 10.0, concurrency: int = 256,
+        poll_timeout: float = 10.0, concurrency: int = 64,
     ) -> None:
         if not config.telegram_token:
             raise ValueError("TelegramChannel needs TELEGRAM_BOT_TOKEN")
@@ -124,7 +124,7 @@ class TelegramChannel:
             .base_url(self._base_url)
             .base_file_url(self._base_file_url)
             .concurrent_updates(concurrency)
-            .connection_pool_size(concurrency)
+            .connection_pool_size(concurrency + 32)  # + headroom for outbox deliveries
             .pool_timeout(30.0)
             .get_updates_read_timeout(poll_timeout + 10.0)
             .job_queue(None)  # the app has its own scheduler
