@@ -15,7 +15,9 @@ Methods: getMe, getUpdates (offset, limit, long-poll `timeout`, woken early when
 injected), deleteWebhook, setMyCommands, getMyCommands (per scope), sendMessage,
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendDocument and sendPhoto
 (multipart: filename and bytes recorded), sendChatAction, getFile (+ the download route).
-Any other method answers `{"ok": true, "result": true}`.
+Any other method answers `{"ok": true, "result": true}`. Like Telegram, editing an unknown
+message or with unchanged content, and getFile of an unknown file_id, answer 400.
+`FakeTelegram(port=N)` listens on a fixed port (to test a bot started before its server).
 
 What the bot did:
   - `calls`: every request in order, as `Call(method, params, time, status, files, result)`; params are
