@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from bot import roster
 from bot.app import App
-from bot.model import Event
+from bot.model import Event, Identity
 from bot.store import people
 from tests.chat import Chat
 
@@ -238,7 +238,6 @@ async def test_upload_cancel_and_forged_buttons(app: App, staff: Chat, leader: C
 
 async def test_upload_on_zalo_and_console_is_explained(app: App) -> None:
     from bot.app import with_admin
-    from bot.model import Identity
 
     zalo = Identity("zalo", "abc")
     app.services.config = with_admin(app.config, zalo)
@@ -276,7 +275,7 @@ async def test_leader_on_the_roster_is_recognised_by_shared_phone(app: App, lead
 
 
 async def test_someone_elses_phone_is_still_refused(app: App, leader: Chat) -> None:
-    other = Chat(app, leader.identity.__class__("tg", "555"))
+    other = Chat(app, Identity("tg", "555"))
     await other.onboard(name="Người Khác")
     me = await people.by_identity(app.db, other.identity)
     assert me is not None
