@@ -68,7 +68,7 @@ def ask_again(ctx: Context) -> list[Reply]:
     """Repeat the question of the current onboarding step."""
     step = ctx.step
     if step == "onboarding.name":
-        return [ctx.reply("onboarding.ask_name")]
+        return [ask_name(ctx)]
     if step == "onboarding.role":
         return [ask_role(ctx)]
     if step == "onboarding.association":
@@ -130,6 +130,36 @@ def ask_phone(ctx: Context) -> Reply:
     return ctx.reply("onboarding.ask_phone_typed", skip)
 
 
+def ask_name(ctx: Context) -> Reply:
+    """Ask for the name; a new person may share or type a phone instead, to be found on the roster."""
+    if ctx.person.registered:
+        return ctx.reply("onboarding.ask_name")
+    if ctx.identity.channel == "tg":
+        reply = ctx.reply("onboarding.ask_name_or_contact")
+        reply.ask_contact = True
+        return reply
+    return ctx.reply("onboarding.ask_name_or_phone")
+
+
+async def next_question(ctx: Context) -> list[Reply]:
+    """The first question not answered yet (answers may come from the roster), else the summary."""
+    data = ctx.data
+    if not data.get("name"):
+        ctx.goto("onboarding.name", **_kept(ctx))
+        return [ask_name(ctx)]
+    if data.get("role") not in ROLES:
+        return [ask_role(ctx)]
+    if data.get("role") == "chi_hoi" and data.get("association") not in ASSOCIATIONS:
+        return [ask_association(ctx)]
+    if not data.get("commune"):
+        return [ask_commune(ctx)]
+    if not data.get("hamlet"):
+        return [await ask_hamlet(ctx)]
+    if "phone" not in data:
+        return [ask_phone(ctx)]
+    return [summary(ctx)]
+
+
 def summary(ctx: Context) -> Reply:
     """What will be saved, with Đúng / Sửa lại."""
     ctx.goto("onboarding.confirm", **_kept(ctx))
@@ -146,13 +176,13 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     if action == "agree":
         await people.set_consent(ctx.db, ctx.person.id, ctx.now_iso())
         ctx.goto("onboarding.name")
-        return [ctx.reply("onboarding.ask_name")]
+        return [ask_name(ctx)]
     if action == "decline":
         ctx.finish()
         return [ctx.reply("onboarding.declined")]
     if action in ("redo", "edit"):
         ctx.goto("onboarding.name", **_profile_data(ctx))
-        return [ctx.reply("onboarding.ask_name")]
+        return [ask_name(ctx)]
     if action == "role" and value in ROLES:
         ctx.remember(role=value, association=None)
         return [ask_association(ctx) if value == "chi_hoi" else ask_commune(ctx)]
@@ -174,13 +204,13 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         index = _int(value)
         if 0 <= index < len(hamlets):
             ctx.remember(hamlet=hamlets[index])
-            return [ask_phone(ctx)]
+            return await next_question(ctx)
     if action == "ht":
         ctx.goto("onboarding.hamlet_typed", **_kept(ctx))
         return [ctx.reply("onboarding.ask_hamlet_typed", commune=ctx.data.get("commune", ""))]
     if action == "nophone":
         ctx.remember(phone=None)
-        return [summary(ctx)]
+        return await next_question(ctx)
     if action == "ok" and ctx.step == "onboarding.confirm":
         return await confirm(ctx)
     return [Reply(ctx.t("core.stale")), *ask_again(ctx)]
@@ -189,12 +219,14 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
 async def on_step(event: Event, ctx: Context) -> list[Reply]:
     """Typed answers (and a shared contact) during onboarding."""
     step = ctx.step
-    if event.kind == "contact" and step == "onboarding.phone":
+    if event.kind == "contact" and step in ("onboarding.phone", "onboarding.name"):
         return await take_phone(ctx, event.value)
     if event.kind != "text":
         return [Reply(ctx.t("core.media_unexpected")), *ask_again(ctx)]
     text = clean_line(event.value)
     if step == "onboarding.name":
+        if not has_letters(text) and normalize_phone(text) and not ctx.person.registered:
+            return await take_phone(ctx, text)  # a phone first: the roster may already know this person
         if not has_letters(text) or not 2 <= len(text) <= NAME_LIMIT:
             return [ctx.reply("onboarding.name_invalid", limit=NAME_LIMIT)]
         ctx.remember(name=text)
@@ -214,7 +246,7 @@ async def on_step(event: Event, ctx: Context) -> list[Reply]:
             return [ctx.reply("onboarding.hamlet_invalid", limit=HAMLET_LIMIT)]
         known = {fold(h): h for h in await _hamlets(ctx, str(ctx.data.get("commune", "")))}
         ctx.remember(hamlet=known.get(fold(text), text))
-        return [ask_phone(ctx)]
+        return await next_question(ctx)
     if step == "onboarding.phone":
         return await take_phone(ctx, text)
     return [Reply(ctx.t("core.not_understood")), *ask_again(ctx)]
@@ -239,9 +271,11 @@ async def take_phone(ctx: Context, raw: str) -> list[Reply]:
         if ctx.data.get("role") == "chi_hoi" and not ctx.data.get("association") and listed.association:
             ctx.remember(association=listed.association)
         ctx.remember(phone=phone, roster_id=listed.id)
-        return [ctx.reply("roster.found_in_list", commune=listed.commune or ""), summary(ctx)]
+        return [ctx.reply("roster.found_in_list", commune=listed.commune or ""), *await next_question(ctx)]
     ctx.remember(phone=phone)
-    return [summary(ctx)]
+    if ctx.step == "onboarding.name":
+        return [ctx.reply("onboarding.phone_saved"), *await next_question(ctx)]
+    return await next_question(ctx)
 
 
 async def confirm(ctx: Context) -> list[Reply]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import roster
 from bot.app import App, open_app
 from bot.config import Config
 from bot.model import Identity
@@ -96,3 +97,32 @@ async def test_stop_and_delete_me(app: App, leader: Chat) -> None:
     assert "Đã xóa" in leader.text
     assert await app.db.fetchval("SELECT count(*) FROM people") == 0
     assert await app.db.fetchval("SELECT count(*) FROM identities") == 0
+
+
+async def test_a_phone_given_first_finds_the_roster_row_and_skips_its_questions(app: App, leader: Chat) -> None:
+    csv = ("Họ và tên,Số điện thoại,Xã/Phường,Thôn/Tổ dân phố,Chức danh\n"
+           "Lê Văn Cường,0987654321,Hương Đô,Thôn Kim,Trưởng thôn\n")
+    plan = await roster.apply(app.db, app.content, csv.encode(), "ds.csv", 2026, "2026-12-01T00:00:00.000000Z")
+    assert len(plan.add) == 1
+    await leader.send("/start")
+    await leader.press("Tôi đồng ý")
+    assert "Chia sẻ số điện thoại" in leader.text and leader.replies[-1].ask_contact
+    await leader.share_contact("+84987654321")
+    assert "Lê Văn Cường" in leader.text and "Thôn Kim" in leader.text and "Trưởng thôn" in leader.text
+    await leader.press("Đúng")
+    person = await people.by_identity(app.db, leader.identity)
+    assert person is not None and person.registered and person.phone == "0987654321"
+    assert await app.db.fetchval("SELECT count(*) FROM people") == 1
+
+
+async def test_a_phone_not_on_the_roster_is_kept_and_not_asked_again(app: App) -> None:
+    chat = Chat(app, Identity("zalo", "z1"))
+    await chat.send("/start")
+    await chat.press("Tôi đồng ý")
+    await chat.send("0912 000 111")
+    assert "đã ghi số điện thoại" in chat.text and "họ và tên" in chat.text
+    await chat.send("Phạm Thị Dung")
+    await chat.press("Tổ trưởng")
+    await chat.press("Hương Xuân")
+    await chat.send("Tổ dân phố 2")
+    assert "0912000111" in chat.text and "kiểm tra lại" in chat.text
