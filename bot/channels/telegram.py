@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API's getFile limit
+RATE_MARGIN = 0.95  # pace at 95% of CAUNOI_TELEGRAM_RATE
 MAX_REPLY_RETRIES = 8  # 429s on one direct reply before giving up (each waits retry_after)
 _BLOCKED_HINTS = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked",
                   "user not found", "peer_id_invalid")
@@ -130,10 +131,11 @@ class TelegramChannel:
             .job_queue(None)  # the app has its own scheduler
         )
         if config.telegram_rate > 0:
-            # One request per 1/rate seconds: a smooth pace with no bursts. No retries inside the
-            # limiter: replies retry in _send, and the outbox must see every 429 itself.
+            # One request per 1/rate seconds: a smooth pace with no bursts, RATE_MARGIN below the
+            # limit because requests reach Telegram with jitter (new connections, a busy loop).
+            # No retries inside the limiter: replies retry in _call, the outbox sees every 429.
             builder = builder.rate_limiter(AIORateLimiter(
-                overall_max_rate=1, overall_time_period=1 / config.telegram_rate,
+                overall_max_rate=1, overall_time_period=1 / (config.telegram_rate * RATE_MARGIN),
                 group_max_rate=20, group_time_period=60, max_retries=0,
             ))
             logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
