@@ -36,8 +36,7 @@ from tests.fake_zalo import TOKEN, FakeZalo
 async def fresh_app(folder: Path, name: str, zalo: FakeZalo | None) -> App:
     config = load_config(env={"CAUNOI_DB": str(folder / f"{name}.sqlite3")}, dotenv=folder / "none.env")
     if zalo is not None:
-        config = replace(config, zalo_token=TOKEN, zalo_api_url=zalo.url,
-                         extra={**config.extra, "CAUNOI_ZALO_RATE": "0"})
+        config = replace(config, zalo_token=TOKEN, zalo_api_url=zalo.url, zalo_rate=0.0)
     return await open_app(config)
 
 

@@ -210,7 +210,7 @@ async def _export(config: object, args: argparse.Namespace) -> int:
     try:
         try:
             query = export.make_query(app.content, config.tz, args.commune, args.date_from, args.date_to,
-                                       export.pass_mark(config))
+                                       config.pass_mark)
         except export.ExportError as exc:
             print(f"caunoi: {app.content.texts(f'export.{exc.key}', **exc.values)}", file=sys.stderr)
             return 2

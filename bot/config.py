@@ -35,6 +35,16 @@ class Config:
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     content_dir: Path | None = None
     reminders: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=2))
+    # Beyond DESIGN.md's table (README "Configuration"): tuning of features, validated like the rest.
+    pass_mark: int = 4  # CAUNOI_PASS_MARK: right answers out of 5 to pass a quiz
+    digest_minutes: int = 30  # CAUNOI_DIGEST_MINUTES: staff inbox digest window
+    flood_limit: int = 30  # CAUNOI_FLOOD_LIMIT: messages one person may send per window
+    flood_window: float = 60.0  # CAUNOI_FLOOD_WINDOW: seconds
+    zalo_rate: float = 5.0  # CAUNOI_ZALO_RATE: Zalo messages/s; 0 = no limit
+    zalo_webhook_secret: str | None = None  # CAUNOI_ZALO_WEBHOOK_SECRET (8-256 characters)
+    paid_broadcast: bool = False  # CAUNOI_PAID_BROADCAST: Telegram allow_paid_broadcast for broadcasts
+    paid_rate: float = 1000.0  # CAUNOI_PAID_RATE: messages/s in paid mode
+    outbox_concurrency: int = 16  # CAUNOI_OUTBOX_CONCURRENCY: sends in flight per channel
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def is_admin(self, identity: Identity) -> bool:
@@ -90,6 +100,32 @@ def parse_offsets(raw: str) -> tuple[timedelta, ...]:
     return tuple(sorted(set(offsets), reverse=True))
 
 
+def _number(name: str, raw: str | None, default: float, low: float, high: float, *, whole: bool = False) -> float:
+    """A number within [low, high], or ConfigError naming the variable."""
+    if raw is None:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+        if not low <= value <= high:
+            raise ValueError
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{name}: '{raw}' must be {kind} from {low:g} to {high:g}") from None
+    return value
+
+
+_TRUE = {"1", "true", "yes", "on", "co", "có"}
+_FALSE = {"0", "false", "no", "off", "khong", "không"}
+
+
+def _flag(name: str, raw: str | None) -> bool:
+    if raw is None:
+        return False
+    if raw.lower() in _TRUE | _FALSE:
+        return raw.lower() in _TRUE
+    raise ConfigError(f"{name}: '{raw}' must be 1/0, true/false or yes/no")
+
+
 def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Config:
     """Build the Config from `.env` overlaid by the real environment; raise ConfigError on bad values."""
     values = read_dotenv(dotenv if dotenv is not None else Path.cwd() / ".env")
@@ -119,7 +155,21 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         if not content_dir.is_dir() or not os.access(content_dir, os.R_OK | os.X_OK):
             raise ConfigError(f"CAUNOI_CONTENT: '{raw}' is not a readable folder")
 
+    secret = get("CAUNOI_ZALO_WEBHOOK_SECRET")
+    if secret is not None and not 8 <= len(secret) <= 256:
+        raise ConfigError("CAUNOI_ZALO_WEBHOOK_SECRET: must be 8 to 256 characters")
+
     return Config(
+        pass_mark=int(_number("CAUNOI_PASS_MARK", get("CAUNOI_PASS_MARK"), 4, 1, 5, whole=True)),
+        digest_minutes=int(_number("CAUNOI_DIGEST_MINUTES", get("CAUNOI_DIGEST_MINUTES"), 30, 1, 1440, whole=True)),
+        flood_limit=int(_number("CAUNOI_FLOOD_LIMIT", get("CAUNOI_FLOOD_LIMIT"), 30, 1, 10**9, whole=True)),
+        flood_window=_number("CAUNOI_FLOOD_WINDOW", get("CAUNOI_FLOOD_WINDOW"), 60, 1, 86400),
+        zalo_rate=_number("CAUNOI_ZALO_RATE", get("CAUNOI_ZALO_RATE"), 5, 0, 1000),
+        zalo_webhook_secret=secret,
+        paid_broadcast=_flag("CAUNOI_PAID_BROADCAST", get("CAUNOI_PAID_BROADCAST")),
+        paid_rate=_number("CAUNOI_PAID_RATE", get("CAUNOI_PAID_RATE"), 1000, 1, 1000),
+        outbox_concurrency=int(_number("CAUNOI_OUTBOX_CONCURRENCY", get("CAUNOI_OUTBOX_CONCURRENCY"), 16, 1, 256,
+                                       whole=True)),
         telegram_token=get("TELEGRAM_BOT_TOKEN"),
         telegram_api_url=(get("TELEGRAM_API_URL") or "https://api.telegram.org").rstrip("/"),
         telegram_rate=rate,

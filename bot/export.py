@@ -110,12 +110,6 @@ def parse_date(text: str) -> date:
     raise ExportError("bad_date", value=value[:20])
 
 
-def pass_mark(config: Config) -> int:
-    """The pass mark out of 5 (CAUNOI_PASS_MARK, default 4)."""
-    raw = config.extra.get("CAUNOI_PASS_MARK", "4").strip()
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= reports.QUIZ_SCALE else 4
-
-
 def make_query(content: Content, tz: tzinfo, commune: str | None, date_from: str | None, date_to: str | None,
                mark: int = 4) -> ExportQuery:
     """Check the filters typed by staff (commune by folded name, dates in local time, `to` inclusive)."""

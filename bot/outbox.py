@@ -48,7 +48,6 @@ Op = Callable[[aiosqlite.Connection], Awaitable[Any]]
 # Pace a little under the configured rate: Telegram counts in a sliding window and a request
 # may arrive a few milliseconds late or early; 3 % keeps the window under the limit.
 SAFETY = 0.97
-TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -69,24 +68,13 @@ class ChannelSettings:
 def settings_for(config: Config, channel: str) -> ChannelSettings:
     """Per-channel settings from the configuration (CAUNOI_TELEGRAM_RATE, CAUNOI_PAID_BROADCAST,
     CAUNOI_PAID_RATE, CAUNOI_ZALO_RATE, CAUNOI_OUTBOX_CONCURRENCY)."""
-    extra = config.extra
-
-    def number(name: str, default: float) -> float:
-        try:
-            value = float(extra.get(name, "") or default)
-        except ValueError:
-            log.warning("%s is not a number; using %s", name, default)
-            return default
-        return max(value, 0.0)
-
-    concurrency = int(number("CAUNOI_OUTBOX_CONCURRENCY", 16)) or 16
+    concurrency = config.outbox_concurrency
     if channel == "tg":
-        paid = extra.get("CAUNOI_PAID_BROADCAST", "").strip().lower() in TRUE_WORDS
-        paid_rate = number("CAUNOI_PAID_RATE", 1000.0) if paid else 0.0
+        paid_rate = config.paid_rate if config.paid_broadcast else 0.0
         return ChannelSettings(rate=config.telegram_rate, per_chat=1.0, paid_rate=paid_rate,
                                concurrency=concurrency)
     if channel == "zalo":
-        return ChannelSettings(rate=number("CAUNOI_ZALO_RATE", 5.0), per_chat=1.0, concurrency=concurrency)
+        return ChannelSettings(rate=config.zalo_rate, per_chat=1.0, concurrency=concurrency)
     return ChannelSettings(rate=0.0, per_chat=0.0, concurrency=concurrency)
 
 

@@ -9,11 +9,11 @@ Only processed events count, so a flood never extends itself: the person waits a
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.clock import Clock
+from bot.config import Config
 from bot.content.texts import Texts
 from bot.model import Identity, Reply
 
@@ -51,15 +51,9 @@ class RateLimiter:
         self._checks = 0
 
     @classmethod
-    def from_settings(cls, clock: Clock, extra: Mapping[str, str]) -> RateLimiter:
-        """Limits from CAUNOI_FLOOD_LIMIT (events) and CAUNOI_FLOOD_WINDOW (seconds); bad values fall back."""
-        limit, window = DEFAULT_LIMIT, DEFAULT_WINDOW
-        try:
-            limit = max(1, int(extra.get("CAUNOI_FLOOD_LIMIT", DEFAULT_LIMIT)))
-            window = max(1.0, float(extra.get("CAUNOI_FLOOD_WINDOW", DEFAULT_WINDOW)))
-        except ValueError:
-            limit, window = DEFAULT_LIMIT, DEFAULT_WINDOW
-        return cls(clock, limit, window)
+    def from_config(cls, clock: Clock, config: Config) -> RateLimiter:
+        """Limits from CAUNOI_FLOOD_LIMIT (events) and CAUNOI_FLOOD_WINDOW (seconds)."""
+        return cls(clock, config.flood_limit, config.flood_window)
 
     def check(self, identity: Identity) -> Verdict:
         """Count one event of `identity` if it may be processed now."""

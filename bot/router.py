@@ -154,7 +154,7 @@ class Dispatcher:
         self.services = services
         services.menu = self.build_menu
         self._locks: weakref.WeakValueDictionary[Identity, asyncio.Lock] = weakref.WeakValueDictionary()
-        self.limiter = ratelimit.RateLimiter.from_settings(services.clock, services.config.extra)
+        self.limiter = ratelimit.RateLimiter.from_config(services.clock, services.config)
 
     async def handle(self, event: Event) -> list[Reply]:
         """Answer one event. Never raises for a handler's fault: the user gets a polite error."""

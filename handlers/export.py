@@ -27,7 +27,7 @@ async def export_file(event: Event, ctx: Context) -> list[Reply]:
         return [Reply(ctx.t("export.too_many_args", usage=ctx.t("export.usage")), back)]
     try:
         query = export.make_query(ctx.content, ctx.config.tz, commune or None, *[*dates, None, None][:2],
-                                  mark=export.pass_mark(ctx.config))
+                                  mark=ctx.config.pass_mark)
     except export.ExportError as exc:
         return [Reply(f"{ctx.t(f'export.{exc.key}', **exc.values)}\n{ctx.t('export.usage')}", back)]
     try:

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.clock import iso, parse_iso
-from bot.config import Config
 from bot.content.texts import Texts
 from bot.context import Context, Services
 from bot.model import Event, Option, Reply
@@ -28,7 +27,6 @@ FILTER_PAGE = 20
 FOLLOWUP_PAGE = 25
 ANSWER_LIMIT = 2000
 NOTE_LIMIT = 1000
-DEFAULT_DIGEST_MINUTES = 30
 DIGEST_ITEMS = 10
 DIGEST_CHECK_SECONDS = 60.0  # the job is cheap; windows of CAUNOI_DIGEST_MINUTES decide what is sent
 
@@ -55,12 +53,6 @@ class View:
             return int(value) if value.isdigit() and len(value) < 6 else None
 
         return cls(index(parts[0]), index(parts[1]), index(parts[2]), index(parts[3]) or 0)
-
-
-def digest_minutes(config: Config) -> int:
-    """CAUNOI_DIGEST_MINUTES (default 30; a bad value falls back to the default)."""
-    raw = str(config.extra.get("CAUNOI_DIGEST_MINUTES", DEFAULT_DIGEST_MINUTES)).strip()
-    return int(raw) if raw.isdigit() and 0 < int(raw) <= 24 * 60 else DEFAULT_DIGEST_MINUTES
 
 
 def who(ctx: Context, name: str | None, role: str | None, association: str | None,
@@ -104,7 +96,7 @@ async def inbox_page(ctx: Context, view: View) -> Reply:
     options += [ctx.option("inbox.filter_kind_button", f"ib:ft:{code}"),
                 ctx.option("inbox.filter_commune_button", f"ib:fc:{code}"),
                 ctx.option("inbox.filter_status_button", f"ib:fs:{code}")]
-    minutes = digest_minutes(ctx.config)
+    minutes = ctx.config.digest_minutes
     if await voices.digest_enabled(ctx.db, ctx.person.id):
         options.append(ctx.option("inbox.digest_off_button", f"ib:dg:0:{code}"))
     else:
@@ -193,7 +185,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     if action == "dg" and len(parts) > 3:
         on = parts[2] == "1"
         await voices.set_digest(ctx.db, ctx.person.id, on, ctx.now_iso())
-        notice = ctx.reply("inbox.digest_on" if on else "inbox.digest_off", minutes=digest_minutes(ctx.config))
+        notice = ctx.reply("inbox.digest_on" if on else "inbox.digest_off", minutes=ctx.config.digest_minutes)
         return [notice, await inbox_page(ctx, view)]
     if action == "o":
         ctx.finish()
@@ -344,7 +336,7 @@ async def digest_job(services: Services) -> None:
     """Queue one summary per opted-in staff member for each closed window with something new."""
     db, config, texts = services.db, services.config, services.content.texts
     now = services.clock.now()
-    window = digest_minutes(config) * 60
+    window = config.digest_minutes * 60
     until = iso(datetime.fromtimestamp(now.timestamp() // window * window, UTC))
     queued = False
     for person_id, since, identities in await voices.digest_subscribers(db):

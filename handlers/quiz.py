@@ -15,15 +15,8 @@ from bot.store import learning
 from bot.store.learning import Attempt
 
 MIX = "mix"
-DEFAULT_PASS_MARK = 4
 BUTTON_FITS = 32  # characters of a one-button row a small phone shows without cutting
 _rng = random.SystemRandom()
-
-
-def pass_mark(ctx: Context) -> int:
-    """CAUNOI_PASS_MARK (right answers out of 5 needed to pass), default 4."""
-    raw = str(ctx.config.extra.get("CAUNOI_PASS_MARK", "")).strip()
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= QUIZ_LENGTH else DEFAULT_PASS_MARK
 
 
 def questions_by_id(banks: dict[str, list[Question]]) -> dict[str, Question]:
@@ -192,7 +185,7 @@ def _joined(text: str, replies: list[Reply]) -> list[Reply]:
 
 async def finish(ctx: Context, attempt: Attempt) -> list[Reply]:
     """The score, a kind word, the questions missed with their explanations, and what to do next."""
-    mark = pass_mark(ctx)
+    mark = ctx.config.pass_mark
     scaled_pass = attempt.score * QUIZ_LENGTH >= mark * attempt.total
     kind = ("quiz.kind_perfect" if attempt.score == attempt.total
             else "quiz.kind_pass" if scaled_pass else "quiz.kind_try")

@@ -6,7 +6,7 @@ from bot.context import Context
 from bot.model import Event, Option, Reply
 from bot.router import Router
 from bot.store import learning
-from handlers.quiz import MIX, pass_mark, questions_by_id, quiz_name
+from handlers.quiz import MIX, questions_by_id, quiz_name
 
 PAGE_SIZE = 10
 QUESTION_PREVIEW = 70
@@ -24,7 +24,7 @@ def _number(value: float) -> str:
 async def show_results(event: Event, ctx: Context) -> list[Reply]:
     """/results: per quiz attempts, people, mean/median, pass rate and the most-missed questions."""
     ctx.finish()
-    mark = pass_mark(ctx)
+    mark = ctx.config.pass_mark
     stats = await learning.quiz_stats(ctx.db, mark)
     by_id = questions_by_id(ctx.content.quizzes)
     quizzes = [t.id for t in ctx.content.topics] + [MIX]
@@ -75,7 +75,7 @@ async def choose_commune(ctx: Context) -> Reply:
 
 async def commune_table(ctx: Context) -> Reply:
     """Per commune: registered, read each topic, took a quiz, passed."""
-    mark = pass_mark(ctx)
+    mark = ctx.config.pass_mark
     rows = await learning.commune_stats(ctx.db, mark)
     topics = ctx.content.topics
     lines = [ctx.t("results.communes_title", mark=mark)]
@@ -102,7 +102,7 @@ async def followup_page(ctx: Context, commune_key: str, page: int) -> Reply:
         return await choose_commune(ctx)
     topics = [t.id for t in ctx.content.topics]
     number_of = {t: i for i, t in enumerate(topics, start=1)}
-    mark = pass_mark(ctx)
+    mark = ctx.config.pass_mark
     total, rows = await learning.followup(ctx.db, topics, mark, commune, page * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     if page >= pages and total:

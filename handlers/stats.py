@@ -8,7 +8,6 @@ import logging
 from bot import chart
 from bot.clock import parse_iso
 from bot.context import Context
-from bot.export import pass_mark
 from bot.model import Attachment, Event, Reply
 from bot.router import Router
 from bot.store import reports
@@ -19,7 +18,7 @@ log = logging.getLogger(__name__)
 async def show_stats(event: Event, ctx: Context) -> list[Reply]:
     """/stats: registered and reachable leaders by commune and role, then each feature's figures."""
     ctx.finish()
-    figures = await reports.stats(ctx.db, ctx.now_iso(), pass_mark(ctx.config))
+    figures = await reports.stats(ctx.db, ctx.now_iso(), ctx.config.pass_mark)
     lines = [ctx.t("stats.title", when=ctx.local_now().strftime("%H:%M %d/%m/%Y"))]
     lines.extend(_leaders(ctx, figures))
     lines.extend(_learning(ctx, figures))

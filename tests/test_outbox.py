@@ -277,8 +277,7 @@ async def test_idle_poll_is_an_index_lookup(app: App) -> None:
 def test_settings_from_configuration(app: App) -> None:
     from dataclasses import replace
 
-    config = replace(app.config, telegram_rate=20.0,
-                     extra={"CAUNOI_PAID_BROADCAST": "yes", "CAUNOI_ZALO_RATE": "2", "CAUNOI_PAID_RATE": "bad"})
+    config = replace(app.config, telegram_rate=20.0, paid_broadcast=True, zalo_rate=2.0)
     tg_settings = settings_for(config, "tg")
     assert tg_settings.rate == 20.0 and tg_settings.paid_rate == 1000.0 and tg_settings.per_chat == 1.0
     assert settings_for(config, "zalo").rate == 2.0

@@ -18,7 +18,6 @@ from tests.telegram_rig import TelegramRig, telegram_rig
 from tests.test_outbox_fakes import add_leader, statuses
 
 MESSAGE = "Mời các đồng chí dự hội nghị triển khai Nghị quyết lúc 7 giờ 30 sáng thứ Hai tại hội trường xã."
-PAID = {"CAUNOI_PAID_BROADCAST": "1"}
 
 
 async def with_outbox(rig: TelegramRig, settings: ChannelSettings | None = None) -> Outbox:
@@ -71,7 +70,7 @@ def leader_429s(rig: TelegramRig) -> int:
 async def test_broadcast_to_300_arrives_once_each_and_blocked_users_become_unreachable(
     config: Config, clock: FakeClock,
 ) -> None:
-    async with telegram_rig(replace(config, extra=PAID), clock, flood_control=True) as rig:
+    async with telegram_rig(replace(config, paid_broadcast=True), clock, flood_control=True) as rig:
         ids = await leaders(rig.app, 20000, 300)
         for chat in (20003, 20100, 20299):
             rig.tg.block(chat)
@@ -130,7 +129,7 @@ async def test_smooth_pace_at_the_overall_limit_gets_no_429(config: Config, cloc
 async def test_a_cancelled_worker_then_a_restart_completes_without_duplicates(
     config: Config, clock: FakeClock,
 ) -> None:
-    async with telegram_rig(replace(config, extra=PAID), clock, flood_control=True) as rig:
+    async with telegram_rig(replace(config, paid_broadcast=True), clock, flood_control=True) as rig:
         await leaders(rig.app, 50000, 80)
         slow = replace(settings_for(rig.config, "tg"), paid_rate=100.0, concurrency=4, idle_poll=0.05)
         outbox = await with_outbox(rig, slow)

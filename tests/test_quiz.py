@@ -244,7 +244,7 @@ async def test_a_question_removed_from_the_bank_ends_the_quiz_politely(app: App,
 
 async def test_pass_mark_from_config(config: Config, clock: FakeClock) -> None:
     from dataclasses import replace
-    strict = replace(config, extra={**config.extra, "CAUNOI_PASS_MARK": "5"})
+    strict = replace(config, pass_mark=5)
     app = await open_app(strict, clock=clock)
     try:
         chat = Chat(app, Identity("tg", "400"))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from bot.app import App
 from bot.clock import FakeClock
+from bot.config import ConfigError, load_config
 from bot.model import Event, Identity
 from bot.ratelimit import RateLimiter
 from tests.chat import Chat
@@ -28,12 +32,13 @@ def test_limiter_counts_only_processed_events_and_warns_once() -> None:
     assert limiter.check(me).skipped == 0
 
 
-def test_settings_from_config_with_fallback() -> None:
+def test_limits_come_from_the_configuration(tmp_path: Path) -> None:
     clock = FakeClock()
-    limiter = RateLimiter.from_settings(clock, {"CAUNOI_FLOOD_LIMIT": "5", "CAUNOI_FLOOD_WINDOW": "10"})
+    config = load_config(env={"CAUNOI_FLOOD_LIMIT": "5", "CAUNOI_FLOOD_WINDOW": "10"}, dotenv=tmp_path / "x")
+    limiter = RateLimiter.from_config(clock, config)
     assert (limiter.limit, limiter.window) == (5, 10.0)
-    limiter = RateLimiter.from_settings(clock, {"CAUNOI_FLOOD_LIMIT": "nhiều"})
-    assert (limiter.limit, limiter.window) == (30, 60.0)
+    with pytest.raises(ConfigError, match="CAUNOI_FLOOD_LIMIT"):
+        load_config(env={"CAUNOI_FLOOD_LIMIT": "nhiều"}, dotenv=tmp_path / "x")
 
 
 def test_idle_people_are_forgotten() -> None:

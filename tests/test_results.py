@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.app import App
 from bot.model import Identity
 from bot.store.learning import _median
@@ -63,7 +65,8 @@ async def test_results_per_quiz_per_commune_and_followup(app: App, staff: Chat) 
     assert "đạt: từ 4/5" in text
     assert "1. Về Đảng và chi bộ: 2 lượt làm, 2 người" in text
     assert "Điểm trung bình 3,5/5 · trung vị 3,5/5 · đạt 50%" in text
-    assert "Câu sai nhiều nhất" in text and "(100% sai, 1/1 lượt)" in text
+    # Bình missed 3 questions; An may have drawn some of them too (the draw is random), so 100% or 50%.
+    assert "Câu sai nhiều nhất" in text and re.search(r"\((100% sai, 1/1|50% sai, 1/2) lượt\)", text)
     assert text.count("% sai") == 3
 
     await staff.press("Theo từng xã")
@@ -119,6 +122,6 @@ async def test_pass_mark_changes_the_figures(app: App, staff: Chat) -> None:
     await take_quiz(an, rights=3)
     await staff.send("/results")
     assert "đạt 0%" in staff.text
-    app.dispatcher.services.config = replace(app.config, extra={**app.config.extra, "CAUNOI_PASS_MARK": "3"})
+    app.dispatcher.services.config = replace(app.config, pass_mark=3)
     await staff.send("/results")
     assert "đạt: từ 3/5" in staff.text and "đạt 100%" in staff.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,9 +13,9 @@ import pytest
 
 from bot.app import App, build_channels, open_app
 from bot.channels.base import Blocked, QuotaExceeded, Rejected, RetryAfter, Transient, Unknown
-from bot.channels.zalo import ZaloChannel, ZaloClient, delivery_error, fit, mask, parse_rate, to_event, unwrap
+from bot.channels.zalo import ZaloChannel, ZaloClient, delivery_error, fit, mask, to_event, unwrap
 from bot.clock import FakeClock
-from bot.config import Config, ConfigError
+from bot.config import Config, ConfigError, load_config
 from bot.model import Attachment, Identity, Option, Reply
 from bot.store import people
 from tests.fake_zalo import TOKEN, FakeZalo
@@ -37,10 +38,9 @@ class Bot:
         return self.zalo.sent(chat_id)[before:]
 
 
-def zalo_config(config: Config, zalo: FakeZalo, **extra: str) -> Config:
+def zalo_config(config: Config, zalo: FakeZalo) -> Config:
     """The test config with Zalo pointed at the fake server, no rate limit."""
-    return replace(config, zalo_token=TOKEN, zalo_api_url=zalo.url,
-                   extra={**config.extra, "CAUNOI_ZALO_RATE": "0", **extra})
+    return replace(config, zalo_token=TOKEN, zalo_api_url=zalo.url, zalo_rate=0.0)
 
 
 @pytest.fixture
@@ -310,7 +310,7 @@ def test_parts_fit_even_when_emoji_count_double() -> None:
     assert "".join(parts).replace("\n", "") == text.replace("\n", "")  # nothing lost
 
 
-def test_a_bad_rate_is_a_configuration_error(config: Config) -> None:
+def test_a_bad_rate_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="CAUNOI_ZALO_RATE"):
-        parse_rate(replace(config, extra={"CAUNOI_ZALO_RATE": "nhanh"}))
-    assert parse_rate(replace(config, extra={})) == 5.0
+        load_config(env={"CAUNOI_ZALO_RATE": "nhanh"}, dotenv=tmp_path / "none.env")
+    assert load_config(env={}, dotenv=tmp_path / "none.env").zalo_rate == 5.0
