@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -105,6 +106,15 @@ class Context:
     def option(self, key: str, payload: str, **values: Any) -> Option:
         """An Option whose label is the content text `key`."""
         return Option(self.t(key, **values), payload)
+
+    def pager(self, page: int, pages: int, payload: Callable[[int], str]) -> list[Option]:
+        """"◀ Trang trước" / "Trang sau ▶" buttons around `page` (0-based) of `pages`."""
+        options = []
+        if page > 0:
+            options.append(self.option("core.page_prev", payload(page - 1)))
+        if page < pages - 1:
+            options.append(self.option("core.page_next", payload(page + 1)))
+        return options
 
     async def menu(self, staff: bool = False) -> Reply:
         """The main menu for this person, or the staff menu (/admin)."""

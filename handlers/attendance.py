@@ -81,10 +81,7 @@ async def _group(ctx: Context, klass: ClassRow, index: int, page: int) -> list[R
         label = f"{person.name or '—'} ({person.hamlet or '—'})"
         options.append(Option(ctx.t("classes.present_mark" if person.attended else "classes.absent_mark",
                                     name=label[:60]), f"att:t:{klass.id}:{person.person_id}:{index}:{page}"))
-    if page > 0:
-        options.append(Option(ctx.t("core.page_prev"), f"att:c:{klass.id}:{index}:{page - 1}"))
-    if page + 1 < pages:
-        options.append(Option(ctx.t("core.page_next"), f"att:c:{klass.id}:{index}:{page + 1}"))
+    options += ctx.pager(page, pages, lambda p: f"att:c:{klass.id}:{index}:{p}")
     options.append(Option(ctx.t("classes.groups_back"), f"att:g:{klass.id}"))
     return [ctx.reply("classes.group_title", options, commune=commune or "—")]
 

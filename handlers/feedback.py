@@ -246,11 +246,7 @@ async def show_mine(ctx: Context, page: int) -> list[Reply]:
         if not found:
             lines.append(ctx.t("feedback.my_no_answer"))
         blocks.append("\n".join(lines))
-    options: list[Option] = []
-    if page > 0:
-        options.append(ctx.option("core.page_prev", f"fb:my:{page - 1}"))
-    if page < pages - 1:
-        options.append(ctx.option("core.page_next", f"fb:my:{page + 1}"))
+    options = ctx.pager(page, pages, lambda p: f"fb:my:{p}")
     options += [ctx.option("feedback.new_button", "cmd:feedback"), ctx.option("core.menu_button", "cmd:menu")]
     return [Reply("\n\n".join(blocks), options)]
 

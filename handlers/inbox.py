@@ -89,10 +89,7 @@ async def inbox_page(ctx: Context, view: View) -> Reply:
     }
     code = view.code()
     options = [ctx.option("inbox.open_button", f"ib:o:{item.id}:{code}", id=item.id) for item in items]
-    if view.page > 0:
-        options.append(ctx.option("core.page_prev", f"ib:l:{replace(view, page=view.page - 1).code()}"))
-    if view.page < pages - 1:
-        options.append(ctx.option("core.page_next", f"ib:l:{replace(view, page=view.page + 1).code()}"))
+    options += ctx.pager(view.page, pages, lambda p: f"ib:l:{replace(view, page=p).code()}")
     options += [ctx.option("inbox.filter_kind_button", f"ib:ft:{code}"),
                 ctx.option("inbox.filter_commune_button", f"ib:fc:{code}"),
                 ctx.option("inbox.filter_status_button", f"ib:fs:{code}")]
@@ -157,10 +154,7 @@ def filter_menu(ctx: Context, what: str, view: View, labels: list[str], page: in
     first = page * FILTER_PAGE
     options = [Option(label[:60], f"ib:l:{with_value(i)}")
                for i, label in enumerate(labels[first:first + FILTER_PAGE], start=first)]
-    if page > 0:
-        options.append(ctx.option("core.page_prev", f"ib:{what}:{view.code()}:{page - 1}"))
-    if page < pages - 1:
-        options.append(ctx.option("core.page_next", f"ib:{what}:{view.code()}:{page + 1}"))
+    options += ctx.pager(page, pages, lambda p: f"ib:{what}:{view.code()}:{p}")
     options.append(ctx.option("inbox.filter_all", f"ib:l:{with_value(None)}"))
     key = {"ft": "inbox.choose_kind", "fc": "inbox.choose_commune", "fs": "inbox.choose_status"}[what]
     return ctx.reply(key, options)
@@ -308,11 +302,7 @@ async def on_followup(event: Event, ctx: Context) -> list[Reply]:
             wish=ctx.t(f"aspiration.wishes.{row.wish}"),
             helps=helps_text(ctx, row.helps, "inbox.followup_helps_none"),
             quiz=ctx.t("inbox.followup_quiz", quiz=quiz[row.person_id]) if row.person_id in quiz else ""))
-    options: list[Option] = []
-    if page > 0:
-        options.append(ctx.option("core.page_prev", f"fu:c:{index}:{page - 1}"))
-    if page < pages - 1:
-        options.append(ctx.option("core.page_next", f"fu:c:{index}:{page + 1}"))
+    options = ctx.pager(page, pages, lambda p: f"fu:c:{index}:{p}")
     options += [ctx.option("inbox.followup_back", "cmd:admission"), ctx.option("core.menu_button", "cmd:admin")]
     return [Reply("\n".join(lines), options)]
 

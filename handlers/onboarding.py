@@ -321,12 +321,7 @@ def _int(value: str) -> int:
 def _page(ctx: Context, options: list[Option], page: int, prefix: str) -> list[Option]:
     pages = max(1, -(-len(options) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    shown = options[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-    if page > 0:
-        shown.append(ctx.option("core.page_prev", f"{prefix}:{page - 1}"))
-    if page < pages - 1:
-        shown.append(ctx.option("core.page_next", f"{prefix}:{page + 1}"))
-    return shown
+    return [*options[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], *ctx.pager(page, pages, lambda p: f"{prefix}:{p}")]
 
 
 async def _hamlets(ctx: Context, commune: str) -> list[str]:

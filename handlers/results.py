@@ -122,11 +122,7 @@ async def followup_page(ctx: Context, commune_key: str, page: int) -> Reply:
                            phone=row.phone or ctx.t("results.no_phone"), missing="; ".join(missing)))
     if not rows:
         lines.append(ctx.t("results.followup_none"))
-    options: list[Option] = []
-    if page > 0:
-        options.append(ctx.option("core.page_prev", f"rs:f:{commune_key}:{page - 1}"))
-    if page < pages - 1:
-        options.append(ctx.option("core.page_next", f"rs:f:{commune_key}:{page + 1}"))
+    options = ctx.pager(page, pages, lambda p: f"rs:f:{commune_key}:{p}")
     options += [ctx.option("results.other_commune", "rs:fc"), ctx.option("results.back_button", "cmd:results")]
     return Reply("\n\n".join(lines), options, columns=2 if len(options) > 2 else 1)
 

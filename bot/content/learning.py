@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from bot.content.problems import Problems
-from bot.content.yamlfile import LineDict, LineList, line_of, load_yaml
+from bot.content.yamlfile import LineDict, LineList, line_of, load_checked
 from bot.textutil import fold, nfc
 
 SECTION_LIMIT = 1000  # one phone screen; the writers aim for 700
@@ -216,11 +216,8 @@ def load_quizzes(root: Path, topic_ids: set[str], problems: Problems) -> dict[st
         return banks
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")):
-        try:
-            data = load_yaml(path)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problems.add(path, (mark.line + 1) if mark else 1, f"YAML syntax error: {exc}")
+        data = load_checked(path, problems)
+        if data is None:
             continue
         if not isinstance(data, LineDict) or not isinstance(data.get("questions"), LineList):
             problems.add(path, 1, "expected 'topic:' and a list 'questions:'")

@@ -6,10 +6,8 @@ import string
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.content.problems import Problems
-from bot.content.yamlfile import LineDict, load_yaml
+from bot.content.yamlfile import LineDict, load_checked
 
 
 class Texts:
@@ -57,11 +55,8 @@ def load_texts(root: Path, problems: Problems) -> Texts:
         problems.add(folder, 1, "folder texts/ is missing")
         return Texts(entries)
     for path in sorted(folder.glob("*.yaml")):
-        try:
-            data = load_yaml(path)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problems.add(path, (mark.line + 1) if mark else 1, f"YAML syntax error: {exc}")
+        data = load_checked(path, problems)
+        if data is None:
             continue
         if not isinstance(data, LineDict):
             problems.add(path, 1, "expected a mapping of text keys")

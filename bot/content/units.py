@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from bot.content.problems import Problems
-from bot.content.yamlfile import LineDict, load_yaml
+from bot.content.yamlfile import LineDict, load_checked
 from bot.textutil import fold, nfc
 
 
@@ -39,11 +37,8 @@ def load_units(root: Path, problems: Problems) -> Units:
     if not path.is_file():
         problems.add(path, 1, "units.yaml is missing")
         return Units()
-    try:
-        data = load_yaml(path)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.add(path, (mark.line + 1) if mark else 1, f"YAML syntax error: {exc}")
+    data = load_checked(path, problems)
+    if data is None:
         return Units()
     if not isinstance(data, LineDict) or not isinstance(data.get("communes"), list):
         problems.add(path, 1, "expected 'province:' and a list 'communes:'")

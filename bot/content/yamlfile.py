@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from bot.content.problems import Problems
+
 
 class LineDict(dict[str, Any]):
     """A mapping from YAML with the line of the mapping and of each key (1-based)."""
@@ -55,6 +57,16 @@ def load_yaml(path: Path) -> Any:
     """Load one YAML file; raises yaml.YAMLError (with its mark) on syntax errors."""
     with path.open(encoding="utf-8") as handle:
         return yaml.load(handle, Loader=_Loader)
+
+
+def load_checked(path: Path, problems: Problems) -> Any:
+    """Load one YAML file; a syntax error becomes a `file:line` problem and None."""
+    try:
+        return load_yaml(path)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.add(path, (mark.line + 1) if mark else 1, f"YAML syntax error: {exc}")
+        return None
 
 
 def line_of(value: Any, default: int = 1) -> int:
