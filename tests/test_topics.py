@@ -106,7 +106,7 @@ async def test_console_reads_a_topic_and_answers_by_number(app: App) -> None:
                              stdin=stdin, stdout=stdout)
     await asyncio.wait_for(console.chat(first="/menu"), timeout=30)
     out = stdout.getvalue()
-    assert f"1. {topic.label} (0/{total})" in out
+    assert f"\n{topic.label} (0/{total})" in out  # the label starts with its number: not doubled
     assert f"Phần {total}/{total}" in out and "1. 📝 Làm bài kiểm tra chuyên đề này" in out
     assert "Câu 5/5" in out and "Kết quả:" in out and "/5 câu đúng" in out
     assert "Gõ số 1, 2, 3" in out

@@ -13,9 +13,14 @@ def numbered(reply: Reply, hint: str = "", start: int = 1) -> str:
     """
     if not reply.options:
         return reply.text
-    lines = [f"{i}. {option.label}" for i, option in enumerate(reply.options, start=start)]
+    lines = [numbered_label(i, option.label) for i, option in enumerate(reply.options, start=start)]
     tail = f"\n{hint}" if hint else ""
     return f"{reply.text}\n\n" + "\n".join(lines) + tail
+
+
+def numbered_label(number: int, label: str) -> str:
+    """"2. Vai trò…", or the label alone when it already starts with its own number."""
+    return label if label.startswith(f"{number}. ") else f"{number}. {label}"
 
 
 def numbered_parts(reply: Reply, limit: int, hint: str = "", start: int = 1) -> list[str]:

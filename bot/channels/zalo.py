@@ -50,6 +50,7 @@ from bot.channels.base import (
     Transient,
     Unknown,
 )
+from bot.channels.render import numbered_label
 from bot.config import Config, ConfigError
 from bot.model import Event, Identity, Option, Reply
 from bot.textutil import split_text
@@ -541,7 +542,7 @@ class ZaloChannel:
         URL only and has no documents)."""
         text = reply.text
         if reply.options:
-            lines = [_numbered(i, option.label) for i, option in enumerate(reply.options, start=start)]
+            lines = [numbered_label(i, option.label) for i, option in enumerate(reply.options, start=start)]
             tail = f"\n{self.texts.numbered_hint}" if hint else ""
             text = f"{text}\n\n" + "\n".join(lines) + tail
         parts = [part for part in fit(text) if part.strip()]
@@ -604,11 +605,6 @@ def fit(text: str, limit: int = TEXT_LIMIT) -> list[str]:
         if all(len(part.encode("utf-16-le")) // 2 <= limit for part in parts) or size <= limit // 2:
             return parts
         size -= limit // 20
-
-
-def _numbered(number: int, label: str) -> str:
-    """"2. Vai trò…" for a label that does not already start with its own number."""
-    return label if label.startswith(f"{number}. ") else f"{number}. {label}"
 
 
 def _host_port(listen: str) -> tuple[str, int]:
