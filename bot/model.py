@@ -57,13 +57,23 @@ class Option:
             raise ValueError(f"payload over {MAX_PAYLOAD_BYTES} bytes: {self.payload!r}")
 
 
+AttachmentKind = Literal["document", "photo", "voice", "audio", "video", "video_note"]
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file sent with a reply: an export (document) or a chart (photo)."""
+    """A file sent with a reply: an export (document), a chart (photo), or a file a user sent
+    earlier, passed on by reference (`ref`: a file id of channel `ref_channel`, or a URL)."""
 
     filename: str
     data: bytes
-    kind: Literal["document", "photo"] = "document"
+    kind: AttachmentKind = "document"
+    ref: str = ""
+    ref_channel: str = ""
+
+    def reachable_from(self, channel: str) -> bool:
+        """Whether `channel` can send this: bytes anywhere; a reference on its own channel or as a URL."""
+        return not self.ref or self.ref_channel == channel or self.ref.startswith(("https://", "http://"))
 
 
 @dataclass(slots=True)

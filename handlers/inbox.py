@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import iso, parse_iso
 from bot.content.texts import Texts
 from bot.context import Context, Services
-from bot.model import Event, Option, Reply
+from bot.model import Attachment, Event, Option, Reply
 from bot.router import Router
 from bot.store import voices
 from bot.textutil import clean_block
@@ -120,8 +120,7 @@ async def item_view(ctx: Context, voice_id: int, view: View, notice: str | None 
     code = view.code()
     attached = ""
     if item.media:
-        attached = ctx.t("inbox.item_attached", items=media_summary(ctx, item.media), channel=item.channel or "—",
-                         refs=", ".join(ref for _, ref in item.media))
+        attached = ctx.t("inbox.item_attached", items=media_summary(ctx, item.media))
     lines = [ctx.t("inbox.item", id=item.id, kind=ctx.t(f"feedback.kinds.{item.kind}"),
                    status=ctx.t(f"feedback.statuses.{item.status}"),
                    who=who(ctx, item.name, item.role, item.association, item.commune, item.hamlet),
@@ -138,9 +137,28 @@ async def item_view(ctx: Context, voice_id: int, view: View, notice: str | None 
         options.append(ctx.option("inbox.done_button", f"ib:s:{item.id}:3:{code}"))
     else:
         options.append(ctx.option("inbox.reopen_button", f"ib:s:{item.id}:1:{code}"))
+    options += [ctx.option("inbox.file_button", f"ib:f:{item.id}:{n}:{code}", number=n + 1)
+                for n in range(len(item.media))]
     options.append(ctx.option("inbox.back_button", f"ib:l:{code}"))
     reply = Reply("\n\n".join(lines), options)
     return [Reply(notice), reply] if notice else [reply]
+
+
+async def show_file(ctx: Context, voice_id: int, index: int, view: View) -> list[Reply]:
+    """Pass on a photo or voice note a leader attached, by the channel's reference to it."""
+    item = await voices.get(ctx.db, voice_id)
+    if item is None or not 0 <= index < len(item.media):
+        return await item_view(ctx, voice_id, view)
+    kind, ref = item.media[index]
+    attachment = Attachment(f"tep-{voice_id}-{index + 1}", b"", kind if kind in FILE_KINDS else "document",
+                            ref=ref, ref_channel=item.channel or "")
+    back = [ctx.option("inbox.back_to_item", f"ib:o:{voice_id}:{view.code()}")]
+    reply = ctx.reply("inbox.file_caption", back, id=voice_id, number=index + 1)
+    reply.attachment = attachment
+    return [reply]
+
+
+FILE_KINDS = ("photo", "voice", "audio", "video", "video_note", "document")
 
 
 def filter_menu(ctx: Context, what: str, view: View, labels: list[str], page: int = 0) -> Reply:
@@ -184,6 +202,8 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     if action == "o":
         ctx.finish()
         return await item_view(ctx, voice_id, view)
+    if action == "f" and len(parts) > 4 and parts[3].isdigit():
+        return await show_file(ctx, voice_id, int(parts[3]), view)
     if action == "s" and len(parts) > 4 and parts[3].isdigit() and int(parts[3]) < len(voices.STATUSES):
         status = voices.STATUSES[int(parts[3])]
         if not await voices.set_status(ctx.db, voice_id, status, ctx.now_iso()):

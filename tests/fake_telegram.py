@@ -66,7 +66,7 @@ from typing import Any
 
 from aiohttp import web
 
-SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
+SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "sendVoice"})
 _JSON_FIELDS = frozenset({
     "reply_markup", "commands", "scope", "entities", "caption_entities", "allowed_updates",
     "reply_parameters", "link_preview_options", "media",
@@ -424,6 +424,8 @@ class FakeTelegram:
         """Telegram's own 400s for edits of unknown/unchanged messages and unknown files."""
         if method == "getFile" and str(params.get("file_id", "")) not in self.files:
             return "Bad Request: invalid file_id"
+        if method == "sendVoice" and str(params.get("voice", "")) not in self.files:
+            return "Bad Request: wrong file identifier/HTTP URL specified"
         if method in ("editMessageText", "editMessageReplyMarkup"):
             message = self.messages.get((int(params.get("chat_id") or 0), int(params.get("message_id") or 0)))
             if message is None:
@@ -508,6 +510,10 @@ class FakeTelegram:
                     extra["photo"] = [{**info, "width": 800, "height": 600}]
             return self._bot_message(int(chat_id or 0), caption=params.get("caption"),
                                      reply_markup=_inline(params.get("reply_markup")), **extra)
+        if method == "sendVoice":  # passed on by file id (the bot never uploads voice notes)
+            file_id = str(params.get("voice", ""))
+            return self._bot_message(int(chat_id or 0), voice={"file_id": file_id, "file_unique_id": file_id,
+                                                               "duration": 3})
         if method in ("editMessageText", "editMessageReplyMarkup"):
             key = (int(chat_id or 0), int(params.get("message_id") or 0))
             message = self.messages.get(key)

@@ -147,6 +147,16 @@ async def test_attachments_become_a_clear_text(bot: Bot, zalo: FakeZalo) -> None
     assert not zalo.calls_of("sendPhoto")
 
 
+async def test_a_leaders_photo_is_passed_on_by_its_url(bot: Bot, zalo: FakeZalo) -> None:
+    photo = Attachment("tep-1-1", b"", "photo", ref="https://photo.zalo.example/p1.jpg", ref_channel="zalo")
+    await bot.channel.send_replies("u8", [Reply("📎 Tệp 1 của mục #1:", attachment=photo)])
+    sent = zalo.calls_of("sendPhoto")
+    assert len(sent) == 1 and sent[0].params["photo"] == "https://photo.zalo.example/p1.jpg"
+    voice = Attachment("tep-1-2", b"", "voice", ref="AwACAgIAAx", ref_channel="tg")  # a Telegram file id
+    await bot.channel.send_replies("u8", [Reply("📎 Tệp 2 của mục #1:", attachment=voice)])
+    assert len(zalo.calls_of("sendPhoto")) == 1 and "Zalo" in zalo.sent("u8")[-1]
+
+
 async def test_a_delivered_message_is_answered_by_typing_its_number(bot: Bot, zalo: FakeZalo) -> None:
     await bot.say("u7", "/start")  # the person exists
     await bot.channel.deliver("u7", Reply("📢 Thông báo của Đảng ủy xã", [Option("🏠 Về menu", "cmd:menu")]))

@@ -378,9 +378,16 @@ class TelegramChannel:
             message_id = sent.message_id
         if reply.attachment is not None:
             attachment = reply.attachment
-            file = InputFile(attachment.data, filename=attachment.filename, attach=False)
-            send = bot.send_photo if attachment.kind == "photo" else bot.send_document
-            sent = await self._call(retry, send, chat_id, file, **extra)
+            if not attachment.reachable_from(self.name):
+                sent = await self._call(retry, bot.send_message, chat_id,
+                                        self.content.texts("telegram.file_elsewhere"), **extra)
+                return int(sent.message_id)
+            # A reference (file id or URL) is passed on as a string; bytes are uploaded.
+            file: InputFile | str = attachment.ref or InputFile(attachment.data, filename=attachment.filename,
+                                                                 attach=False)
+            sends = {"photo": bot.send_photo, "voice": bot.send_voice, "audio": bot.send_audio,
+                     "video": bot.send_video, "video_note": bot.send_video_note}
+            sent = await self._call(retry, sends.get(attachment.kind, bot.send_document), chat_id, file, **extra)
             message_id = sent.message_id
         return message_id
 

@@ -52,7 +52,7 @@ from bot.channels.base import (
 )
 from bot.channels.render import numbered_label
 from bot.config import Config, ConfigError
-from bot.model import Event, Identity, Option, Reply
+from bot.model import Attachment, Event, Identity, Option, Reply
 from bot.textutil import split_text
 
 log = logging.getLogger(__name__)
@@ -546,9 +546,9 @@ class ZaloChannel:
             tail = f"\n{self.texts.numbered_hint}" if hint else ""
             text = f"{text}\n\n" + "\n".join(lines) + tail
         parts = [part for part in fit(text) if part.strip()]
-        if reply.attachment is not None:
-            kind = reply.attachment.kind
-            parts.append(self.texts.no_files if kind == "document" else self.texts.photo_unavailable)
+        attachment = reply.attachment
+        if attachment is not None and not _photo_url(attachment):
+            parts.append(self.texts.no_files if attachment.kind == "document" else self.texts.photo_unavailable)
         return parts
 
     async def send_replies(self, address: str, replies: list[Reply]) -> str | None:
@@ -560,6 +560,12 @@ class ZaloChannel:
         for i, reply in enumerate(replies):
             parts = self.render(reply, start, i == last_with_options)
             message_id = await self._send_parts(address, parts, retries=REPLY_RETRIES)
+            if reply.attachment is not None and (url := _photo_url(reply.attachment)):
+                await self.pacer.wait()
+                try:
+                    message_id = await self.client.send_photo(address, url)
+                except (ZaloApiError, ZaloNetworkError) as exc:
+                    raise delivery_error(exc) from None
             start += len(reply.options)
         return message_id
 
@@ -593,6 +599,12 @@ class ZaloChannel:
 
     async def edit(self, address: str, message_id: str, reply: Reply) -> None:
         """No editing on Zalo: a no-op (see the module docstring)."""
+
+
+def _photo_url(attachment: Attachment) -> str:
+    """The URL of a photo passed on by reference (Zalo sends photos by URL only), or ""."""
+    is_url = attachment.ref.startswith(("https://", "http://"))
+    return attachment.ref if attachment.kind == "photo" and is_url else ""
 
 
 def fit(text: str, limit: int = TEXT_LIMIT) -> list[str]:
