@@ -92,7 +92,8 @@ async def _use(ctx: Context, code: str) -> list[Reply]:
     here, other = _channel_name(ctx, ctx.identity.channel), _channel_name(ctx, result.other_channel)
     if result.other_channel in NOTIFIED_CHANNELS:
         # Say so on the other channel too: whoever owns it learns at once if it was not them.
-        notice = ctx.reply("link.notice", here=here, when=ctx.local_now().strftime("%H:%M ngày %d/%m/%Y"))
+        local = ctx.local_now()
+        notice = ctx.reply("link.notice", here=here, time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y"))
         await outbox.enqueue_on(ctx.db, "link_notice", f"{ctx.identity}:{ctx.now_iso()}", result.person.id,
                                 result.other_channel, notice, now)
         if wake := ctx.services.hooks.get("outbox.wake"):
