@@ -47,7 +47,7 @@ Op = Callable[[aiosqlite.Connection], Awaitable[Any]]
 
 # Pace a little under the configured rate: Telegram counts in a sliding window and a request
 # may arrive a few milliseconds late or early; 3 % keeps the window under the limit.
-SAFETY = 0.97
+SAFETY = 0.965
 
 
 @dataclass(frozen=True)
@@ -246,12 +246,12 @@ class ChannelWorker:
 
     def _cap(self, interval: float) -> int:
         """How many sends may be in flight: enough to keep the pace when a send takes longer than
-        the interval (twice the quickest recent send, plus three), never more than `concurrency`.
+        the interval (twice the quickest recent send, plus one), never more than `concurrency`.
         Few in flight means few rows left `sending` (so `unknown`) if the process is killed."""
         if interval <= 0:
             return max(self.settings.concurrency, 1)
         quickest = min(self._lifetimes) if self._lifetimes else interval
-        return max(1, min(self.settings.concurrency, math.ceil(2 * quickest / interval) + 3))
+        return max(1, min(self.settings.concurrency, math.ceil(2 * quickest / interval) + 1))
 
     async def _launch(self, row: store.Due) -> bool:
         """Wait for room and the pacing time, then start the row's send (claim, deliver, record)."""

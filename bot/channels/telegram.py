@@ -46,7 +46,9 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API's getFile limit
-RATE_MARGIN = 0.97  # pace at 97% of CAUNOI_TELEGRAM_RATE, the same margin as the outbox (bot/outbox.py SAFETY)
+# Pace at 98.5% of CAUNOI_TELEGRAM_RATE: a floor on the spacing of requests, just above the
+# outbox's own pace (bot/outbox.py SAFETY), so outbox rows rarely wait here after being claimed.
+RATE_MARGIN = 0.985
 MAX_REPLY_RETRIES = 8  # 429s on one direct reply before giving up (each waits retry_after)
 _BLOCKED_HINTS = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked",
                   "user not found", "peer_id_invalid")
