@@ -36,8 +36,3 @@ def iso(moment: datetime) -> str:
 def parse_iso(text: str) -> datetime:
     """Inverse of iso()."""
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-def later(moment: datetime, **delta: float) -> datetime:
-    """moment + timedelta(**delta), spelled for readability at call sites."""
-    return moment + timedelta(**delta)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.model import Reply
-from bot.textutil import split_text
 
 
 def numbered(reply: Reply, hint: str = "", start: int = 1) -> str:
@@ -21,8 +20,3 @@ def numbered(reply: Reply, hint: str = "", start: int = 1) -> str:
 def numbered_label(number: int, label: str) -> str:
     """"2. Vai trò…", or the label alone when it already starts with its own number."""
     return label if label.startswith(f"{number}. ") else f"{number}. {label}"
-
-
-def numbered_parts(reply: Reply, limit: int, hint: str = "", start: int = 1) -> list[str]:
-    """The numbered rendering split at paragraph boundaries to fit `limit` characters."""
-    return split_text(numbered(reply, hint, start), limit)

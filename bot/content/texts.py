@@ -26,10 +26,6 @@ class Texts:
     def __contains__(self, key: str) -> bool:
         return key in self.entries
 
-    def items_with_prefix(self, prefix: str) -> dict[str, str]:
-        """All texts whose key starts with `prefix`, e.g. every role label."""
-        return {k: v for k, v in self.entries.items() if k.startswith(prefix)}
-
 
 def _flatten(prefix: str, data: LineDict, path: Path, problems: Problems, out: dict[str, str]) -> None:
     for key, value in data.items():

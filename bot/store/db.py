@@ -84,11 +84,6 @@ class Database:
             # executescript commits first; the script is one transaction with its version bump.
             await self._writer.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version={number};\nCOMMIT;")
 
-    @property
-    def schema_version(self) -> int:
-        """The highest packaged migration number."""
-        return migrations()[-1][0]
-
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error); one at a time."""
