@@ -1,9 +1,12 @@
 """The outbox workers: durable, paced delivery of everything that is not a direct reply.
 
 One worker per running channel takes that channel's due `pending` rows in id order. For each
-row it waits for its pacing slot (real time: smooth, no bursts), claims the row (`sending`,
-written before the call), calls `channel.deliver`, and writes the result at once. Several sends
-may be in flight so the rate is reached even when one HTTP call takes longer than 1/rate.
+row it reserves a slot from the channel's pacer (bot/pacer.py, shared with the channel's direct
+replies; its own pacer for channels that have none and for paid broadcasts), claims the row
+(`sending`, written before the call) just before that slot, calls `channel.deliver` with the
+ticket, and writes the result at once. One gate, right before the request: a claimed row never
+queues behind other sends, so a crash leaves in doubt only what was really on its way. Several
+sends may be in flight so the rate is reached even when one HTTP call takes longer than 1/rate.
 
 - Flood control (RetryAfter): the whole worker pauses `seconds`; the row goes back to pending.
 - Blocked: the person is marked unreachable, the row `blocked`.
@@ -38,6 +41,7 @@ from bot.clock import iso
 from bot.config import Config
 from bot.context import Services
 from bot.model import Reply
+from bot.pacer import Pacer, Ticket
 from bot.store import outbox as store
 from bot.store import people
 from bot.store.db import Database
@@ -45,9 +49,8 @@ from bot.store.db import Database
 log = logging.getLogger(__name__)
 Op = Callable[[aiosqlite.Connection], Awaitable[Any]]
 
-# Pace a little under the configured rate: Telegram counts in a sliding window and a request
-# may arrive a few milliseconds late or early; 3 % keeps the window under the limit.
-SAFETY = 0.965
+# Claim a row this much earlier than a usual claim takes (a database write, ~1 ms).
+MIN_LEAD = 0.002
 
 
 @dataclass(frozen=True)
@@ -76,10 +79,6 @@ def settings_for(config: Config, channel: str) -> ChannelSettings:
     if channel == "zalo":
         return ChannelSettings(rate=config.zalo_rate, per_chat=1.0, concurrency=concurrency)
     return ChannelSettings(rate=0.0, per_chat=0.0, concurrency=concurrency)
-
-
-def _interval(rate: float) -> float:
-    return 1.0 / (rate * SAFETY) if rate > 0 else 0.0
 
 
 @dataclass
@@ -150,18 +149,27 @@ class ChannelWorker:
         self.name = channel.name
         self.settings = settings
         self.stats = WorkerStats()
+        # The channel's pacer when it has one (its replies and these sends share one budget),
+        # else one of our own at the configured rate; paid broadcasts have their own limit.
+        shared: Pacer | None = getattr(channel, "pacer", None)
+        self._channel_paces = shared is not None
+        self._pacer = shared or (Pacer(settings.rate) if settings.rate > 0 else None)
+        self._paid_pacer = Pacer(settings.paid_rate) if settings.paid_rate > 0 else None
+        # The outbox's own spacing (settings.rate, eased by _speed), on top of the pacer's.
         self._next_slot = 0.0
         # Eased down 3 % by each flood-control answer (to at most 85 %, i.e. 25/s of 30/s) and
-        # back up slowly with each accepted send: jitter that bunched sends does not repeat.
+        # back up slowly with each accepted send: whatever made the server refuse does not repeat.
         self._speed = 1.0
         self._paused_until = 0.0
         self._chat_ready: dict[int, float] = {}  # person id -> monotonic time of their next allowed send
+        self._sending_to: set[int] = set()  # people with a send in flight
         self._inflight: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._finished = asyncio.Event()  # set whenever a send settles (frees room for the next)
-        # Seconds from claim to recorded result of sends that started with nothing else in flight:
-        # the channel's own time, not time spent queued behind our other sends (see _cap).
-        self._lifetimes: deque[float] = deque(maxlen=16)
+        self._claims: deque[float] = deque(maxlen=16)  # seconds the last claims took
+        # Seconds each recent send held its row, less the time it waited for its slot: the
+        # channel's own time, which decides how many must be in flight to keep the pace (_cap).
+        self._busy: deque[float] = deque(maxlen=16)
         self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
@@ -205,7 +213,8 @@ class ChannelWorker:
         self._chat_ready[person_id] = max(self._chat_ready.get(person_id, 0.0), time.monotonic() + seconds)
 
     def pause(self, seconds: float) -> None:
-        """Send nothing for `seconds` (flood control or quota)."""
+        """Send nothing for `seconds` (flood control or quota). The channel's pacer is not paused:
+        its replies go on (after a 429 the channel pauses it itself)."""
         until = time.monotonic() + max(seconds, 0.0)
         self._paused_until = max(self._paused_until, until)
         self._next_slot = max(self._next_slot, self._paused_until)
@@ -235,50 +244,60 @@ class ChannelWorker:
         for row in rows:
             if self._paused_until > time.monotonic():
                 return
+            if row.person_id in self._sending_to:
+                continue
             ready = self._chat_ready.get(row.person_id, 0.0)
             if ready > time.monotonic():
                 soonest = min(soonest, ready)
                 continue
             launched = await self._launch(row) or launched
-        if not launched and soonest < float("inf"):
+        if not launched:  # every row waits for its person: until the soonest, or a send settles
             await self._idle(min(max(soonest - time.monotonic(), 0.005), self.settings.idle_poll))
         self._prune()
 
-    def _cap(self, interval: float) -> int:
+    def _cap(self, pacer: Pacer | None) -> int:
         """How many sends may be in flight: enough to keep the pace when a send takes longer than
         the interval (twice the quickest recent send, plus one), never more than `concurrency`.
         Few in flight means few rows left `sending` (so `unknown`) if the process is killed."""
-        if interval <= 0:
+        if pacer is None:
             return max(self.settings.concurrency, 1)
-        quickest = min(self._lifetimes) if self._lifetimes else interval
-        return max(1, min(self.settings.concurrency, math.ceil(2 * quickest / interval) + 1))
+        quickest = min(self._busy) if self._busy else pacer.interval
+        return max(1, min(self.settings.concurrency, math.ceil(2 * quickest / pacer.interval) + 1))
+
+    def _lead(self, pacer: Pacer) -> float:
+        """How long before its slot a row is claimed: a usual claim's time (the median of the
+        recent ones) plus a little, at most half an interval. A slow claim makes its send a little
+        late, which the pacer's window rule allows for; claiming earlier would leave more rows
+        `sending` without being on their way."""
+        typical = sorted(self._claims)[len(self._claims) // 2] if self._claims else 0.0
+        return min(typical + MIN_LEAD, pacer.interval / 2)
 
     async def _launch(self, row: store.Due) -> bool:
-        """Wait for room and the pacing time, then start the row's send (claim, deliver, record)."""
-        paid = self.settings.paid_rate > 0 and row.kind in self.settings.paid_kinds
-        interval = _interval((self.settings.paid_rate if paid else self.settings.rate) * self._speed)
-        while len(self._inflight) >= self._cap(interval):
+        """Wait for room, reserve the row's slot, and start its send (claim, deliver, record) just
+        before the slot."""
+        paid = self._paid_pacer is not None and row.kind in self.settings.paid_kinds
+        pacer = self._paid_pacer if paid else self._pacer
+        while len(self._inflight) >= self._cap(pacer):
             self._finished.clear()
             await self._finished.wait()
-        await self._pace(interval)
+        ticket: Ticket | None = None
+        if pacer is not None:
+            ticket = pacer.reserve(not_before=self._next_slot)
+            own_rate = (self.settings.paid_rate if paid else self.settings.rate) * self._speed
+            self._next_slot = ticket.at + (1.0 / own_rate if own_rate > 0 else 0.0)
+            delay = ticket.at - self._lead(pacer) - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
         if self._paused_until > time.monotonic():  # flood control arrived while waiting
+            if pacer is not None and ticket is not None:
+                pacer.release(ticket)
             return False
-        if self.settings.per_chat > 0:
-            self._chat_ready[row.person_id] = time.monotonic() + self.settings.per_chat
+        self._sending_to.add(row.person_id)
         self._inflight.add(row.id)
-        alone = not self._inflight
-        task = asyncio.create_task(self._send(row, paid, interval, alone))
+        task = asyncio.create_task(self._send(row, paid, pacer, ticket))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
-
-    async def _pace(self, interval: float) -> None:
-        """Sleep until this send's slot: sends are spaced `interval` apart, never bunched up after idling."""
-        now = time.monotonic()
-        slot = max(self._next_slot, now)
-        self._next_slot = slot + interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
     async def _idle(self, seconds: float) -> None:
         self._wake.clear()
@@ -292,35 +311,50 @@ class ChannelWorker:
             now = time.monotonic()
             self._chat_ready = {k: v for k, v in self._chat_ready.items() if v > now}
 
-    async def _send(self, row: store.Due, paid: bool, interval: float, alone: bool) -> None:
+    async def _send(self, row: store.Due, paid: bool, pacer: Pacer | None, ticket: Ticket | None) -> None:
         """Claim the row (written before the call), call the channel, write the result at once.
         A cancellation during the call leaves the row `sending`, as a crash would."""
-        started = time.monotonic()
+        began = time.monotonic()
         writer = self.outbox.writer
         try:
             claim: store.Claim = await writer.run(
                 lambda conn: store.claim_in(conn, row.id, self.name, self.outbox.channels))
+            claimed = time.monotonic()
+            self._claims.append(claimed - began)
             if claim.action != "send":
-                self._next_slot = max(self._next_slot - interval, time.monotonic())  # nothing went out
+                if pacer is not None and ticket is not None and pacer.release(ticket):
+                    self._next_slot = min(self._next_slot, ticket.at)  # nothing went out
                 self.stats.counts[claim.action] += 1
                 if claim.action == "moved":
                     self.outbox.wake(claim.channel)
                 return
-            await self._deliver(row, claim, paid)
-            if alone:
-                self._lifetimes.append(time.monotonic() - started)
+            await self._deliver(row, claim, paid, pacer, ticket)
+            if ticket is not None and ticket.started:
+                self._busy.append((claimed - began) + (time.monotonic() - ticket.started))
         finally:
+            if self.settings.per_chat > 0:
+                ready = time.monotonic() + self.settings.per_chat  # from the answer: the request arrived before it
+                self._chat_ready[row.person_id] = max(self._chat_ready.get(row.person_id, 0.0), ready)
+            self._sending_to.discard(row.person_id)
             self._inflight.discard(row.id)
             self._finished.set()
+            self._wake.set()
 
-    async def _deliver(self, row: store.Due, claim: store.Claim, paid: bool) -> None:
+    async def _deliver(self, row: store.Due, claim: store.Claim, paid: bool, pacer: Pacer | None,
+                       ticket: Ticket | None) -> None:
         try:
             reply = row.reply()
         except (ValueError, TypeError) as exc:
             await self._record(row, claim, exc)
             return
         try:
-            message_id = await self.channel.deliver(claim.address, reply, paid=paid)
+            if pacer is not None and self._channel_paces and not paid:
+                message_id = await self.channel.deliver(claim.address, reply, paid=paid, ticket=ticket)
+            elif pacer is not None:  # our own pacer: the gate is here
+                async with pacer.slot(ticket):
+                    message_id = await self.channel.deliver(claim.address, reply, paid=paid)
+            else:
+                message_id = await self.channel.deliver(claim.address, reply, paid=paid)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -173,6 +173,9 @@ class Dispatcher:
             return ratelimit.refusal(verdict, services.content.texts)
         now = iso(services.clock.now())
         person, shown = await people.touch(services.db, event.identity, event.display_name, now)
+        hold = services.hooks.get("outbox.hold")
+        if hold is not None:  # the answer goes out now: queued messages to this person wait a moment
+            hold(person.id)
         conversation = await conversations.load(services.db, person.id)
         ctx = Context(services, event.identity, person, conversation,
                       is_staff=services.config.is_admin(event.identity))

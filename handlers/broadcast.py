@@ -256,9 +256,7 @@ async def send(ctx: Context) -> list[Reply]:
     if count == 0:
         await broadcasts.cancel(ctx.db, broadcast_id, now)
         return [ctx.reply("broadcast.none_queued", back)]
-    hold, wake = ctx.services.hooks.get("outbox.hold"), ctx.services.hooks.get("outbox.wake")
-    if hold is not None:
-        hold(ctx.person.id)  # the progress message must not collide with this reply (1 message/s per chat)
+    wake = ctx.services.hooks.get("outbox.wake")
     if wake is not None:
         wake()
     if not_before > now:

@@ -112,6 +112,7 @@ class _Failure:
     description: str
     retry_after: float | None
     count: int
+    after: int = 0  # calls that still succeed first
 
 
 def _decode(params: dict[str, Any]) -> dict[str, Any]:
@@ -300,9 +301,10 @@ class FakeTelegram:
         self.blocked.pop(chat_id, None)
 
     def fail_next(self, method: str, status: int, description: str, retry_after: float | None = None,
-                  count: int = 1) -> None:
-        """The next `count` calls of `method` fail with this status and description."""
-        self._failures[method].append(_Failure(status, description, retry_after, count))
+                  count: int = 1, after: int = 0) -> None:
+        """The next `count` calls of `method` (after `after` more that succeed) fail with this
+        status and description."""
+        self._failures[method].append(_Failure(status, description, retry_after, count, after))
 
     # ----- reading what the bot did
 
@@ -441,6 +443,9 @@ class FakeTelegram:
         if not queue:
             return None
         failure = queue[0]
+        if failure.after > 0:
+            failure.after -= 1
+            return None
         failure.count -= 1
         if failure.count <= 0:
             queue.popleft()

@@ -11,6 +11,7 @@ from bot.app import App
 from bot.channels.base import DeliveryError
 from bot.clock import iso
 from bot.model import Identity, Reply
+from bot.pacer import Pacer, Ticket
 from bot.store import people
 
 
@@ -31,6 +32,7 @@ class FakeChannel:
     name: str = "tg"
     text_limit: int = 4096
     delay: float = 0.0  # seconds each deliver() takes
+    pacer: Pacer | None = None  # the outbox paces this channel with its own
     sent: list[Sent] = field(default_factory=list)
     edits: list[tuple[str, str, Reply]] = field(default_factory=list)
     script: dict[str, list[DeliveryError]] = field(default_factory=dict)  # address -> errors to raise, in turn
@@ -45,7 +47,8 @@ class FakeChannel:
     async def stop(self) -> None:
         """Nothing to stop."""
 
-    async def deliver(self, address: str, reply: Reply, *, paid: bool = False) -> str | None:
+    async def deliver(self, address: str, reply: Reply, *, paid: bool = False,
+                      ticket: Ticket | None = None) -> str | None:
         """Record the send (or raise the scripted error)."""
         self.calls[address] += 1
         if self.delay:

@@ -126,6 +126,27 @@ async def test_smooth_pace_at_the_overall_limit_gets_no_429(config: Config, cloc
         assert rig.tg.flood_429s == 0
 
 
+async def test_replies_during_a_broadcast_share_the_budget_and_do_not_wait_for_it(
+    config: Config, clock: FakeClock,
+) -> None:
+    # 60 messages at the fake's limit of 30/s take 2 s. A leader who writes meanwhile is answered
+    # in the next free slot (the outbox reserves only a slot or two ahead), and the two together
+    # never exceed the limit.
+    async with telegram_rig(config, clock, flood_control=True) as rig:
+        await leaders(rig.app, 41000, 60)
+        outbox = await with_outbox(rig, replace(settings_for(rig.config, "tg"), idle_poll=0.05))
+        await send_broadcast(rig)
+        await rig.tg.wait_for("sendMessage", chat_id=41005, within=5)
+        asker = rig.user(41059)
+        await asker.send("/help")
+        answered = len(broadcast_counts(rig))
+        assert asker.messages and answered < 59  # answered while the broadcast was still going out
+        assert await outbox.drain(within=20)
+        counts = broadcast_counts(rig)
+        assert len(counts) == 60 and set(counts.values()) == {1}
+        assert rig.tg.flood_429s == 0
+
+
 async def test_a_cancelled_worker_then_a_restart_completes_without_duplicates(
     config: Config, clock: FakeClock,
 ) -> None:

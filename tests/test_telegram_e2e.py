@@ -234,6 +234,36 @@ async def test_paced_sends_stay_under_telegram_limits(config: Config, clock: Fak
         assert rig.tg.flood_429s == 0 and len(rig.tg.sent()) == 40
 
 
+async def test_a_reserved_slot_is_the_one_its_request_goes_in(config: Config, clock: FakeClock) -> None:
+    # The outbox reserves a slot, claims its row, then hands the ticket to deliver: the request
+    # goes in that slot (not a later one), and messages only are paced, not callback answers.
+    async with telegram_rig(replace(config, telegram_rate=20), clock, flood_control=True) as rig:
+        channel = rig.channel
+        assert channel is not None and channel.pacer is not None
+        pacer = channel.pacer
+        first, second = pacer.reserve(), pacer.reserve()
+        await channel.deliver("5100", Reply("Một"), ticket=second)
+        await channel.deliver("5101", Reply("Hai"), ticket=first)
+        assert second.started >= second.at and second.finished >= second.started
+        assert first.started >= first.at and pacer.reserve().at >= second.at + pacer.interval
+
+
+async def test_a_429_on_a_later_part_is_waited_out_and_the_first_part_not_repeated(rig: TelegramRig) -> None:
+    channel = rig.channel
+    assert channel is not None
+    long_text = "\n\n".join(f"Đoạn {i}: " + "nội dung thông báo " * 30 for i in range(20))  # > 4096: 3 parts
+    rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, after=1)
+    message_id = await channel.deliver("220", Reply(long_text, [Option("Đã nhận", "ack:1")]))
+    sent = rig.tg.sent(220)
+    assert message_id is not None and len(sent) == 3  # each part once; the refused one sent again
+    assert [c.status for c in rig.tg.calls_of("sendMessage") if c.params.get("chat_id") == 220] == [200, 429, 200, 200]
+    # Any other failure after a part went out: unknown (staff decide), never a resend of the whole.
+    rig.tg.fail_next("sendMessage", 502, "Bad Gateway", after=1)
+    with pytest.raises(base.Unknown):
+        await channel.deliver("221", Reply(long_text))
+    assert len(rig.tg.sent(221)) == 1
+
+
 async def test_a_chats_updates_are_handled_in_order(rig: TelegramRig) -> None:
     # A quick user: five updates arrive in one getUpdates batch and run concurrently in PTB.
     tg = rig.tg

@@ -2,7 +2,10 @@
 
 A channel turns its updates into Events, calls `dispatch(event)`, and renders the
 Replies. For the outbox it offers `deliver` (send one Reply to an address, raising
-one of the errors below) and `edit` (change a message in place, where possible).
+one of the errors below) and `edit` (change a message in place, where possible), and its
+`pacer` (bot/pacer.py) when it paces its sends: the outbox then reserves a slot from it, claims
+its row just before the slot, and hands the ticket to `deliver`; its replies and the outbox's
+messages share one budget.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bot.model import Event, Reply
+from bot.pacer import Pacer, Ticket
 
 Dispatch = Callable[[Event], Awaitable[list[Reply]]]
 
@@ -52,6 +56,7 @@ class Channel(Protocol):
 
     name: str  # "tg" | "zalo" | "console"
     text_limit: int
+    pacer: Pacer | None  # None: the channel does not pace (the outbox paces by its settings)
 
     async def start(self) -> None:
         """Start receiving updates (returns once running)."""
@@ -59,8 +64,10 @@ class Channel(Protocol):
     async def stop(self) -> None:
         """Stop receiving and release connections."""
 
-    async def deliver(self, address: str, reply: Reply, *, paid: bool = False) -> str | None:
-        """Send one reply to an address; return the id of the (last) message sent."""
+    async def deliver(self, address: str, reply: Reply, *, paid: bool = False,
+                      ticket: Ticket | None = None) -> str | None:
+        """Send one reply to an address, its first request in `ticket`'s slot (reserved from
+        `pacer`); return the id of the (last) message sent."""
 
     async def edit(self, address: str, message_id: str, reply: Reply) -> None:
         """Replace a sent message's text and buttons (channels without editing send a new one)."""

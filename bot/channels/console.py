@@ -10,6 +10,7 @@ from typing import TextIO
 from bot.channels.base import Dispatch
 from bot.channels.render import numbered
 from bot.model import Event, Identity, Reply
+from bot.pacer import Pacer, Ticket
 
 
 class ConsoleChannel:
@@ -17,6 +18,7 @@ class ConsoleChannel:
 
     name = "console"
     text_limit = 100_000
+    pacer: Pacer | None = None  # a terminal needs no pacing
 
     def __init__(
         self, dispatch: Dispatch, user: str = "console", hint: str = "", saved: str = "[{path}]",
@@ -36,7 +38,8 @@ class ConsoleChannel:
     async def stop(self) -> None:
         """Nothing to release."""
 
-    async def deliver(self, address: str, reply: Reply, *, paid: bool = False) -> str | None:
+    async def deliver(self, address: str, reply: Reply, *, paid: bool = False,
+                      ticket: Ticket | None = None) -> str | None:
         """Outbox messages for the console user are printed like replies."""
         if address == self.identity.address:
             self.show(reply)

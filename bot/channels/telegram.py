@@ -1,9 +1,11 @@
 """The Telegram channel: python-telegram-bot polling, updates -> Events, Replies -> messages.
 
 Works against api.telegram.org or any self-hosted Bot API server (`TELEGRAM_API_URL`).
-Sends are paced by `CAUNOI_TELEGRAM_RATE` (messages/s, smooth, no bursts; 0 = no limiter).
+Messages are paced by `CAUNOI_TELEGRAM_RATE` (smooth, no bursts, never more than the rate in
+any second; 0 = no pacing) through one Pacer (bot/pacer.py) that the outbox shares.
 A reply that meets flood control (429) is sent again after `retry_after`; `deliver` (the
-outbox's path) never retries by itself and maps errors to bot/channels/base.py.
+outbox's path) does not retry a message that has not started to go out, and maps errors to
+bot/channels/base.py.
 """
 
 from __future__ import annotations
@@ -30,14 +32,16 @@ from telegram import (
 )
 from telegram import error as tg_error
 from telegram.constants import MessageEntityType
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
 from telegram.request import HTTPXRequest
 
 from bot.channels import base
 from bot.channels.base import Dispatch
+from bot.channels.telegram_limiter import PacedRateLimiter
 from bot.config import Config, ConfigError
 from bot.content import Content
 from bot.model import Event, Identity, Reply
+from bot.pacer import Pacer, Ticket
 from bot.router import Router
 from bot.textutil import split_text
 
@@ -46,9 +50,6 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API's getFile limit
-# Pace at 98.5% of CAUNOI_TELEGRAM_RATE: a floor on the spacing of requests, just above the
-# outbox's own pace (bot/outbox.py SAFETY), so outbox rows rarely wait here after being claimed.
-RATE_MARGIN = 0.985
 MAX_REPLY_RETRIES = 8  # 429s on one direct reply before giving up (each waits retry_after)
 _BLOCKED_HINTS = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked",
                   "user not found", "peer_id_invalid")
@@ -132,15 +133,10 @@ class TelegramChannel:
             .get_updates_read_timeout(poll_timeout + 10.0)
             .job_queue(None)  # the app has its own scheduler
         )
-        if config.telegram_rate > 0:
-            # One request per 1/rate seconds: a smooth pace with no bursts, RATE_MARGIN below the
-            # limit because requests reach Telegram with jitter (new connections, a busy loop).
-            # No retries inside the limiter: replies retry in _call, the outbox sees every 429.
-            builder = builder.rate_limiter(AIORateLimiter(
-                overall_max_rate=1, overall_time_period=1 / (config.telegram_rate * RATE_MARGIN),
-                group_max_rate=20, group_time_period=60, max_retries=0,
-            ))
-            logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+        # The pacer every message goes through; the outbox reserves its slots from it too.
+        self.pacer: Pacer | None = Pacer(config.telegram_rate) if config.telegram_rate > 0 else None
+        if self.pacer is not None:
+            builder = builder.rate_limiter(PacedRateLimiter(self.pacer, retry_seconds))
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
@@ -357,8 +353,11 @@ class TelegramChannel:
                 log.warning("telegram: a reply to %s failed: %s", chat_id, exc)
 
     async def _send(self, chat_id: int, reply: Reply, *, retry: bool, paid: bool = False,
-                    remove_keyboard: bool = False) -> int:
-        """Send one reply (split when long, buttons on the last part); return the last message id."""
+                    remove_keyboard: bool = False, ticket: Ticket | None = None) -> int:
+        """Send one reply (split when long, buttons on the last part); return the last message id.
+        `ticket`: the pacer slot reserved for the first request. Without `retry` only the first
+        request may fail as it is: once a part went out, a 429 is waited out and sent again, and
+        any other failure raises _PartlySent (resending the whole would repeat the first parts)."""
         markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
         if reply.ask_contact:
             markup = contact_keyboard(reply, self.content.texts("onboarding.share_phone_button"))
@@ -372,24 +371,31 @@ class TelegramChannel:
         parts = split_text(reply.text, TEXT_LIMIT) if reply.text.strip() else []
         if not parts and reply.attachment is None:
             parts = ["…"]  # Telegram refuses empty messages
-        message_id = 0
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            sent = await self._call(retry, bot.send_message, chat_id, part,
-                                    reply_markup=markup if last else None, **extra)
-            message_id = sent.message_id
+        calls: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = [
+            (bot.send_message, (chat_id, part), {"reply_markup": markup if i == len(parts) - 1 else None})
+            for i, part in enumerate(parts)]
         if reply.attachment is not None:
             attachment = reply.attachment
             if not attachment.reachable_from(self.name):
-                sent = await self._call(retry, bot.send_message, chat_id,
-                                        self.content.texts("telegram.file_elsewhere"), **extra)
-                return int(sent.message_id)
-            # A reference (file id or URL) is passed on as a string; bytes are uploaded.
-            file: InputFile | str = attachment.ref or InputFile(attachment.data, filename=attachment.filename,
-                                                                 attach=False)
-            sends = {"photo": bot.send_photo, "voice": bot.send_voice, "audio": bot.send_audio,
-                     "video": bot.send_video, "video_note": bot.send_video_note}
-            sent = await self._call(retry, sends.get(attachment.kind, bot.send_document), chat_id, file, **extra)
+                calls.append((bot.send_message, (chat_id, self.content.texts("telegram.file_elsewhere")), {}))
+            else:
+                # A reference (file id or URL) is passed on as a string; bytes are uploaded.
+                file: InputFile | str = attachment.ref or InputFile(attachment.data, filename=attachment.filename,
+                                                                     attach=False)
+                sends = {"photo": bot.send_photo, "voice": bot.send_voice, "audio": bot.send_audio,
+                         "video": bot.send_video, "video_note": bot.send_video_note}
+                calls.append((sends.get(attachment.kind, bot.send_document), (chat_id, file), {}))
+        message_id = 0
+        for i, (method, args, kwargs) in enumerate(calls):
+            kwargs = {**kwargs, **extra}
+            if i == 0 and ticket is not None:
+                kwargs["rate_limit_args"] = ticket
+            try:
+                sent = await self._call(retry or i > 0, method, *args, **kwargs)
+            except tg_error.TelegramError as exc:
+                if i == 0 or retry:
+                    raise
+                raise _PartlySent(i, len(calls), exc) from exc
             message_id = sent.message_id
         return message_id
 
@@ -405,6 +411,7 @@ class TelegramChannel:
                     raise
                 wait = retry_seconds(exc)
                 log.info("telegram: flood control, sending again in %.1fs", wait)
+                kwargs.pop("rate_limit_args", None)  # a reserved slot is used up: take a new one
                 await asyncio.sleep(wait + 0.05)
 
     def _paid(self) -> ExtBot[Any]:
@@ -416,13 +423,22 @@ class TelegramChannel:
                                     request=HTTPXRequest(connection_pool_size=64, pool_timeout=30.0))
         return self._paid_bot
 
-    async def deliver(self, address: str, reply: Reply, *, paid: bool = False) -> str | None:
-        """Send one outbox reply; no retries here, errors mapped to bot/channels/base.py."""
+    async def deliver(self, address: str, reply: Reply, *, paid: bool = False,
+                      ticket: Ticket | None = None) -> str | None:
+        """Send one outbox reply (its first request in `ticket`'s slot, reserved from self.pacer);
+        errors mapped to bot/channels/base.py."""
         chat_id = _chat_id(address)
         try:
             if paid:
                 await self._paid().initialize()  # once: later calls return at once
-            message_id = await self._send(chat_id, reply, retry=False, paid=paid)
+            message_id = await self._send(chat_id, reply, retry=False, paid=paid,
+                                          ticket=None if paid else ticket)
+        except _PartlySent as exc:
+            error = delivery_error(exc.error)
+            if isinstance(error, base.Blocked | base.Rejected):
+                raise error from exc
+            # Sending again would repeat the parts that went out; staff decide instead.
+            raise base.Unknown(str(exc)) from exc
         except tg_error.TelegramError as exc:
             raise delivery_error(exc) from exc
         return str(message_id) if message_id else None
@@ -440,6 +456,14 @@ class TelegramChannel:
             raise delivery_error(exc) from exc
         except tg_error.TelegramError as exc:
             raise delivery_error(exc) from exc
+
+
+class _PartlySent(Exception):
+    """A later request of a multi-part message failed after the first ones went out."""
+
+    def __init__(self, sent: int, total: int, error: tg_error.TelegramError) -> None:
+        super().__init__(f"{sent} of {total} parts sent, then: {error}")
+        self.error = error
 
 
 class _Removal(Reply):

@@ -31,7 +31,6 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ from bot.channels.base import (
 from bot.channels.render import numbered_label
 from bot.config import Config, ConfigError
 from bot.model import Attachment, Event, Identity, Option, Reply
+from bot.pacer import Pacer, Ticket
 from bot.textutil import split_text
 
 log = logging.getLogger(__name__)
@@ -283,26 +283,6 @@ def to_event(update: dict[str, Any]) -> Event | None:
                  file_ref=file_ref[:1024], caption=caption)
 
 
-class Pacer:
-    """Spaces sends at least 1/rate seconds apart (real time: this is about Zalo's servers)."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        """Return when the next send may go."""
-        if not self.interval:
-            return
-        async with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-
 @dataclass(frozen=True)
 class ZaloTexts:
     """The channel's own Vietnamese texts (content/texts/zalo.yaml)."""
@@ -332,7 +312,8 @@ class ZaloChannel:
         self.texts = texts
         self.remember_options = remember_options
         self.rate = config.zalo_rate
-        self.pacer = Pacer(self.rate)
+        # Every message goes through it; the outbox reserves its slots from it too.
+        self.pacer: Pacer | None = Pacer(self.rate) if self.rate > 0 else None
         self.poll_timeout = poll_timeout
         self.retry_base = 1.0  # seconds before the first retry (a poll, the webhook, a reply)
         self.webhook_url = webhook_url
@@ -561,35 +542,48 @@ class ZaloChannel:
             parts = self.render(reply, start, i == last_with_options)
             message_id = await self._send_parts(address, parts, retries=REPLY_RETRIES)
             if reply.attachment is not None and (url := _photo_url(reply.attachment)):
-                await self.pacer.wait()
-                try:
-                    message_id = await self.client.send_photo(address, url)
-                except (ZaloApiError, ZaloNetworkError) as exc:
-                    raise delivery_error(exc) from None
+                async with self._slot(None):
+                    try:
+                        message_id = await self.client.send_photo(address, url)
+                    except (ZaloApiError, ZaloNetworkError) as exc:
+                        raise delivery_error(exc) from None
             start += len(reply.options)
         return message_id
 
-    async def _send_parts(self, address: str, parts: list[str], retries: int = 0) -> str | None:
+    async def _send_parts(self, address: str, parts: list[str], retries: int = 0,
+                          ticket: Ticket | None = None) -> str | None:
+        """Send the parts in order, the first in `ticket`'s slot. Once a part went out, the rest
+        get the reply retries whatever `retries` says, and a part that still fails raises Unknown
+        (unless the person is gone or the part refused): sending the whole again would repeat."""
         message_id: str | None = None
-        for part in parts:
-            for attempt in range(retries + 1):
-                await self.pacer.wait()
+        for i, part in enumerate(parts):
+            tries = retries if i == 0 else max(retries, REPLY_RETRIES)
+            for attempt in range(tries + 1):
                 try:
-                    message_id = await self.client.send_message(address, part)
+                    async with self._slot(ticket if i == 0 and attempt == 0 else None):
+                        message_id = await self.client.send_message(address, part)
                     break
                 except (ZaloApiError, ZaloNetworkError) as exc:
                     error = delivery_error(exc)
                     wait = error.seconds if isinstance(error, RetryAfter) else self.retry_base * 2 ** attempt
-                    if attempt == retries or not isinstance(error, RetryAfter | Transient) or wait > 30:
+                    if attempt == tries or not isinstance(error, RetryAfter | Transient) or wait > 30:
+                        if i > 0 and not isinstance(error, Blocked | Rejected | TokenRefused):
+                            raise Unknown(f"{i} of {len(parts)} parts sent, then: {error}") from None
                         raise error from None
-                    log.info("zalo: reply part not sent (%s); retrying in %.0fs", type(error).__name__, wait)
+                    log.info("zalo: message part not sent (%s); retrying in %.0fs", type(error).__name__, wait)
                     await asyncio.sleep(wait)
         return message_id
 
-    async def deliver(self, address: str, reply: Reply, *, paid: bool = False) -> str | None:
-        """Send an outbox message (`paid` has no meaning on Zalo). Its options become the ones
-        a typed number chooses, so a leader answers a reminder by typing "1"."""
-        message_id = await self._send_parts(address, self.render(reply))
+    def _slot(self, ticket: Ticket | None) -> contextlib.AbstractAsyncContextManager[object]:
+        """The pacer's slot for one request (none when CAUNOI_ZALO_RATE is 0)."""
+        return self.pacer.slot(ticket) if self.pacer is not None else contextlib.nullcontext()
+
+    async def deliver(self, address: str, reply: Reply, *, paid: bool = False,
+                      ticket: Ticket | None = None) -> str | None:
+        """Send an outbox message (`paid` has no meaning on Zalo), its first part in `ticket`'s
+        slot. Its options become the ones a typed number chooses, so a leader answers a reminder
+        by typing "1"."""
+        message_id = await self._send_parts(address, self.render(reply), ticket=ticket)
         if reply.options and self.remember_options is not None:
             try:
                 await self.remember_options(Identity(self.name, address), list(reply.options))

@@ -1,0 +1,110 @@
+"""Pacing of sends to a channel's limit (Telegram: 30 messages in any second), shared by the
+channel's direct replies and the outbox so that both draw on one budget.
+
+Two rules decide when a send may start:
+- Spacing: slots `1/rate` apart, handed out in order (`reserve`), so sends are smooth, never bursts.
+- Window: a send starts only once the send `limit` places before it has *finished* at least
+  `window` seconds ago. That send reached the server before its answer came back, and this one
+  reaches the server after it starts, so the server never counts more than `limit` sends in a
+  window, whatever the jitter on the way (a busy event loop, a slow database write before the
+  call). On loopback this costs one round trip per `limit` sends; against a far server the pace
+  drops to about rate / (1 + round trip), which is the honest speed there.
+
+A caller may reserve its slot early and prepare meanwhile (the outbox claims its row in the
+database just before the slot), then `start(ticket)` waits for the slot and `finish(ticket)` is
+called when the answer is back; `slot()` does both around a call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+# How often to look again while the send that opens the window has not been answered yet.
+_POLL = 0.005
+
+
+@dataclass(eq=False)
+class Ticket:
+    """One reserved slot."""
+
+    at: float  # monotonic time the send may start
+    after: float = 0.0  # the pacer's next free slot once this one was handed out
+    started: float = 0.0  # when the send was let through (0: not yet)
+    finished: float = 0.0  # when its answer came back (0: not yet)
+
+
+class Pacer:
+    """At most `rate` sends a second, smoothly, with at most `limit` in any `window` seconds."""
+
+    def __init__(self, rate: float, window: float = 1.0) -> None:
+        if rate <= 0:
+            raise ValueError("a Pacer needs a positive rate")
+        self.rate = rate
+        self.window = window
+        self.limit = max(1, math.floor(rate * window + 1e-9))
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._recent: deque[Ticket] = deque(maxlen=self.limit)  # the last `limit` sends let through
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two slots."""
+        return 1.0 / self.rate
+
+    def reserve(self, not_before: float = 0.0) -> Ticket:
+        """The next free slot (no earlier than `not_before`, a monotonic time)."""
+        at = max(self._next, time.monotonic(), self._paused_until, not_before)
+        self._next = at + self.interval
+        return Ticket(at, after=self._next)
+
+    def release(self, ticket: Ticket) -> bool:
+        """A reserved slot will not be used: give it back if no later slot was handed out."""
+        if not ticket.started and self._next == ticket.after:
+            self._next = ticket.at
+            return True
+        return False
+
+    def pause(self, seconds: float) -> None:
+        """Let nothing through for `seconds` (the server asked us to wait)."""
+        self._paused_until = max(self._paused_until, time.monotonic() + max(seconds, 0.0))
+        self._next = max(self._next, self._paused_until)
+
+    async def start(self, ticket: Ticket | None = None) -> Ticket:
+        """Wait until the ticket's slot (a new one if None) and room in the window; mark it started."""
+        ticket = ticket or self.reserve()
+        while True:
+            now = time.monotonic()
+            ready = max(ticket.at, self._paused_until, self._window_opens(now))
+            if ready <= now:  # no await between this check and the append: concurrent starts stay counted
+                ticket.started = now
+                self._recent.append(ticket)
+                return ticket
+            await asyncio.sleep(ready - now)
+
+    def finish(self, ticket: Ticket) -> None:
+        """The send's answer is back (or it failed)."""
+        if ticket.started and not ticket.finished:
+            ticket.finished = time.monotonic()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, ticket: Ticket | None = None) -> AsyncIterator[Ticket]:
+        """`start` before the block, `finish` after it, even if it raises."""
+        started = await self.start(ticket)
+        try:
+            yield started
+        finally:
+            self.finish(started)
+
+    def _window_opens(self, now: float) -> float:
+        if len(self._recent) < self.limit:
+            return 0.0
+        oldest = self._recent[0]
+        if oldest.finished:
+            return oldest.finished + self.window
+        return now + _POLL  # still in flight: it may not have arrived yet
