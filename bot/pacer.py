@@ -12,7 +12,9 @@ Two rules decide when a send may start:
 
 A caller may reserve its slot early and prepare meanwhile (the outbox claims its row in the
 database just before the slot), then `start(ticket)` waits for the slot and `finish(ticket)` is
-called when the answer is back; `slot()` does both around a call.
+called when the answer is back; `slot()` does both around a call. A reserved slot already allows
+for the window rule as far as it can be known then, so a caller that prepares just before its
+slot is not kept waiting after preparing (`start` still checks, and has the last word).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Pacer:
         self._next = 0.0
         self._paused_until = 0.0
         self._recent: deque[Ticket] = deque(maxlen=self.limit)  # the last `limit` sends let through
+        self._waiting: set[Ticket] = set()  # reserved, not started yet
 
     @property
     def interval(self) -> float:
@@ -59,12 +62,16 @@ class Pacer:
 
     def reserve(self, not_before: float = 0.0) -> Ticket:
         """The next free slot (no earlier than `not_before`, a monotonic time)."""
-        at = max(self._next, time.monotonic(), self._paused_until, not_before)
+        now = time.monotonic()
+        at = max(self._next, now, self._paused_until, not_before, self._window_opens_for_next(now))
         self._next = at + self.interval
-        return Ticket(at, after=self._next)
+        ticket = Ticket(at, after=self._next)
+        self._waiting.add(ticket)
+        return ticket
 
     def release(self, ticket: Ticket) -> bool:
         """A reserved slot will not be used: give it back if no later slot was handed out."""
+        self._waiting.discard(ticket)
         if not ticket.started and self._next == ticket.after:
             self._next = ticket.at
             return True
@@ -84,6 +91,7 @@ class Pacer:
             if ready <= now:  # no await between this check and the append: concurrent starts stay counted
                 ticket.started = now
                 self._recent.append(ticket)
+                self._waiting.discard(ticket)
                 return ticket
             await asyncio.sleep(ready - now)
 
@@ -100,6 +108,17 @@ class Pacer:
             yield started
         finally:
             self.finish(started)
+
+    def _window_opens_for_next(self, now: float) -> float:
+        """When the window rule will let a slot reserved now start: the send `limit` places before
+        it (counting the slots reserved and not started yet) plus the window, once answered."""
+        stale = [t for t in self._waiting if t.at < now - 2 * self.window]  # abandoned, never started
+        self._waiting.difference_update(stale)
+        index = len(self._recent) + len(self._waiting) - self.limit
+        if index < 0 or index >= len(self._recent):
+            return 0.0  # fewer than `limit` before it, or its reference has not started: `start` decides
+        reference = self._recent[index]
+        return reference.finished + self.window if reference.finished else 0.0
 
     def _window_opens(self, now: float) -> float:
         if len(self._recent) < self.limit:

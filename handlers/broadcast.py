@@ -325,7 +325,8 @@ async def cancel_scheduled(ctx: Context, raw: str) -> Reply:
 
 
 async def report(event: Event, ctx: Context) -> list[Reply]:
-    """bcr:<id>: counts, then who could not be reached and who has not pressed "Đã nhận"."""
+    """bcr:<id>: counts, then who could not be reached, whose message is in doubt (with a button to
+    send again), and who has or has not pressed "Đã nhận"."""
     raw = event.value.partition(":")[2]
     item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
     back = [ctx.option("core.menu_button", "cmd:admin")]
@@ -335,17 +336,38 @@ async def report(event: Event, ctx: Context) -> list[Reply]:
     progress = progress_text(ctx.t, item.id, counts, item.recipients, _state(item, counts))
     text = ctx.t("broadcast.report", id=item.id, created=_local(ctx, parse_iso(item.created_at)),
                  excerpt=_excerpt(item.text), audience=audience_name(ctx.t, item.audience), progress=progress)
-    for which, key in (("unreachable", "broadcast.report_unreachable"), ("unacked", "broadcast.report_unacked"),
-                       ("acked", "broadcast.report_acked")):
+    options = [Option(ctx.t("broadcast.report_button"), f"bcr:{item.id}"), *back]
+    for which, key in (("unreachable", "broadcast.report_unreachable"), ("unknown", "broadcast.report_unknown"),
+                       ("unacked", "broadcast.report_unacked"), ("acked", "broadcast.report_acked")):
         names, total = await broadcasts.people_with(ctx.db, item.id, which)
         if total:
             lines = [f"• {n.name} — {', '.join(x for x in (n.hamlet, n.commune) if x)}" for n in names]
             if total > len(names):
                 lines.append(ctx.t("broadcast.report_more", more=total - len(names)))
             text += "\n" + ctx.t(key, total=total, names="\n".join(lines))
+            if which == "unknown":
+                options.insert(0, ctx.option("broadcast.resend_unknown_button", f"bcu:{item.id}", total=total))
         elif which == "unacked" and counts.get("sent", 0):
             text += "\n" + ctx.t("broadcast.report_all_acked")
-    return [Reply(text, [Option(ctx.t("broadcast.report_button"), f"bcr:{item.id}"), *back])]
+    return [Reply(text, options)]
+
+
+async def resend_unknown(event: Event, ctx: Context) -> list[Reply]:
+    """bcu:<id>: staff decide to send again where it is unknown whether the message arrived
+    (the outbox never does that by itself: a duplicate is worse than asking)."""
+    raw = event.value.partition(":")[2]
+    item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
+    back = [ctx.option("core.menu_button", "cmd:admin")]
+    if item is None:
+        return [ctx.reply("broadcast.not_found", back)]
+    count = await broadcasts.resend_unknown(ctx.db, item.id, ctx.now())
+    if not count:
+        return [ctx.reply("broadcast.resend_none", back, id=item.id)]
+    wake = ctx.services.hooks.get("outbox.wake")
+    if wake is not None:
+        wake()
+    return [ctx.reply("broadcast.resend_queued", [ctx.option("broadcast.report_button", f"bcr:{item.id}"), *back],
+                      id=item.id, count=count)]
 
 
 def _state(item: broadcasts.Broadcast, counts: dict[str, int]) -> str:
@@ -397,5 +419,6 @@ def register(router: Router) -> None:
     router.step("broadcast", on_step, staff=True)
     router.choice("bc", on_choice, staff=True)
     router.choice("bcr", report, staff=True, durable=True)  # in the outbox's final report
+    router.choice("bcu", resend_unknown, staff=True, durable=True)  # checked against the database
     router.choice("ack", acknowledge, durable=True)  # under every broadcast message
     router.periodic("broadcast.progress", 2.0, progress_job)

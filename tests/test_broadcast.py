@@ -105,6 +105,37 @@ async def test_compose_preview_send_ack_and_report(app: App, staff: Chat, tg: Fa
     assert ids
 
 
+async def test_staff_decide_to_send_again_where_delivery_is_unknown(app: App, staff: Chat, tg: FakeChannel) -> None:
+    # A crash left two messages in doubt (`unknown`); one of those leaders pressed "Đã nhận" (so it
+    # arrived). The report lists the other and offers to send again; the outbox never does alone.
+    ids = await leaders(app)
+    await compose(staff)
+    await staff.press("Gửi ngay")
+    await drain(tg)
+    await app.db.execute("UPDATE deliveries SET status = 'unknown' WHERE kind = 'broadcast' AND person_id IN (?, ?)",
+                         (ids[1], ids[2]))
+    await Chat(app, Identity("tg", "103")).press_payload("ack:1")
+    await progress_job(app.services)
+    await staff.press_payload("bcr:1")
+    assert "Chưa rõ tin đã đến hay chưa (1 người)" in staff.text
+    doubtful = staff.text.split("❓")[1].split("⏳")[0]
+    assert "Người 102" in doubtful and "Người 103" not in doubtful
+    sent_before = len(tg.sent)
+    await staff.press("Gửi lại cho 1 người")
+    assert "1 người chưa rõ" in staff.text
+    await drain(tg)
+    again = [s.address for s in tg.sent[sent_before:] if s.reply.text == MESSAGE]
+    assert again == ["102"]
+    assert await statuses(app, "broadcast") == {"sent": 2, "unknown": 1}  # 103's stays: "Đã nhận" proves it
+    await staff.press_payload("bcu:1")  # pressed again later: nothing left to send
+    assert "không còn người nào chưa rõ" in staff.text
+    await drain(tg)
+    assert [s.address for s in tg.sent[sent_before:] if s.reply.text == MESSAGE] == ["102"]
+    leader = Chat(app, Identity("tg", "101"))
+    await leader.press_payload("bcu:1")
+    assert "chỉ dành cho cán bộ" in leader.text
+
+
 async def test_acks_are_checked_against_what_the_person_was_sent(app: App, staff: Chat, tg: FakeChannel) -> None:
     await leaders(app)
     outsider = await add_leader(app, 200, commune="Xã Hương Đô")

@@ -39,6 +39,24 @@ async def test_a_send_waits_until_the_one_limit_places_before_it_has_answered_pl
     assert started.started >= answered + 0.2
 
 
+async def test_a_reserved_slot_already_allows_for_the_window() -> None:
+    # A caller prepares just before its slot (the outbox claims a row): the slot must be when the
+    # send can really start, or the prepared row would wait, and slots would drift ever later.
+    pacer = Pacer(rate=50, window=0.2)
+    sends = []
+    for _ in range(10):
+        ticket = await pacer.start()
+        await asyncio.sleep(0.005)  # its round trip
+        pacer.finish(ticket)
+        sends.append(ticket)
+    waiting = pacer.reserve()  # the 11th: its reference is the 1st
+    after = pacer.reserve()  # the 12th: the 2nd
+    assert waiting.at == pytest.approx(sends[0].finished + 0.2)
+    assert after.at == pytest.approx(max(sends[1].finished + 0.2, waiting.at + pacer.interval))
+    started = await pacer.start(waiting)
+    assert started.started - waiting.at < 0.05  # let through at its slot, no extra wait
+
+
 async def test_concurrent_starts_never_put_more_than_limit_in_a_window() -> None:
     pacer = Pacer(rate=100, window=0.1)  # 10 per 0.1 s
 

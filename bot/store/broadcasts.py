@@ -214,14 +214,15 @@ class Named:
 
 async def people_with(db: Database, broadcast_id: int, which: str, limit: int = 60) -> tuple[list[Named], int]:
     """Leaders of a broadcast who are `unreachable` (blocked or failed), `unacked` (sent, no
-    "Đã nhận" yet) or `acked`: the first `limit` of them and the total."""
+    "Đã nhận" yet), `acked`, or `unknown` (cut off in flight by a crash or a timeout, no "Đã
+    nhận" either): the first `limit` of them and the total."""
     if which == "unreachable":
         condition = "d.status IN ('blocked', 'failed')"
-    elif which in ("unacked", "acked"):
-        condition = (("NOT " if which == "unacked" else "") + "EXISTS (SELECT 1 FROM broadcast_acks a"
+    elif which in ("unacked", "acked", "unknown"):
+        condition = (("" if which == "acked" else "NOT ") + "EXISTS (SELECT 1 FROM broadcast_acks a"
                      " WHERE a.broadcast_id = ? AND a.person_id = d.person_id)")
-        if which == "unacked":
-            condition = "d.status = 'sent' AND " + condition
+        if which != "acked":
+            condition = f"d.status = '{'sent' if which == 'unacked' else 'unknown'}' AND " + condition
     else:
         raise ValueError(which)
     params: list[Any] = [KIND, str(broadcast_id)]
@@ -232,6 +233,23 @@ async def people_with(db: Database, broadcast_id: int, which: str, limit: int = 
     rows = await db.fetchall(
         f"SELECT p.name, p.commune, p.hamlet {base} ORDER BY p.commune, p.hamlet, p.name LIMIT ?", [*params, limit])
     return [Named(r["name"] or "—", r["commune"] or "", r["hamlet"] or "") for r in rows], total
+
+
+async def resend_unknown(db: Database, broadcast_id: int, now: datetime) -> int:
+    """Staff chose to send again to the leaders for whom it is unknown whether the message arrived
+    (and who have not pressed "Đã nhận", which proves it did): back to pending, the broadcast open
+    again so its progress is shown. Return how many."""
+    async with db.write() as conn:
+        cursor = await conn.execute(
+            "UPDATE deliveries SET status = 'pending', not_before = ?, error = 'sent again by staff'"
+            " WHERE kind = ? AND ref = ? AND status = 'unknown' AND NOT EXISTS (SELECT 1 FROM broadcast_acks a"
+            " WHERE a.broadcast_id = ? AND a.person_id = deliveries.person_id)",
+            (iso(now), KIND, str(broadcast_id), broadcast_id))
+        count = cursor.rowcount
+        if count:
+            await conn.execute("UPDATE broadcasts SET finished_at = NULL WHERE id = ? AND cancelled_at IS NULL",
+                               (broadcast_id,))
+    return count
 
 
 async def progress_message(db: Database, item: Broadcast) -> tuple[str, str, str] | None:
