@@ -34,7 +34,9 @@ async def test_kill_9_mid_broadcast_then_restart_completes_without_duplicates(tm
     lost = {FIRST_CHAT + i for i in range(LEADERS)} - set(per_chat)
     final = statuses(db_path)
     assert set(final) <= {"sent", "unknown"}
-    # Only rows in flight at the kill (a handful: the in-flight cap) may be missing; staff see them as unknown.
-    assert final.get("unknown", 0) <= 6 and len(lost) <= final.get("unknown", 0)
+    # Only rows in flight at the kill may be missing; staff see them as unknown. A row is claimed
+    # just before its slot, so on loopback that is the one on the wire and at most one about to go
+    # (the bench: 0 or 1 of 1,000); 3 leaves room for a slow, loaded CI machine.
+    assert final.get("unknown", 0) <= 3 and len(lost) <= final.get("unknown", 0)
     assert final["sent"] + final.get("unknown", 0) == LEADERS
     assert tg.flood_429s == 0
