@@ -3,12 +3,13 @@ channel's direct replies and the outbox so that both draw on one budget.
 
 Two rules decide when a send may start:
 - Spacing: slots `1/rate` apart, handed out in order (`reserve`), so sends are smooth, never bursts.
-- Window: a send starts only once the send `limit` places before it has *finished* at least
-  `window` seconds ago. That send reached the server before its answer came back, and this one
-  reaches the server after it starts, so the server never counts more than `limit` sends in a
-  window, whatever the jitter on the way (a busy event loop, a slow database write before the
-  call). On loopback this costs one round trip per `limit` sends; against a far server the pace
-  drops to about rate / (1 + round trip), which is the honest speed there.
+- Window: a send starts only while fewer than `limit` sends are "possibly in the server's last
+  `window` seconds": those still in flight, and those whose answer came back less than `window`
+  ago. A send reaches the server after it starts and before its answer comes back, so the
+  server never counts more than `limit` in any window, whatever the jitter on the way (a busy
+  event loop, a slow database write before the call, a slow upload that arrives late). On
+  loopback this costs one round trip per `limit` sends; against a far server the pace drops to
+  about rate / (1 + round trip), which is the honest speed there.
 
 A caller may reserve its slot early and prepare meanwhile (the outbox claims its row in the
 database just before the slot), then `start(ticket)` waits for the slot and `finish(ticket)` is
@@ -52,7 +53,8 @@ class Pacer:
         self.limit = max(1, math.floor(rate * window + 1e-9))
         self._next = 0.0
         self._paused_until = 0.0
-        self._recent: deque[Ticket] = deque(maxlen=self.limit)  # the last `limit` sends let through
+        self._flying: set[Ticket] = set()  # started, answer not back yet
+        self._answers: deque[float] = deque()  # when the answers of recent sends came back, in order
         self._waiting: set[Ticket] = set()  # reserved, not started yet
 
     @property
@@ -63,7 +65,10 @@ class Pacer:
     def reserve(self, not_before: float = 0.0) -> Ticket:
         """The next free slot (no earlier than `not_before`, a monotonic time)."""
         now = time.monotonic()
-        at = max(self._next, now, self._paused_until, not_before, self._window_opens_for_next(now))
+        stale = [t for t in self._waiting if t.at < now - 2 * self.window]  # abandoned, never started
+        self._waiting.difference_update(stale)
+        room = self._room_at(now, ahead=len(self._waiting)) or 0.0  # unknown yet: `start` decides
+        at = max(self._next, now, self._paused_until, not_before, room)
         self._next = at + self.interval
         ticket = Ticket(at, after=self._next)
         self._waiting.add(ticket)
@@ -87,18 +92,21 @@ class Pacer:
         ticket = ticket or self.reserve()
         while True:
             now = time.monotonic()
-            ready = max(ticket.at, self._paused_until, self._window_opens(now))
-            if ready <= now:  # no await between this check and the append: concurrent starts stay counted
+            room = self._room_at(now)
+            ready = max(ticket.at, self._paused_until, now + _POLL if room is None else room)
+            if ready <= now:  # no await between this check and the counting: concurrent starts stay counted
                 ticket.started = now
-                self._recent.append(ticket)
+                self._flying.add(ticket)
                 self._waiting.discard(ticket)
                 return ticket
             await asyncio.sleep(ready - now)
 
     def finish(self, ticket: Ticket) -> None:
         """The send's answer is back (or it failed)."""
-        if ticket.started and not ticket.finished:
+        if ticket in self._flying:
+            self._flying.discard(ticket)
             ticket.finished = time.monotonic()
+            self._answers.append(ticket.finished)
 
     @contextlib.asynccontextmanager
     async def slot(self, ticket: Ticket | None = None) -> AsyncIterator[Ticket]:
@@ -109,21 +117,14 @@ class Pacer:
         finally:
             self.finish(started)
 
-    def _window_opens_for_next(self, now: float) -> float:
-        """When the window rule will let a slot reserved now start: the send `limit` places before
-        it (counting the slots reserved and not started yet) plus the window, once answered."""
-        stale = [t for t in self._waiting if t.at < now - 2 * self.window]  # abandoned, never started
-        self._waiting.difference_update(stale)
-        index = len(self._recent) + len(self._waiting) - self.limit
-        if index < 0 or index >= len(self._recent):
-            return 0.0  # fewer than `limit` before it, or its reference has not started: `start` decides
-        reference = self._recent[index]
-        return reference.finished + self.window if reference.finished else 0.0
-
-    def _window_opens(self, now: float) -> float:
-        if len(self._recent) < self.limit:
+    def _room_at(self, now: float, ahead: int = 0) -> float | None:
+        """When one more send (after `ahead` others waiting to start) fits in the window: 0 for now,
+        a time once enough answers have aged out of it, None if sends in flight must answer first."""
+        while self._answers and self._answers[0] <= now - self.window:
+            self._answers.popleft()
+        excess = len(self._flying) + len(self._answers) + ahead + 1 - self.limit
+        if excess <= 0:
             return 0.0
-        oldest = self._recent[0]
-        if oldest.finished:
-            return oldest.finished + self.window
-        return now + _POLL  # still in flight: it may not have arrived yet
+        if excess > len(self._answers):
+            return None
+        return self._answers[excess - 1] + self.window

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import time
 
 import pytest
@@ -22,21 +23,54 @@ async def test_slots_are_handed_out_one_interval_apart_and_started_no_earlier() 
     assert all(t.finished >= t.started > 0 for t in tickets)
 
 
-async def test_a_send_waits_until_the_one_limit_places_before_it_has_answered_plus_the_window() -> None:
-    # 10 per 0.2 s: the 11th send may start only 0.2 s after the 1st one's answer came back,
-    # however early its slot is, because the 1st may have reached the server that late.
+async def test_a_full_window_opens_as_answers_age_out_of_it() -> None:
+    # 10 per 0.2 s. Ten sends in flight fill the window: the 11th waits for answers, and then for
+    # the first answer to be 0.2 s old (that send may have reached the server just before).
     pacer = Pacer(rate=50, window=0.2)
     assert pacer.limit == 10
-    first = await pacer.start()
-    for _ in range(9):
-        pacer.finish(await pacer.start())
+    flying = [await pacer.start() for _ in range(10)]
     eleventh = asyncio.create_task(pacer.start())
-    await asyncio.sleep(0.25)  # its slot (0.2 s after the first) has passed, but the 1st is unanswered
+    await asyncio.sleep(0.3)  # its slot has long passed, but all ten may still be on their way
     assert not eleventh.done()
-    pacer.finish(first)
-    answered = first.finished
+    pacer.finish(flying[0])
     started = await asyncio.wait_for(eleventh, 1)
-    assert started.started >= answered + 0.2
+    assert started.started >= flying[0].finished + 0.2
+    for ticket in flying[1:]:
+        pacer.finish(ticket)
+
+
+async def test_a_slow_upload_counts_once_and_does_not_hold_the_others_up() -> None:
+    pacer = Pacer(rate=100, window=0.1)  # 10 per 0.1 s
+    upload = await pacer.start()  # in flight the whole time
+    quick = []
+    for _ in range(25):
+        async with pacer.slot() as ticket:
+            quick.append(ticket)
+    assert not upload.finished and quick[-1].started - quick[0].started < 0.5
+    pacer.finish(upload)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_the_server_never_counts_more_than_limit_in_a_window_whatever_the_jitter(seed: int) -> None:
+    # A simulated server notes when each request arrives: anywhere between our start and the
+    # answer, sometimes very late (a slow upload, a stalled connection).
+    rng = random.Random(seed)
+    pacer = Pacer(rate=200, window=0.1)  # 20 per 0.1 s
+    arrivals: list[float] = []
+
+    async def send() -> None:
+        there = rng.choice([0.0, 0.001, 0.004, 0.01, 0.03, 0.12])
+        back = rng.choice([0.0, 0.002, 0.01, 0.05])
+        async with pacer.slot():
+            await asyncio.sleep(there)
+            arrivals.append(time.monotonic())
+            await asyncio.sleep(back)
+
+    await asyncio.gather(*(send() for _ in range(150)))
+    arrivals.sort()
+    for i, arrived in enumerate(arrivals):
+        in_window = sum(1 for other in arrivals[: i + 1] if other > arrived - pacer.window)
+        assert in_window <= pacer.limit
 
 
 async def test_a_reserved_slot_already_allows_for_the_window() -> None:
