@@ -344,10 +344,6 @@ class ChannelWorker:
                        ticket: Ticket | None) -> None:
         try:
             reply = row.reply()
-        except (ValueError, TypeError) as exc:
-            await self._record(row, claim, exc)
-            return
-        try:
             if pacer is not None and self._channel_paces and not paid:
                 message_id = await self.channel.deliver(claim.address, reply, paid=paid, ticket=ticket)
             elif pacer is not None:  # our own pacer: the gate is here
@@ -357,10 +353,13 @@ class ChannelWorker:
                 message_id = await self.channel.deliver(claim.address, reply, paid=paid)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # a bad payload (ValueError, TypeError) or the channel's answer
             await self._record(row, claim, exc)
         else:
             await self._record(row, claim, None, message_id)
+        finally:
+            if pacer is not None and ticket is not None and not ticket.started:
+                pacer.release(ticket)  # nothing went out (a bad payload or address): give the slot back
 
     async def _record(self, row: store.Due, claim: store.Claim, error: Exception | None,
                       message_id: str | None = None) -> None:
