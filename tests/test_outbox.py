@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from bot.model import Identity, Option, Reply
 from bot.outbox import ChannelSettings, Outbox, settings_for
 from bot.store import deliveries, people
 from bot.store import outbox as store
+from tests.chat import Chat
 from tests.test_outbox_fakes import FakeChannel, add_leader, statuses
 
 FAST = ChannelSettings(rate=0, per_chat=0, concurrency=4, idle_poll=0.02, backoff=5.0)
@@ -250,6 +252,23 @@ async def test_pacing_spaces_sends_and_respects_the_per_chat_gap(app: App, tg: F
     assert tg.sent[9].at - tg.sent[0].at >= 9 / 97 - 0.01
     to_first = [s.at for s in tg.sent if s.address == "1"]
     assert to_first[1] - to_first[0] >= 0.29
+
+
+async def test_a_person_being_answered_gets_no_queued_message_in_the_same_moment(app: App, tg: FakeChannel) -> None:
+    # Telegram allows one message a second per chat: a reminder due while the bot answers this
+    # leader waits until the answer has had its second (1.5 x per_chat after the answer is made).
+    leader = await add_leader(app, 1)
+    outbox = await start_outbox(app, tg, settings=ChannelSettings(rate=0, per_chat=0.4, idle_poll=0.02))
+    try:
+        chat = Chat(app, Identity("tg", "1"))
+        await chat.send("/help")
+        answered = time.monotonic()
+        await queue(app, [leader], kind="reminder", ref="class:1")
+        outbox.wake()
+        await tg.wait_sent(1)
+    finally:
+        await outbox.stop()
+    assert tg.sent[0].at - answered >= 0.5  # held (0.6 s from the answer), not sent at once
 
 
 async def test_paid_mode_uses_paid_delivery_only_for_broadcasts(app: App, tg: FakeChannel) -> None:
