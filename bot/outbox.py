@@ -151,9 +151,8 @@ class ChannelWorker:
         self.stats = WorkerStats()
         # The channel's pacer when it has one (its replies and these sends share one budget),
         # else one of our own at the configured rate; paid broadcasts have their own limit.
-        shared: Pacer | None = getattr(channel, "pacer", None)
-        self._channel_paces = shared is not None
-        self._pacer = shared or (Pacer(settings.rate) if settings.rate > 0 else None)
+        self._shared: Pacer | None = getattr(channel, "pacer", None)
+        self._pacer = self._shared or (Pacer(settings.rate) if settings.rate > 0 else None)
         self._paid_pacer = Pacer(settings.paid_rate) if settings.paid_rate > 0 else None
         # The outbox's own spacing (settings.rate, eased by _speed), on top of the pacer's.
         self._next_slot = 0.0
@@ -344,7 +343,7 @@ class ChannelWorker:
                        ticket: Ticket | None) -> None:
         try:
             reply = row.reply()
-            if pacer is not None and self._channel_paces and not paid:
+            if pacer is not None and pacer is self._shared:  # the channel's gate, right before its request
                 message_id = await self.channel.deliver(claim.address, reply, paid=paid, ticket=ticket)
             elif pacer is not None:  # our own pacer: the gate is here
                 async with pacer.slot(ticket):

@@ -216,15 +216,16 @@ async def people_with(db: Database, broadcast_id: int, which: str, limit: int = 
     """Leaders of a broadcast who are `unreachable` (blocked or failed), `unacked` (sent, no
     "Đã nhận" yet), `acked`, or `unknown` (cut off in flight by a crash or a timeout, no "Đã
     nhận" either): the first `limit` of them and the total."""
-    if which == "unreachable":
-        condition = "d.status IN ('blocked', 'failed')"
-    elif which in ("unacked", "acked", "unknown"):
-        condition = (("" if which == "acked" else "NOT ") + "EXISTS (SELECT 1 FROM broadcast_acks a"
-                     " WHERE a.broadcast_id = ? AND a.person_id = d.person_id)")
-        if which != "acked":
-            condition = f"d.status = '{'sent' if which == 'unacked' else 'unknown'}' AND " + condition
-    else:
+    acked = "EXISTS (SELECT 1 FROM broadcast_acks a WHERE a.broadcast_id = ? AND a.person_id = d.person_id)"
+    conditions = {
+        "unreachable": "d.status IN ('blocked', 'failed')",
+        "unknown": f"d.status = 'unknown' AND NOT {acked}",
+        "unacked": f"d.status = 'sent' AND NOT {acked}",
+        "acked": acked,
+    }
+    if which not in conditions:
         raise ValueError(which)
+    condition = conditions[which]
     params: list[Any] = [KIND, str(broadcast_id)]
     if which != "unreachable":
         params.append(broadcast_id)
