@@ -12,6 +12,7 @@ from bot.config import Config
 from bot.content import Content
 from bot.content.texts import Texts
 from bot.model import Identity, Option, Reply
+from bot.staff import Staff
 from bot.store.conversations import Conversation
 from bot.store.db import Database
 from bot.store.people import Person
@@ -40,6 +41,9 @@ class Context:
     person: Person
     conversation: Conversation
     is_staff: bool
+    # The staff member's rights (communes, sensitive), None for leaders; every staff screen
+    # filters through it (bot/staff.py).
+    staff: Staff | None = None
     changed: bool = False
     deleted: bool = False  # set by /delete_me: nothing more is stored for this person
 

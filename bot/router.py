@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
-from bot import ratelimit
+from bot import ratelimit, staff
 from bot.clock import iso
 from bot.context import Context, Services
 from bot.model import Event, Identity, Option, Reply
@@ -179,8 +179,9 @@ class Dispatcher:
         if hold is not None:
             hold(person.id)
         conversation = await conversations.load(services.db, person.id)
+        staff_rights = await staff.lookup(services.db, services.config, event.identity)
         ctx = Context(services, event.identity, person, conversation,
-                      is_staff=services.config.is_admin(event.identity))
+                      is_staff=staff_rights is not None, staff=staff_rights)
         try:
             replies = await self._route(event, ctx, shown)
         except Exception:
