@@ -27,7 +27,7 @@ Routes `/bot{token}/{method}` (GET or POST, JSON body or query string); a wrong 
   after sending).
 - Inspection: `calls` (every call: method, params, time), `sent(chat_id)` (texts accepted),
   `wait_sent(n, chat_id)`, `wait_text(needle, chat_id, since)`, `wait_calls(method, n)`.
-- Webhook side: `await post_webhook(update, secret=None, wrapped=False)` POSTs an update to the
+- Webhook side: `await post_webhook(update, secret=None, wrapped=True)` POSTs an update to the
   URL the bot registered, with the secret it registered (or the one given) in the
   `X-Bot-Api-Secret-Token` header, and returns the HTTP status.
 Update builders: `text(chat_id, text)`, `link(chat_id, url)`, `image(chat_id, url)`,
@@ -301,7 +301,9 @@ class FakeZalo:
         if problem := self._send_check(call):
             return problem
         text = call.params.get("text")
-        if not isinstance(text, str) or not 1 <= len(text) <= 2000:
+        # "1 to 2,000 characters"; counted here in UTF-16 units (an emoji is two), the stricter
+        # reading, since what the platform counts is not documented.
+        if not isinstance(text, str) or not 1 <= len(text.encode("utf-16-le")) // 2 <= 2000:
             return _error(400, "Bad Request: text must be 1-2000 characters")
         return self._accept(call)
 
