@@ -208,7 +208,9 @@ def fit(text: str, limit: int = TEXT_LIMIT - TEXT_MARGIN) -> list[str]:
 def _hard_cut(text: str, limit: int) -> list[str]:
     if utf16_len(text) <= limit:
         return [text]
-    pieces, current, units = [], [], 0
+    pieces: list[str] = []
+    current: list[str] = []
+    units = 0
     for char in text:
         width = 2 if ord(char) > 0xFFFF else 1
         if units + width > limit:
@@ -237,8 +239,8 @@ def to_event(update: dict[str, Any]) -> Event | None:
     message = update.get("message")
     if event_name == REACTION_EVENT or not isinstance(message, dict):
         return None  # a reaction is not a question: answering it would spend the quota
-    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    chat: dict[str, Any] = _dict(message.get("chat"))
+    sender: dict[str, Any] = _dict(message.get("from"))
     if chat.get("chat_type", "PRIVATE") != "PRIVATE" or sender.get("is_bot"):
         return None  # the bot talks to people one to one
     address = str(chat.get("id") or sender.get("id") or "")
@@ -247,7 +249,7 @@ def to_event(update: dict[str, Any]) -> Event | None:
     identity = Identity("zalo", address)
     name = str(sender.get("display_name") or sender.get("name") or "")[:128]
     message_id = str(message.get("message_id") or "")[:64]
-    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    text = _str(message.get("text"))
     if event_name == LINK_EVENT:
         text = text.strip() or link_text(message)
     if event_name in (TEXT_EVENT, LINK_EVENT) and text:
@@ -255,9 +257,17 @@ def to_event(update: dict[str, Any]) -> Event | None:
     kind = MEDIA_EVENTS.get(event_name, "unsupported")
     file_ref = next((str(message[key]) for key in ("photo_url", "photo", "sticker", "voice_url", "url")
                      if isinstance(message.get(key), str) and message[key]), "")
-    caption = message.get("caption") if isinstance(message.get("caption"), str) else ""
+    caption = _str(message.get("caption"))
     return Event(identity, "media", kind, display_name=name, message_id=message_id,
                  file_ref=file_ref[:1024], caption=caption)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def link_text(message: dict[str, Any]) -> str:
