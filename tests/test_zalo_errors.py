@@ -19,8 +19,10 @@ from bot.model import Identity, Reply
 from bot.outbox import ChannelSettings, Outbox
 from bot.store import delivery_failures, people
 from bot.store import outbox as outbox_store
+from tests.chat import Chat
 from tests.fake_zalo import FakeZalo
 from tests.test_zalo_channel import Bot, running
+from tests.test_zalo_e2e import onboard_by_typing
 
 # max_attempts 10: rows still back off after the 39 simulated hours of the outage test (default 5)
 FAST = ChannelSettings(rate=0, per_chat=0, concurrency=4, idle_poll=0.02, max_attempts=10)
@@ -177,3 +179,34 @@ async def test_refusals_in_flight_together_climb_one_step(world: World) -> None:
     assert isinstance(later, RetryAfter) and later.seconds == QUOTA_STEPS[1]
     lonely = await refusals.classify(ZaloApiError(200, 404, "Not found"), "x", refusals.begin())
     assert isinstance(lonely, Transient)  # one person's 404 is no outage
+
+
+async def test_staff_see_and_reset_unreachable_in_the_broadcast_report(world: World) -> None:
+    zalo = world.bot.zalo
+    await onboard_by_typing(world.bot, "gone", "Hà Văn Xa")
+    zalo.block("gone")
+    staff = Chat(world.bot.app, Identity("tg", "9000"), name="Cán bộ")
+    await staff.send("/start")
+    await staff.send("/broadcast Họp giao ban tháng 12.")
+    await staff.press("Tất cả")
+    await staff.press("Gửi ngay")
+    world.outbox.wake("zalo")
+    await world.settle()
+    await staff.press_payload("bcr:1")
+    assert "đang bị đánh dấu không liên lạc được" not in staff.text  # one refusal proves nothing
+    for _ in range(UNREACHABLE_SENDS - 1):
+        world.clock.advance(timedelta(hours=13))
+        world.outbox.wake("zalo")
+        await world.settle()
+    leader = await people.by_identity(world.bot.app.db, Identity("zalo", "gone"))
+    assert leader is not None and leader.unreachable
+    await staff.press_payload("bcr:1")
+    assert "Hà Văn Xa" in staff.text and "1 người đang bị đánh dấu không liên lạc được" in staff.text
+    await staff.press("↩️ Mở lại liên lạc cho 1 người")
+    assert "Đã mở lại liên lạc cho 1 người" in staff.text
+    leader = await people.by_identity(world.bot.app.db, Identity("zalo", "gone"))
+    assert leader is not None and not leader.unreachable
+    await staff.press_payload("bcr:1")
+    assert "đang bị đánh dấu" not in staff.text
+    refused = await Chat(world.bot.app, Identity("zalo", "gone")).press_payload("bcreach:1")
+    assert "chỉ dành cho cán bộ" in refused[0].text  # a leader cannot press it

@@ -97,3 +97,11 @@ async def set_reachable(db: Database, person_ids: list[int], now: datetime, acto
                 changed += 1
                 await audit.record_in(conn, iso(now), actor, "person.reachable", scope, f"person:{person_id}")
     return changed
+
+
+async def marked_in_broadcast(db: Database, broadcast_id: int, communes: frozenset[str] | None) -> list[int]:
+    """The people a broadcast was for who are marked unreachable now (in `communes`, or all)."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT p.id, p.commune FROM deliveries d JOIN people p ON p.id = d.person_id"
+        " WHERE d.kind = 'broadcast' AND d.ref = ? AND p.unreachable ORDER BY p.id", (str(broadcast_id),))
+    return [r["id"] for r in rows if communes is None or r["commune"] in communes]
