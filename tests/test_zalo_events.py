@@ -13,7 +13,7 @@ from bot.channels.zalo_api import TEXT_LIMIT, ZaloClient, ZaloNetworkError, fit,
 from bot.channels.zalo_delivery import delivery_error
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.model import Reply
+from bot.model import Attachment, Reply
 from tests.fake_zalo import TOKEN, FakeZalo
 from tests.test_zalo_channel import Bot, running
 
@@ -98,3 +98,26 @@ async def test_send_photo_waits_longer_and_a_timeout_is_unknown_only_once_sent(z
         assert not never.value.sent and isinstance(delivery_error(never.value), Transient)
     finally:
         await dead.close()
+
+
+async def test_a_403_at_webhook_registration_is_retried_not_fatal(config: Config, zalo: FakeZalo,
+                                                                  clock: FakeClock) -> None:
+    # 403 is Zalo's "internal server error": not a reason to refuse to start.
+    zalo.fail_next("setWebhook", 403, "Internal server error")
+    bot = await running(config, zalo, clock, {"webhook_url": "https://bot.example.org/zalo",
+                                              "listen": "127.0.0.1:0"}, retry_base=0.05)
+    try:
+        await zalo.wait_calls("setWebhook", 2)
+        assert zalo.webhook is not None and zalo.webhook["url"] == "https://bot.example.org/zalo"
+    finally:
+        await bot.app.close()
+
+
+async def test_a_delivered_photo_goes_by_url_after_its_text(bot: Bot, zalo: FakeZalo) -> None:
+    photo = Attachment("tep-1", b"", "photo", ref="https://anh.example.vn/lop.jpg", ref_channel="zalo")
+    await bot.channel.deliver("d1", Reply("Ảnh buổi học", attachment=photo))
+    assert zalo.sent("d1") == ["Ảnh buổi học"]
+    assert [c.params["photo"] for c in zalo.calls_of("sendPhoto")] == ["https://anh.example.vn/lop.jpg"]
+    zalo.fail_next("sendPhoto", 502, "Bad Gateway")  # the text went out: sending both again would repeat it
+    with pytest.raises(Unknown):
+        await bot.channel.deliver("d1", Reply("Ảnh thứ hai", attachment=photo))

@@ -60,6 +60,7 @@ SEEN_LIMIT = 4096  # message ids remembered for de-duplication
 CHAT_QUEUE_LIMIT = 50  # updates waiting per chat before we drop (a flood, not a person)
 WEBHOOK_BODY_LIMIT = 256 * 1024
 REPLY_RETRIES = 2  # for direct replies; the outbox does its own retrying for deliveries
+REPLY_MAX_WAIT = 10.0  # seconds a waiting person's reply may be held back before giving up
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 
 RememberOptions = Callable[[Identity, list[Option]], Awaitable[None]]
@@ -279,7 +280,7 @@ class ZaloChannel:
         try:
             await self.client.set_webhook(self.webhook_url or "", self.secret)
         except ZaloApiError as exc:
-            if exc.code < 500:
+            if exc.code in (400, 401):  # the URL or the token: waiting will not fix it
                 raise ConfigError(f"--webhook-url: Zalo refused the webhook ({exc.code}): {exc.description}") from None
             log.warning("zalo: could not register the webhook yet (%s); retrying", exc)
             self._poller = asyncio.create_task(self._register_later(), name="zalo-webhook")
@@ -374,7 +375,7 @@ class ZaloChannel:
                 except (ZaloApiError, ZaloNetworkError) as exc:
                     error = await self.refusals.classify(exc, address, began)
                     wait = error.seconds if isinstance(error, RetryAfter) else self.retry_base * 2 ** attempt
-                    if attempt == tries or not isinstance(error, RetryAfter | Transient) or wait > 30:
+                    if attempt == tries or not isinstance(error, RetryAfter | Transient) or wait > REPLY_MAX_WAIT:
                         if i > 0 and not isinstance(error, Blocked | Rejected | TokenRefused):
                             raise Unknown(f"{i} of {len(parts)} parts sent, then: {error}") from None
                         raise error from None
