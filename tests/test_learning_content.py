@@ -132,3 +132,20 @@ def test_check_content_cli_reports_problems(copy: Path, capsys: pytest.CaptureFi
     (copy / "quizzes" / "8_unknown.yaml").unlink()
     assert main(["check-content", str(copy)]) == 0
     assert "3 topics, 3 quiz banks" in capsys.readouterr().out
+
+
+def test_no_wrong_quiz_option_is_what_the_topic_teaches() -> None:
+    # Issue 22 item 1: a leader who read the topic must not be marked wrong for repeating it.
+    from bot.textutil import fold
+
+    content = load_content()
+    questions = {q.id: q for bank in content.quizzes.values() for q in bank}
+    dang = next(t for t in content.topics if t.id == "dang")
+    article_9 = fold(next(s.body for s in dang.sections if "tập trung dân chủ" in s.title))
+    assert "tap the lanh dao" in article_9  # the topic quotes it as part of Điều 9 …
+    assert not [o for o in questions["dang-07"].options[1:] if fold(o) in article_9]  # … so no wrong option says it
+    # Over-60 admission exists (with the province committee's decision): "no age limit" is not a clean wrong answer,
+    # and the question asks for the usual age range.
+    age = questions["vaitro-14"]
+    assert not [o for o in age.options if "gioi han" in fold(o)] and "thong thuong" in fold(age.text)
+    assert "tren 60 tuoi" in fold(age.explanation)
