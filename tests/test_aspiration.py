@@ -123,3 +123,10 @@ async def test_delete_me_removes_everything(app: App, leader: Chat, staff: Chat)
     assert "không có mục nào" in staff.text
     await staff.send("/admission")
     assert "Chưa có ai" in staff.text
+
+
+async def test_feedback_wish_points_to_the_aspiration_question(app: App, leader: Chat) -> None:
+    # Issue 15 point 6: free text under "Nguyện vọng" is read by every commune staff member.
+    await leader.onboard()
+    await leader.send("/feedback")
+    assert "đừng ghi quan điểm chính trị" in leader.text and "“🌱 Mong muốn vào Đảng”" in leader.text
