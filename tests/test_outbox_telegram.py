@@ -97,7 +97,7 @@ async def test_broadcast_to_300_arrives_once_each_and_blocked_users_become_unrea
         await progress_job(app.services)
         edits = [c for c in rig.tg.calls if c.method == "editMessageText" and c.params["chat_id"] == 9000]
         assert edits and "đã gửi xong" in edits[-1].params["text"]
-        assert "Đã gửi: 297/300" in edits[-1].params["text"] and "Đã bấm «Đã nhận»: 1" in edits[-1].params["text"]
+        assert "Đã gửi: 297/300" in edits[-1].params["text"] and "Đã bấm “Đã nhận”: 1" in edits[-1].params["text"]
         assert "Không liên lạc được: 3" in edits[-1].params["text"]
 
 

@@ -31,7 +31,7 @@ async def profile(rig: TelegramRig, chat_id: int) -> people.Person | None:
 async def test_onboarding_by_buttons_with_contact_keyboard(rig: TelegramRig) -> None:
     an = rig.user(100, "An")
     await an.send("/start")
-    assert "Nghị định 13/2023" in an.text or "dữ liệu" in an.text.lower()
+    assert "Nghị định 356/2025/NĐ-CP" in an.text and "Nghị định 13/2023" not in an.text
     await an.press("Tôi đồng ý")
     await an.send("Nguyễn Văn An")
     await an.press("Trưởng thôn")
