@@ -124,6 +124,19 @@ def build_zalo(app: App, options: dict[str, Any]) -> Channel:
     )
 
 
+def add_web(app: App, listen: str | None) -> None:
+    """The staff web dashboard beside the bot when `--web HOST:PORT` (or CAUNOI_WEB) is given."""
+    from bot.web.settings import load_web_settings
+
+    settings = load_web_settings(app.config, listen)
+    if settings is None:
+        return
+    from bot.web.server import WebServer
+
+    app.services.hooks["web.base_url"] = settings.base_url  # /web builds its links on it
+    app.components.append(WebServer(app.services, settings))
+
+
 async def start_background(app: App) -> None:
     """Start the components that run beside the channels (outbox workers, scheduler)."""
     for component in app.components:
@@ -152,6 +165,7 @@ async def run_forever(config: Config, options: dict[str, Any] | None = None) -> 
 
         app.components.append(Outbox(app.services, app.channels))  # one paced worker per channel
         app.components.append(Scheduler(app.dispatcher.router.jobs, app.services))
+        add_web(app, (options or {}).get("web"))
         await start_background(app)
         log.info("running: %s", ", ".join(app.channels))
         await stop.wait()

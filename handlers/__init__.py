@@ -27,6 +27,7 @@ from handlers import (
     roster_upload,
     stats,
     topics,
+    web_login,
 )
 
 # The order is the order of the menu where modules give the same menu position.
@@ -48,6 +49,7 @@ MODULES: tuple[ModuleType, ...] = (
     stats,
     export,
     roster_upload,
+    web_login,
 )
 
 
