@@ -56,7 +56,7 @@ def page(request: web.Request, name: str, status: int = 200, **values: Any) -> w
     visit: Visit | None = request.get(VISIT)
     html = template.render(
         t=services.content.texts, staff=visit.staff if visit else None, csrf=visit.csrf if visit else "",
-        path=request.path, when=lambda stamp: local_time(services, stamp), number=number,
+        path=request.path, local=lambda stamp: local_time(services, stamp), number=number,
         now=datetime.now(services.config.tz), **values)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
