@@ -123,7 +123,9 @@ async def test_overview_and_download(site: Site, app: App, leader: Chat) -> None
         await page.click("#download-button")
     download = await info.value
     assert download.suggested_filename.endswith(".xlsx")
-    workbook = openpyxl.load_workbook(await download.path(), read_only=True)
+    saved = site.shots.parent / download.suggested_filename
+    await download.save_as(saved)
+    workbook = openpyxl.load_workbook(saved, read_only=True)
     assert "Cấp trưởng thôn, tổ dân phố" in workbook.sheetnames
     entries = await app.db.fetchall("SELECT actor, action, subject FROM audit_log WHERE action = 'export'")
     assert [(e["actor"], e["subject"]) for e in entries] == [("tg:9000", "web:xlsx")]
