@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -183,10 +184,6 @@ async def test_deliver_maps_errors_without_retrying(rig: TelegramRig) -> None:
     channel = rig.channel
     assert channel is not None
     reply = Reply("Thông báo", [Option("Đã đọc", "ack:1")])
-    rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 5", retry_after=5)
-    with pytest.raises(base.RetryAfter) as caught:
-        await channel.deliver("200", reply)
-    assert caught.value.seconds == 5 and len(rig.tg.calls_of("sendMessage")) == 1  # no retry inside
     rig.tg.block(201)
     with pytest.raises(base.Blocked):
         await channel.deliver("201", reply)
@@ -207,6 +204,17 @@ async def test_deliver_maps_errors_without_retrying(rig: TelegramRig) -> None:
     message_id = await channel.deliver("203", reply, paid=True)
     paid_call = rig.tg.sent(203)[0]
     assert paid_call.params["allow_paid_broadcast"] is True and message_id == "1"
+    # Last, so that no send here waits out the pause: a 429 is raised, not retried, and holds
+    # every later send of this channel for retry_after (checked on the pacer, not on the clock).
+    rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 5", retry_after=5)
+    before, calls = time.monotonic(), len(rig.tg.calls_of("sendMessage"))
+    with pytest.raises(base.RetryAfter) as caught:
+        await channel.deliver("200", reply)
+    assert caught.value.seconds == 5 and len(rig.tg.calls_of("sendMessage")) == calls + 1  # no retry inside
+    assert channel.pacer is not None
+    held = channel.pacer.reserve()
+    channel.pacer.release(held)
+    assert held.at >= before + 5
 
 
 async def test_edit_and_attachments(rig: TelegramRig) -> None:
