@@ -103,8 +103,8 @@ class Context:
         """Leave any pending step."""
         self.goto(None)
 
-    def reply(self, key: str, options: list[Option] | None = None, columns: int = 1, **values: Any) -> Reply:
-        """A Reply whose text is the content text `key` formatted with `values`."""
+    def reply(self, key: str, options: list[Option] | None = None, columns: int = 1, /, **values: Any) -> Reply:
+        """A Reply whose text is the content text `key` formatted with `values` (any name, even "columns")."""
         return Reply(self.t(key, **values), options or [], columns)
 
     def option(self, key: str, payload: str, **values: Any) -> Option:

@@ -208,8 +208,8 @@ class Dispatcher:
                 return await self._choice(replace(event, kind="choice", value=chosen.payload), ctx, shown)
             if route := self._step_route(ctx):
                 return await self._run(route, event, ctx)
-            if name := self.router.command_words.get(fold(text)):
-                return await self._command(replace(event, kind="command", value=name, args=""), ctx)
+            if command := self.router.command_words.get(fold(text)):
+                return await self._command(replace(event, kind="command", value=command, args=""), ctx)
             return [Reply(ctx.t("core.not_understood"), [ctx.option("core.menu_button", "cmd:menu")])]
         if event.kind == "command":
             return await self._command(event, ctx)

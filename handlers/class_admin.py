@@ -171,7 +171,7 @@ def ask_date(ctx: Context, error: Reply | None = None) -> list[Reply]:
                               f"cla:d:{day.isoformat()}"))
     options.append(ctx.option("core.cancel_button", "cla:no"))
     ctx.goto("cla.date")
-    return [*([error] if error else []), ctx.reply("classes.ask_date", options, columns=2)]
+    return [*([error] if error else []), ctx.reply("classes.ask_date", options, 2)]
 
 
 def _ask_time(ctx: Context, day: date) -> Reply:
