@@ -261,8 +261,9 @@ def to_event(update: dict[str, Any]) -> Event | None:
     message = update.get("message")
     if not isinstance(message, dict):
         return None
-    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    chat, sender = message.get("chat"), message.get("from")
+    chat = chat if isinstance(chat, dict) else {}
+    sender = sender if isinstance(sender, dict) else {}
     if chat.get("chat_type", "PRIVATE") != "PRIVATE" or sender.get("is_bot"):
         return None  # the bot talks to people one to one
     address = str(chat.get("id") or sender.get("id") or "")
@@ -278,9 +279,9 @@ def to_event(update: dict[str, Any]) -> Event | None:
     kind = MEDIA_EVENTS.get(event_name, "unsupported")
     file_ref = next((str(message[key]) for key in ("photo_url", "photo", "sticker", "voice_url", "url")
                      if isinstance(message.get(key), str) and message[key]), "")
-    caption = message.get("caption") if isinstance(message.get("caption"), str) else ""
+    caption = message.get("caption")
     return Event(identity, "media", kind, display_name=name, message_id=message_id,
-                 file_ref=file_ref[:1024], caption=caption)
+                 file_ref=file_ref[:1024], caption=caption if isinstance(caption, str) else "")
 
 
 @dataclass(frozen=True)
