@@ -14,10 +14,10 @@ from typing import Any
 from bot.clock import iso, parse_iso
 from bot.context import Context, Services
 from bot.model import Event, Option, Reply
+from bot.roles import ROLES
 from bot.router import Router
 from bot.store import broadcasts
 from bot.textutil import clean_block, clean_line, fold, has_letters
-from handlers.onboarding import ROLES
 
 TEXT_LIMIT = 3000  # leaves room for Telegram's 4096 with the preview around it
 MAX_DAYS_AHEAD = 60

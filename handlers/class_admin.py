@@ -13,12 +13,12 @@ from typing import Any
 from bot import reminders
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.roles import ROLES
 from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow
 from bot.textutil import clean_line, has_letters
 from handlers.classes import fmt, menu_option
-from handlers.onboarding import ROLES
 
 TITLE_LIMIT = 120
 PLACE_LIMIT = 160
