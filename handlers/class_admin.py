@@ -18,7 +18,7 @@ from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow
 from bot.textutil import clean_line, has_letters
-from handlers.classes import fmt, menu_option
+from handlers.class_format import fmt, menu_option
 
 TITLE_LIMIT = 120
 PLACE_LIMIT = 160
