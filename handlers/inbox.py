@@ -270,9 +270,7 @@ async def send_answer(ctx: Context, voice_id: int, view: View, body: str) -> lis
                                      message, ctx.now())
     if number is None:
         return await item_view(ctx, voice_id, view)
-    wake = ctx.services.hooks.get("outbox.wake")
-    if wake is not None:
-        wake()
+    ctx.services.hooks.wake()
     return await item_view(ctx, voice_id, view, ctx.t("inbox.answered", name=item.name or ctx.t("inbox.unknown")))
 
 
@@ -358,9 +356,8 @@ async def digest_job(services: Services) -> None:
         message = digest_message(texts, config.tz, since, until, total, items, answers) if total or answers else None
         if await voices.close_digest_window(db, person_id, since, until, message, now) and message:
             queued = True
-    wake = services.hooks.get("outbox.wake")
-    if queued and wake is not None:
-        wake()
+    if queued:
+        services.hooks.wake()
 
 
 def digest_message(texts: Texts, tz: ZoneInfo, since: str, until: str, total: int, items: list[voices.Voice],
