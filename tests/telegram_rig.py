@@ -27,7 +27,7 @@ from typing import Any
 from bot.app import App, open_app
 from bot.channels.telegram import TelegramChannel
 from bot.clock import Clock
-from bot.config import Config
+from bot.config import Config, Secret
 from bot.textutil import fold
 from tests.fake_telegram import Call, FakeTelegram
 
@@ -38,7 +38,7 @@ class TelegramRig:
     def __init__(self, tg: FakeTelegram, config: Config, clock: Clock | None = None,
                  poll_timeout: float = 1.0) -> None:
         self.tg = tg
-        self.config = replace(config, telegram_token=tg.token, telegram_api_url=tg.url)
+        self.config = replace(config, telegram_token=Secret(tg.token), telegram_api_url=tg.url)
         self.clock = clock
         self.poll_timeout = poll_timeout
         self.app: App | None = None

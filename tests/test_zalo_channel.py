@@ -15,7 +15,7 @@ from bot.app import App, build_channels, open_app
 from bot.channels.base import Blocked, QuotaExceeded, Rejected, RetryAfter, Transient, Unknown
 from bot.channels.zalo import ZaloChannel, ZaloClient, delivery_error, fit, mask, to_event, unwrap
 from bot.clock import FakeClock
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, Secret, load_config
 from bot.model import Attachment, Identity, Option, Reply
 from bot.store import people
 from tests.fake_zalo import TOKEN, FakeZalo
@@ -40,7 +40,7 @@ class Bot:
 
 def zalo_config(config: Config, zalo: FakeZalo) -> Config:
     """The test config with Zalo pointed at the fake server, no rate limit."""
-    return replace(config, zalo_token=TOKEN, zalo_api_url=zalo.url, zalo_rate=0.0)
+    return replace(config, zalo_token=Secret(TOKEN), zalo_api_url=zalo.url, zalo_rate=0.0)
 
 
 @pytest.fixture
