@@ -180,6 +180,8 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         if not content_dir.is_dir() or not os.access(content_dir, os.R_OK | os.X_OK):
             raise ConfigError(f"CAUNOI_CONTENT: '{raw}' is not a readable folder")
 
+    extra = {k: v for k, v in values.items() if k.startswith("CAUNOI_")}
+    extra.pop("CAUNOI_ZALO_WEBHOOK_SECRET", None)  # a secret is kept only as a Secret
     secret = get("CAUNOI_ZALO_WEBHOOK_SECRET")
     if secret is not None and not 8 <= len(secret) <= 256:
         raise ConfigError("CAUNOI_ZALO_WEBHOOK_SECRET: must be 8 to 256 characters")
@@ -205,5 +207,5 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         tz=tz,
         content_dir=content_dir,
         reminders=parse_offsets(get("CAUNOI_REMINDERS") or "1d,2h"),
-        extra={k: v for k, v in values.items() if k.startswith("CAUNOI_") and k != "CAUNOI_ZALO_WEBHOOK_SECRET"},
+        extra=extra,
     )

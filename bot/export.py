@@ -206,7 +206,7 @@ class Formatter:
             return self.chosen_text
         if column == "helps":
             return lambda v: None if not v else ", ".join(
-                self.label("export.values.helps", h) or h for h in v.split(","))
+                filter(None, (self.label("export.values.helps", h) for h in v.split(","))))
         return None
 
     def chosen_text(self, value: Any) -> str | None:

@@ -26,7 +26,7 @@ async def export_file(event: Event, ctx: Context) -> list[Reply]:
     if len(dates) > 2:
         return [Reply(ctx.t("export.too_many_args", usage=ctx.t("export.usage")), back)]
     try:
-        date_from, date_to = dates[0] if dates else None, dates[1] if len(dates) > 1 else None
+        date_from, date_to = [*dates, None, None][:2]
         query = export.make_query(ctx.content, ctx.config.tz, commune or None, date_from, date_to,
                                   mark=ctx.config.pass_mark)
     except export.ExportError as exc:
