@@ -11,9 +11,10 @@ import pytest
 from bot.app import App, open_app
 from bot.clock import FakeClock
 from bot.config import Config, load_config
-from bot.content import Content, default_content_dir, load_content
+from bot.content import Content
 from bot.model import Identity
 from tests.chat import Chat
+from tests.shared_content import shipped_content as load_shipped_content
 
 STAFF = Identity("tg", "9000")
 
@@ -35,7 +36,7 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def shipped_content() -> Content:
     """The shipped content, loaded and checked once per test session (nothing changes it at run time)."""
-    return load_content(default_content_dir())
+    return load_shipped_content()
 
 
 @pytest.fixture

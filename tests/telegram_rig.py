@@ -30,6 +30,7 @@ from bot.clock import Clock
 from bot.config import Config, Secret
 from bot.textutil import fold
 from tests.fake_telegram import Call, FakeTelegram
+from tests.shared_content import shipped_content
 
 
 class TelegramRig:
@@ -47,7 +48,8 @@ class TelegramRig:
 
     async def start(self) -> None:
         """Open the app (same DB file each time) and start polling."""
-        self.app = await open_app(self.config, clock=self.clock)
+        shared = shipped_content() if self.config.content_dir is None else None
+        self.app = await open_app(self.config, clock=self.clock, content=shared)
         self.channel = TelegramChannel(self.config, self.app.dispatch, self.app.dispatcher.router,
                                        self.app.content, poll_timeout=self.poll_timeout)
         self.channel.on_handled = self._mark_handled
