@@ -18,6 +18,7 @@ from bot.roles import ROLES
 from bot.router import Router
 from bot.store import broadcasts
 from bot.textutil import clean_block, clean_line, fold, has_letters
+from handlers import reachability
 
 TEXT_LIMIT = 3000  # leaves room for Telegram's 4096 with the preview around it
 MAX_DAYS_AHEAD = 60
@@ -347,7 +348,8 @@ async def report(event: Event, ctx: Context) -> list[Reply]:
                 options.insert(0, ctx.option("broadcast.resend_unknown_button", f"bcu:{item.id}", total=total))
         elif which == "unacked" and counts.get("sent", 0):
             text += "\n" + ctx.t("broadcast.report_all_acked")
-    return [Reply(text, options)]
+    marked, reset_button = await reachability.report_part(ctx, item.id)  # see and reset "unreachable"
+    return [Reply(text + marked, reset_button + options)]
 
 
 async def resend_unknown(event: Event, ctx: Context) -> list[Reply]:
@@ -413,5 +415,6 @@ def register(router: Router) -> None:
     router.choice("bc", on_choice, staff=True)
     router.choice("bcr", report, staff=True, durable=True)  # in the outbox's final report
     router.choice("bcu", resend_unknown, staff=True, durable=True)  # checked against the database
+    reachability.register(router)
     router.choice("ack", acknowledge, durable=True)  # under every broadcast message
     router.periodic("broadcast.progress", 2.0, progress_job)
