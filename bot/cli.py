@@ -91,7 +91,7 @@ def cmd_chat(args: argparse.Namespace, config: object) -> int:
     from bot.content import ContentError
 
     try:
-        asyncio.run(_chat(config, args.user, args.admin))  # type: ignore[arg-type]
+        asyncio.run(_chat(config, args.user, args.admin))
     except ContentError as exc:
         print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
         return 1

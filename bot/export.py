@@ -208,7 +208,8 @@ class Formatter:
         if column == "ref":  # "class:3" -> "Lớp học #3": staff read words, not outbox keys
             return lambda v: describe_ref(v, self.t, self.local_time)
         if column == "helps":
-            return lambda v: None if not v else ", ".join(self.label("export.values.helps", h) for h in v.split(","))
+            return lambda v: None if not v else ", ".join(
+                filter(None, (self.label("export.values.helps", h) for h in v.split(","))))
         return None
 
     def chosen_text(self, value: Any) -> str | None:

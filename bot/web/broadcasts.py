@@ -18,7 +18,7 @@ from bot.web.auth import current_staff, refuse
 from bot.web.inbox import staff_person
 from bot.web.render import SERVICES, page
 from handlers.broadcast import MAX_DAYS_AHEAD, TEXT_LIMIT, audience_name, progress_text
-from handlers.onboarding import ROLES
+from bot.roles import ROLES
 
 REPORT_LISTS = ("unreachable", "unknown", "unacked", "acked")
 
