@@ -133,7 +133,9 @@ def add_web(app: App, listen: str | None) -> None:
         return
     from bot.web.server import WebServer
 
-    app.services.hooks["web.base_url"] = settings.base_url  # /web builds its links on it
+    # /web builds its links on CAUNOI_WEB_URL; without one, on the address served here.
+    extra = {**app.config.extra, "CAUNOI_WEB_URL": settings.base_url}
+    app.config = app.services.config = replace(app.config, extra=extra)
     app.components.append(WebServer(app.services, settings))
 
 

@@ -232,7 +232,7 @@ async def _export(config: object, args: argparse.Namespace) -> int:
         await app.close()
 
 
-def add_web_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_web_commands(sub: argparse._SubParsersAction) -> None:
     """`caunoi web` and `caunoi web-login`."""
     web = sub.add_parser("web", help="run only the staff web dashboard on the database (no bot token needed)")
     web.add_argument("--listen", metavar="HOST:PORT",

@@ -9,11 +9,9 @@ from bot.store import web
 
 
 def base_url(ctx: Context) -> str | None:
-    """Where the dashboard is reached: set by `caunoi run --web`, or CAUNOI_WEB_URL for a dashboard
-    run apart (`caunoi web`) on the same database."""
-    hooked = ctx.services.hooks.get("web.base_url")
-    configured = ctx.config.extra.get("CAUNOI_WEB_URL", "").strip().rstrip("/")
-    return str(hooked or configured) or None
+    """Where the dashboard is reached: CAUNOI_WEB_URL (`caunoi run --web` sets it to the address it
+    serves when not configured; set it by hand for a dashboard run apart with `caunoi web`)."""
+    return ctx.config.extra.get("CAUNOI_WEB_URL", "").strip().rstrip("/") or None
 
 
 async def web_link(event: Event, ctx: Context) -> list[Reply]:

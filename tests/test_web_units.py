@@ -27,7 +27,7 @@ LINK = re.compile(r"(https?://\S+/login/[A-Za-z0-9_-]{40,})")
 async def test_slash_web_gives_staff_a_link_and_refuses_leaders(app: App, staff: Chat, leader: Chat) -> None:
     await staff.send("/web")
     assert "chưa được bật" in staff.text  # no dashboard configured yet
-    app.services.hooks["web.base_url"] = "https://caunoi.example.vn"
+    app.services.config = replace(app.config, extra={"CAUNOI_WEB_URL": "https://caunoi.example.vn"})
     await staff.send("/web")
     match = LINK.search(staff.text)
     assert match and match.group(1).startswith("https://caunoi.example.vn/login/")
@@ -47,7 +47,7 @@ async def serve(app: App, base_url: str) -> WebServer:
 
 
 async def test_cookie_is_secure_behind_https(app: App, staff: Chat) -> None:
-    app.services.hooks["web.base_url"] = "https://caunoi.example.vn"
+    app.services.config = replace(app.config, extra={"CAUNOI_WEB_URL": "https://caunoi.example.vn"})
     await staff.send("/web")
     match = LINK.search(staff.text)
     assert match is not None

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.clock import parse_iso
 from bot.model import Option, Reply
+from bot.roles import ROLES
 from bot.staff import Staff
 from bot.store import broadcasts
 from bot.textutil import clean_block, has_letters
@@ -18,7 +19,6 @@ from bot.web.auth import current_staff, refuse
 from bot.web.inbox import staff_person
 from bot.web.render import SERVICES, page
 from handlers.broadcast import MAX_DAYS_AHEAD, TEXT_LIMIT, audience_name, progress_text
-from bot.roles import ROLES
 
 REPORT_LISTS = ("unreachable", "unknown", "unacked", "acked")
 
@@ -159,9 +159,7 @@ async def send(request: web.Request) -> web.StreamResponse:
                                                    message, progress)
     if queued == 0:
         await broadcasts.cancel(services.db, broadcast_id, now)
-    wake = services.hooks.get("outbox.wake")
-    if wake is not None:
-        wake()
+    services.hooks.wake()
     raise web.HTTPSeeOther(f"/broadcasts/{broadcast_id}")
 
 

@@ -121,9 +121,7 @@ async def answer(request: web.Request) -> web.StreamResponse:
                                      services.clock.now())
     if number is None:
         return refuse(request)
-    wake = services.hooks.get("outbox.wake")
-    if wake is not None:
-        wake()
+    services.hooks.wake()
     raise web.HTTPSeeOther(f"/inbox/{item.id}?sent=1")
 
 

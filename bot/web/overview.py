@@ -16,14 +16,15 @@ async def show(request: web.Request) -> web.StreamResponse:
     staff = current_staff(request)
     stats = await reports.stats(services.db, iso(services.clock.now()), services.config.pass_mark)
     rows = [row for row in stats.by_commune if staff.covers(row[0] or None)]
-    chart = {row[0]: row for row in stats.chart}
-    communes = [
-        {"name": name, "registered": registered, "reachable": reachable, "waiting": waiting,
-         "read": chart.get(name, (name, 0, 0, 0, 0))[2], "took": chart.get(name, (name, 0, 0, 0, 0))[3],
-         "passed": chart.get(name, (name, 0, 0, 0, 0))[4]}
-        for name, registered, reachable, waiting in rows]
-    totals = {key: sum(c[key] for c in communes) for key in ("registered", "reachable", "waiting", "read", "took",
-                                                              "passed")}
+    chart = {row[0]: row[2:5] for row in stats.chart}  # read, took a quiz, passed one
+    figures: list[dict[str, int]] = []
+    for name, registered, reachable, waiting in rows:
+        read, took, passed = chart.get(name, (0, 0, 0))
+        figures.append({"registered": registered, "reachable": reachable, "waiting": waiting, "read": read,
+                        "took": took, "passed": passed})
+    communes = [{"name": row[0], **values} for row, values in zip(rows, figures, strict=True)]
+    totals = {key: sum(f[key] for f in figures) for key in ("registered", "reachable", "waiting", "read", "took",
+                                                             "passed")}
     # Figures counted over every commune are shown only to staff who see every commune.
     everything = staff.commune_filter is None
     return page(request, "overview.html", communes=communes, totals=totals,
