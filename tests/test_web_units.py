@@ -132,3 +132,31 @@ async def test_caunoi_web_serves_the_dashboard_alone(tmp_path: Path) -> None:
         process.terminate()
         await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0
+
+
+async def test_caunoi_run_web_serves_beside_the_bot_and_slash_web_links_to_it(tmp_path: Path) -> None:
+    from tests.fake_telegram import FakeTelegram
+
+    port = free_port()
+    async with FakeTelegram() as tg:
+        process = await asyncio.create_subprocess_exec(
+            *CAUNOI, "run", "--web", f"127.0.0.1:{port}", cwd=tmp_path, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env(tmp_path, TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_URL=tg.url,
+                                            CAUNOI_TELEGRAM_RATE="0", CAUNOI_ADMINS="tg:9000"))
+        try:
+            await tg.wait_for("getUpdates", within=30)
+            tg.command(9000, "web")
+            reply = await tg.wait_for("sendMessage", within=30, chat_id=9000)
+            match = LINK.search(str(reply.params["text"]))
+            assert match and match.group(1).startswith(f"http://127.0.0.1:{port}/login/")
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                login = await client.post(match.group(1).replace(f"http://127.0.0.1:{port}", ""))
+                assert login.status_code == 303
+                inbox = await client.get("/inbox")
+                assert inbox.status_code == 200 and "Hộp thư góp ý" in inbox.text
+        finally:
+            if process.returncode is None:
+                process.terminate()
+            _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, stderr.decode()
+    assert match.group(1).rsplit("/", 1)[1] not in stderr.decode()  # the token is never logged
