@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.config import Config
 from bot.context import Services
-from bot.web import auth, broadcasts, downloads, inbox, overview
+from bot.web import auth, broadcasts, content_status, downloads, inbox, overview, staff_audit
 from bot.web.render import ENV, SERVICES, environment, page
 from bot.web.settings import WebSettings
 
@@ -55,6 +55,8 @@ def build_app(services: Services, settings: WebSettings) -> web.Application:
     inbox.routes(app.router)
     broadcasts.routes(app.router)
     downloads.routes(app.router)
+    content_status.routes(app.router)
+    staff_audit.routes(app.router)
     static = resources.files("bot.web") / "static"
     app.router.add_static("/static/", str(static))
     return app

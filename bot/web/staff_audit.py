@@ -1,0 +1,25 @@
+"""/audit (province admins only): the audit log — who viewed sensitive data, exported, broadcast,
+changed staff, merged or removed a leader, logged in to the web — newest first."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.store import audit
+from bot.web.auth import current_staff, refuse
+from bot.web.render import SERVICES, page
+
+SHOWN = 300
+
+
+def routes(router: web.UrlDispatcher) -> None:
+    """Register the audit page."""
+    router.add_get("/audit", show)
+
+
+async def show(request: web.Request) -> web.StreamResponse:
+    """GET /audit: the last entries (province admins; everyone else gets the refusal page)."""
+    if not current_staff(request).province:
+        return refuse(request)
+    entries = await audit.recent(request.app[SERVICES].db, SHOWN)
+    return page(request, "audit.html", entries=entries, shown=SHOWN)
