@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 
 from bot.app import App
+from bot.model import Identity
 from tests import web_rig
 from tests.chat import Chat
 from tests.conftest import STAFF
@@ -70,7 +71,7 @@ async def test_an_empty_answer_is_refused_and_nothing_is_sent(site: Site, app: A
 
 async def test_compose_preview_and_send_a_broadcast(site: Site, app: App, leader: Chat) -> None:
     await leader.onboard()
-    other = Chat(app, leader.identity.__class__("tg", "101"))
+    other = Chat(app, Identity("tg", "101"))
     await other.onboard(name="Trần Thị Bình", commune="Hương Khê", hamlet="Thôn 2")
     page = await site.login(STAFF)
     await page.goto(f"{site.base}/broadcasts/new")
@@ -143,3 +144,35 @@ async def test_content_status_and_audit_log(site: Site, app: App) -> None:
     await page.wait_for_selector("#audit")
     await site.shot(page, "audit")
     assert "web.login" in await page.text_content("#audit")
+
+
+async def test_pages_fit_a_phone_screen(site: Site, app: App, leader: Chat) -> None:
+    await leader.onboard()
+    await send_feedback(leader, "Góp ý", "Nên họp dân vào buổi tối để bà con đi làm về kịp dự")
+    desktop = await site.login(STAFF)
+    cookies = await desktop.context.cookies()
+    context = await site.browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                             has_touch=True, locale="vi-VN")
+    await context.add_cookies(cookies)
+    phone = await context.new_page()
+    for path, name in (("/", "phone-overview"), ("/inbox", "phone-inbox"), ("/inbox/1", "phone-inbox-item"),
+                       ("/broadcasts/new", "phone-broadcast-compose")):
+        await phone.goto(f"{site.base}{path}")
+        await site.shot(phone, name)
+        # The page itself never scrolls sideways; wide tables scroll inside their own box.
+        overflow = await phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (path, overflow)
+
+
+async def test_tables_sort_by_a_click_on_their_heading(site: Site, app: App) -> None:
+    for n, (name, commune) in enumerate((("An", "Hương Khê"), ("Bình", "Hà Linh"), ("Cúc", "Hà Linh"))):
+        await Chat(app, Identity("tg", str(200 + n))).onboard(name=name, commune=commune)
+    page = await site.login(STAFF)
+    first_column = ("Array.from(document.querySelectorAll('#by-commune tbody tr td:first-child'))"
+                    ".map(c => c.textContent)")
+    registered = "#by-commune thead th:nth-child(2)"
+    await page.click(registered)
+    ascending = await page.evaluate(first_column)
+    await page.click(registered)
+    assert await page.evaluate(first_column) == list(reversed(ascending))
+    assert ascending == ["Xã Hương Khê", "Xã Hà Linh"]
