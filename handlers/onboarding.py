@@ -1,26 +1,96 @@
-"""Onboarding (/start): privacy consent, name, role, commune, hamlet, optional phone, confirm.
+"""Onboarding (/start) and the profile editor (/profile → Sửa): consent, name, role, commune,
+hamlet, optional phone, summary.
 
-Every answer is kept in the conversation state, so a restart in the middle continues
-where the person was; nothing is written to the profile until they confirm.
+Every answer is kept in the conversation state, so a restart in the middle continues where
+the person was; nothing is written to the profile until they confirm. "Sửa lại" at the summary
+(and /profile's edit) lists the fields: the person changes only the wrong one, the rest — the
+phone and a proved roster row included — stays. The flow is the table FLOW below.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bot.context import Context
 from bot.model import Event, Option, Reply
-from bot.phone import normalize_phone
 from bot.router import Router
-from bot.store import people
-from bot.store import roster as roster_store
+from bot.store import claims, hamlets, people
 from bot.textutil import clean_line, fold, has_letters
+from handlers import phone_input
 
 NAME_LIMIT = 80
 HAMLET_LIMIT = 80
 PAGE_SIZE = 8
 ROLES = ("truong_thon", "to_truong", "chi_doan", "chi_hoi", "khac")
 ASSOCIATIONS = ("nong_dan", "phu_nu", "cuu_chien_binh", "nguoi_cao_tuoi", "khac")
+
+# The steps of the flow (conversation step names).
+CONSENT = "onboarding.consent"
+NAME = "onboarding.name"
+ROLE = "onboarding.role"
+ASSOCIATION = "onboarding.association"
+COMMUNE = "onboarding.commune"
+HAMLET = "onboarding.hamlet"
+HAMLET_TYPED = "onboarding.hamlet_typed"
+HAMLET_GUESS = "onboarding.hamlet_guess"
+PHONE = "onboarding.phone"
+CONFIRM = "onboarding.confirm"
+FIELDS = "onboarding.fields"  # the editor: which field to change
+
+
+def _needs_association(data: dict[str, Any]) -> bool:
+    return data.get("role") == "chi_hoi" and data.get("association") not in ASSOCIATIONS
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of the flow: asked while `missing(data)`, by `ask`."""
+
+    step: str
+    missing: Callable[[dict[str, Any]], bool]
+    ask: Callable[[Context], Awaitable[Reply]]
+
+
+async def _ask_name(ctx: Context) -> Reply:
+    return ask_name(ctx)
+
+
+async def _ask_role(ctx: Context) -> Reply:
+    return ask_role(ctx)
+
+
+async def _ask_association(ctx: Context) -> Reply:
+    return ask_association(ctx)
+
+
+async def _ask_commune(ctx: Context) -> Reply:
+    return ask_commune(ctx, int(ctx.data.get("page", 0)))
+
+
+async def _ask_phone(ctx: Context) -> Reply:
+    return ask_phone(ctx)
+
+
+# The flow, in order: the first question whose answer is missing is asked; none missing = summary.
+FLOW: tuple[Question, ...] = (
+    Question(NAME, lambda d: not d.get("name"), _ask_name),
+    Question(ROLE, lambda d: d.get("role") not in ROLES, _ask_role),
+    Question(ASSOCIATION, _needs_association, _ask_association),
+    Question(COMMUNE, lambda d: not d.get("commune"), _ask_commune),
+    Question(HAMLET, lambda d: not d.get("hamlet"), lambda ctx: ask_hamlet(ctx)),
+    Question(PHONE, lambda d: "phone" not in d, _ask_phone),
+)
+# Editor: a field button clears these answers, so the flow asks them again (the rest stays).
+EDITABLE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("name", ("name",)),
+    ("role", ("role", "association")),
+    ("commune", ("commune", "hamlet", "hamlet_new")),
+    ("hamlet", ("hamlet", "hamlet_new")),
+    ("phone", ("phone", "roster_id", "claim_id")),
+)
+PROFILE_KEYS = ("name", "role", "association", "commune", "hamlet", "phone")
 
 
 def profile_lines(
@@ -52,88 +122,51 @@ async def start(event: Event, ctx: Context) -> list[Reply]:
 async def resume(event: Event, ctx: Context) -> list[Reply]:
     """An unregistered person reached a feature: ask the question of the step they are in."""
     step = ctx.step or ""
-    if not step.startswith("onboarding.") or step == "onboarding.consent":
+    if not step.startswith("onboarding.") or step == CONSENT:
         return ask_consent(ctx)
-    return [Reply(ctx.t("core.register_first")), *ask_again(ctx)]
+    return [Reply(ctx.t("core.register_first")), *await ask_again(ctx)]
 
 
 def ask_consent(ctx: Context) -> list[Reply]:
     """The privacy notice with agree / decline."""
-    ctx.goto("onboarding.consent")
+    ctx.goto(CONSENT)
     return [ctx.reply("onboarding.privacy", [ctx.option("onboarding.agree_button", "ob:agree"),
                                              ctx.option("onboarding.decline_button", "ob:decline")])]
 
 
-def ask_again(ctx: Context) -> list[Reply]:
-    """Repeat the question of the current onboarding step."""
+async def ask_again(ctx: Context) -> list[Reply]:
+    """Repeat the question of the current step."""
     step = ctx.step
-    if step == "onboarding.name":
-        return [ask_name(ctx)]
-    if step == "onboarding.role":
-        return [ask_role(ctx)]
-    if step == "onboarding.association":
-        return [ask_association(ctx)]
-    if step == "onboarding.commune":
-        return [ask_commune(ctx, int(ctx.data.get("page", 0)))]
-    if step in ("onboarding.hamlet", "onboarding.hamlet_typed"):
-        return [ctx.reply("onboarding.ask_hamlet_typed", commune=ctx.data.get("commune", ""))]
-    if step == "onboarding.phone":
-        return [ask_phone(ctx)]
-    if step == "onboarding.confirm":
+    if step == CONFIRM:
         return [summary(ctx)]
-    return ask_consent(ctx)
+    if step == FIELDS:
+        return [choose_field(ctx)]
+    if step in (HAMLET_TYPED, HAMLET_GUESS):
+        return [ask_hamlet_typed(ctx)]
+    question = next((q for q in FLOW if q.step == step), None)
+    if question is None:
+        return ask_consent(ctx)
+    return [await question.ask(ctx)]
 
 
-def ask_role(ctx: Context) -> Reply:
-    """Role buttons."""
-    ctx.goto("onboarding.role", **_kept(ctx))
-    options = [Option(ctx.t(f"onboarding.roles.{key}"), f"ob:role:{key}") for key in ROLES]
-    return ctx.reply("onboarding.ask_role", options, name=ctx.data.get("name", ""))
+async def next_question(ctx: Context) -> list[Reply]:
+    """The first question not answered yet (answers may come from the roster), else the summary."""
+    for question in FLOW:
+        if question.missing(ctx.data):
+            return [await question.ask(ctx)]
+    return [summary(ctx)]
 
 
-def ask_association(ctx: Context) -> Reply:
-    """Association buttons, for a chi hội trưởng."""
-    ctx.goto("onboarding.association", **_kept(ctx))
-    options = [Option(ctx.t(f"onboarding.associations.{key}"), f"ob:assoc:{key}") for key in ASSOCIATIONS]
-    return ctx.reply("onboarding.ask_association", options)
-
-
-def ask_commune(ctx: Context, page: int = 0, key: str = "onboarding.ask_commune", **values: Any) -> Reply:
-    """Commune buttons, a page at a time; typed names also work."""
-    communes = [c.name for c in ctx.content.units.communes]
-    ctx.goto("onboarding.commune", **_kept(ctx), page=page)
-    options = _page(ctx, [Option(name, f"ob:c:{i}") for i, name in enumerate(communes)], page, "ob:cp")
-    return ctx.reply(key, options, **values)
-
-
-async def ask_hamlet(ctx: Context, page: int = 0) -> Reply:
-    """Hamlet buttons for the chosen commune, or a request to type the name when none are listed."""
-    commune = str(ctx.data.get("commune", ""))
-    hamlets = await _hamlets(ctx, commune)
-    if not hamlets:
-        ctx.goto("onboarding.hamlet_typed", **_kept(ctx))
-        return ctx.reply("onboarding.ask_hamlet_typed", commune=commune)
-    ctx.goto("onboarding.hamlet", **_kept(ctx), page=page)
-    options = _page(ctx, [Option(name, f"ob:h:{i}") for i, name in enumerate(hamlets)], page, "ob:hp")
-    options.append(ctx.option("onboarding.hamlet_other", "ob:ht"))
-    return ctx.reply("onboarding.ask_hamlet", options, commune=commune)
-
-
-def ask_phone(ctx: Context) -> Reply:
-    """Optional phone: Telegram's share-contact button, or typed."""
-    ctx.goto("onboarding.phone", **_kept(ctx))
-    skip = [ctx.option("onboarding.skip_phone_button", "ob:nophone")]
-    if ctx.identity.channel == "tg":
-        reply = ctx.reply("onboarding.ask_phone", skip)
-        reply.ask_contact = True
-        return reply
-    return ctx.reply("onboarding.ask_phone_typed", skip)
+def _with_keep(ctx: Context, options: list[Option]) -> list[Option]:
+    """While editing one field, "Giữ như cũ" puts the old answer back."""
+    return [*options, ctx.option("editor.keep_button", "ob:keep")] if "backup" in ctx.data else options
 
 
 def ask_name(ctx: Context) -> Reply:
     """Ask for the name; a new person may share or type a phone instead, to be found on the roster."""
-    if ctx.person.registered:
-        return ctx.reply("onboarding.ask_name")
+    ctx.goto(NAME, **_kept(ctx))
+    if ctx.person.registered or "backup" in ctx.data:
+        return ctx.reply("onboarding.ask_name", _with_keep(ctx, []))
     if ctx.identity.channel == "tg":
         reply = ctx.reply("onboarding.ask_name_or_contact")
         reply.ask_contact = True
@@ -141,177 +174,314 @@ def ask_name(ctx: Context) -> Reply:
     return ctx.reply("onboarding.ask_name_or_phone")
 
 
-async def next_question(ctx: Context) -> list[Reply]:
-    """The first question not answered yet (answers may come from the roster), else the summary."""
-    data = ctx.data
-    if not data.get("name"):
-        ctx.goto("onboarding.name", **_kept(ctx))
-        return [ask_name(ctx)]
-    if data.get("role") not in ROLES:
-        return [ask_role(ctx)]
-    if data.get("role") == "chi_hoi" and data.get("association") not in ASSOCIATIONS:
-        return [ask_association(ctx)]
-    if not data.get("commune"):
-        return [ask_commune(ctx)]
-    if not data.get("hamlet"):
-        return [await ask_hamlet(ctx)]
-    if "phone" not in data:
-        return [ask_phone(ctx)]
-    return [summary(ctx)]
+def ask_role(ctx: Context) -> Reply:
+    """Role buttons."""
+    ctx.goto(ROLE, **_kept(ctx))
+    options = [Option(ctx.t(f"onboarding.roles.{key}"), f"ob:role:{key}") for key in ROLES]
+    return ctx.reply("onboarding.ask_role", _with_keep(ctx, options), name=ctx.data.get("name", ""))
+
+
+def ask_association(ctx: Context) -> Reply:
+    """Association buttons, for a chi hội trưởng."""
+    ctx.goto(ASSOCIATION, **_kept(ctx))
+    options = [Option(ctx.t(f"onboarding.associations.{key}"), f"ob:assoc:{key}") for key in ASSOCIATIONS]
+    return ctx.reply("onboarding.ask_association", _with_keep(ctx, options))
+
+
+def ask_commune(ctx: Context, page: int = 0, key: str = "onboarding.ask_commune", **values: Any) -> Reply:
+    """Commune buttons, a page at a time; typed names also work."""
+    communes = [c.name for c in ctx.content.units.communes]
+    ctx.goto(COMMUNE, **_kept(ctx), page=page)
+    options = _page(ctx, [Option(name, f"ob:c:{i}") for i, name in enumerate(communes)], page, "ob:cp")
+    return ctx.reply(key, _with_keep(ctx, options), **values)
+
+
+async def ask_hamlet(ctx: Context, page: int = 0) -> Reply:
+    """Hamlet buttons (units.yaml and approved ones) for the chosen commune, or ask to type the name."""
+    commune = str(ctx.data.get("commune", ""))
+    offered = await hamlets.approved(ctx.db, ctx.content.units, commune)
+    if not offered:
+        return ask_hamlet_typed(ctx)
+    ctx.goto(HAMLET, **_kept(ctx), page=page)
+    options = _page(ctx, [Option(name, f"ob:h:{i}") for i, name in enumerate(offered)], page, "ob:hp")
+    options.append(ctx.option("onboarding.hamlet_other", "ob:ht"))
+    return ctx.reply("onboarding.ask_hamlet", _with_keep(ctx, options), commune=commune)
+
+
+def ask_hamlet_typed(ctx: Context) -> Reply:
+    """Ask to type the hamlet's name."""
+    ctx.goto(HAMLET_TYPED, **_kept(ctx))
+    return ctx.reply("onboarding.ask_hamlet_typed", _with_keep(ctx, []), commune=ctx.data.get("commune", ""))
+
+
+def ask_phone(ctx: Context) -> Reply:
+    """Optional phone: the share-contact button where the channel has one, or typed."""
+    ctx.goto(PHONE, **_kept(ctx))
+    skip = [ctx.option("onboarding.skip_phone_button", "ob:nophone")]
+    if "backup" in ctx.data and (ctx.data["backup"] or {}).get("phone"):
+        skip = [ctx.option("editor.remove_phone_button", "ob:nophone")]
+    if ctx.identity.channel == "tg":
+        reply = ctx.reply("onboarding.ask_phone", _with_keep(ctx, skip))
+        reply.ask_contact = True
+        return reply
+    return ctx.reply("onboarding.ask_phone_typed", _with_keep(ctx, skip))
 
 
 def summary(ctx: Context) -> Reply:
-    """What will be saved, with Đúng / Sửa lại."""
-    ctx.goto("onboarding.confirm", **_kept(ctx))
+    """What will be saved, with Đúng / Sửa lại (Lưu / Sửa / Hủy when editing the profile)."""
+    ctx.goto(CONFIRM, **{k: v for k, v in _kept(ctx).items() if k != "backup"})
     data = ctx.data
+    phone = data.get("phone")
+    if not phone and data.get("claim_phone"):
+        phone = ctx.t("editor.phone_pending", phone=data["claim_phone"])
     fields = profile_lines(ctx, data.get("name"), data.get("role"), data.get("association"),
-                           data.get("commune"), data.get("hamlet"), data.get("phone"))
+                           data.get("commune"), data.get("hamlet"), phone)
+    if data.get("mode") == "profile":
+        return ctx.reply("editor.profile_summary", [ctx.option("editor.save_button", "ob:ok"),
+                                                    ctx.option("onboarding.redo_button", "ob:redo"),
+                                                    ctx.option("editor.cancel_button", "ob:cancel")], **fields)
     return ctx.reply("onboarding.summary", [ctx.option("onboarding.confirm_button", "ob:ok"),
                                             ctx.option("onboarding.redo_button", "ob:redo")], columns=2, **fields)
+
+
+def choose_field(ctx: Context) -> Reply:
+    """The editor: one button per field, and "Xong"."""
+    ctx.goto(FIELDS, **{k: v for k, v in _kept(ctx).items() if k != "backup"})
+    options = [ctx.option(f"editor.field_{field}", f"ob:f:{field}") for field, _ in EDITABLE]
+    options.append(ctx.option("editor.done_button", "ob:review"))
+    return ctx.reply("editor.choose_field", options)
+
+
+async def edit_field(ctx: Context, field: str) -> list[Reply]:
+    """Clear one field's answers (kept aside for "Giữ như cũ") and ask them again."""
+    cleared = dict(EDITABLE).get(field)
+    if cleared is None:
+        return [Reply(ctx.t("core.stale")), choose_field(ctx)]
+    backup = {key: ctx.data[key] for key in cleared if key in ctx.data}
+    for key in cleared:
+        ctx.data.pop(key, None)
+    ctx.remember(backup=backup)
+    return await next_question(ctx)
+
+
+async def start_profile_edit(ctx: Context) -> list[Reply]:
+    """/profile → Sửa: the editor over the stored profile."""
+    person = ctx.person
+    ctx.goto(FIELDS, mode="profile", **{key: getattr(person, key) for key in PROFILE_KEYS})
+    return [choose_field(ctx)]
 
 
 async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     """Every onboarding button: ob:<action>[:<value>]."""
     _, action, value = [*event.value.split(":", 2), "", ""][:3]
-    if action == "agree":
-        await people.set_consent(ctx.db, ctx.person.id, ctx.now_iso())
-        ctx.goto("onboarding.name")
-        return [ask_name(ctx)]
-    if action == "decline":
-        ctx.finish()
-        return [ctx.reply("onboarding.declined")]
-    if action in ("redo", "edit"):
-        ctx.goto("onboarding.name", **_profile_data(ctx))
-        return [ask_name(ctx)]
-    if action == "role" and value in ROLES:
-        ctx.remember(role=value, association=None)
-        return [ask_association(ctx) if value == "chi_hoi" else ask_commune(ctx)]
-    if action == "assoc" and value in ASSOCIATIONS:
-        ctx.remember(association=value)
-        return [ask_commune(ctx)]
-    if action == "cp":
-        return [ask_commune(ctx, _int(value))]
-    if action == "c":
-        communes = ctx.content.units.communes
-        index = _int(value)
-        if 0 <= index < len(communes):
-            ctx.remember(commune=communes[index].name)
-            return [await ask_hamlet(ctx)]
-    if action == "hp":
-        return [await ask_hamlet(ctx, _int(value))]
-    if action == "h":
-        hamlets = await _hamlets(ctx, str(ctx.data.get("commune", "")))
-        index = _int(value)
-        if 0 <= index < len(hamlets):
-            ctx.remember(hamlet=hamlets[index])
-            return await next_question(ctx)
-    if action == "ht":
-        ctx.goto("onboarding.hamlet_typed", **_kept(ctx))
-        return [ctx.reply("onboarding.ask_hamlet_typed", commune=ctx.data.get("commune", ""))]
-    if action == "nophone":
-        ctx.remember(phone=None)
-        return await next_question(ctx)
-    if action == "ok" and ctx.step == "onboarding.confirm":
-        return await confirm(ctx)
-    return [Reply(ctx.t("core.stale")), *ask_again(ctx)]
+    handler = _ACTIONS.get(action)
+    if handler is not None:
+        replies = await handler(ctx, value)
+        if replies is not None:
+            return replies
+    return [Reply(ctx.t("core.stale")), *await ask_again(ctx)]
+
+
+async def _agree(ctx: Context, value: str) -> list[Reply]:
+    await people.set_consent(ctx.db, ctx.person.id, ctx.now_iso())
+    ctx.goto(NAME)
+    return [ask_name(ctx)]
+
+
+async def _decline(ctx: Context, value: str) -> list[Reply]:
+    ctx.finish()
+    return [ctx.reply("onboarding.declined")]
+
+
+async def _redo(ctx: Context, value: str) -> list[Reply] | None:
+    if ctx.step == CONFIRM:
+        return [choose_field(ctx)]
+    if value == "" and ctx.person.registered and ctx.step in (None, ""):
+        return await start_profile_edit(ctx)
+    return None
+
+
+async def _edit(ctx: Context, value: str) -> list[Reply] | None:
+    return await start_profile_edit(ctx) if ctx.person.registered else None
+
+
+async def _field(ctx: Context, value: str) -> list[Reply] | None:
+    return await edit_field(ctx, value) if ctx.step == FIELDS else None
+
+
+async def _review(ctx: Context, value: str) -> list[Reply]:
+    return await next_question(ctx)
+
+
+async def _keep(ctx: Context, value: str) -> list[Reply] | None:
+    backup = ctx.data.pop("backup", None)
+    if backup is None:
+        return None
+    ctx.remember(**backup)
+    return await next_question(ctx)
+
+
+async def _role(ctx: Context, value: str) -> list[Reply] | None:
+    if value not in ROLES:
+        return None
+    ctx.remember(role=value, association=None)
+    return await next_question(ctx)
+
+
+async def _assoc(ctx: Context, value: str) -> list[Reply] | None:
+    if value not in ASSOCIATIONS:
+        return None
+    ctx.remember(association=value)
+    return await next_question(ctx)
+
+
+async def _commune_page(ctx: Context, value: str) -> list[Reply]:
+    return [ask_commune(ctx, _int(value))]
+
+
+async def _commune(ctx: Context, value: str) -> list[Reply] | None:
+    communes = ctx.content.units.communes
+    index = _int(value)
+    if not 0 <= index < len(communes):
+        return None
+    ctx.remember(commune=communes[index].name, hamlet=None)
+    return await next_question(ctx)
+
+
+async def _hamlet_page(ctx: Context, value: str) -> list[Reply]:
+    return [await ask_hamlet(ctx, _int(value))]
+
+
+async def _hamlet(ctx: Context, value: str) -> list[Reply] | None:
+    offered = await hamlets.approved(ctx.db, ctx.content.units, str(ctx.data.get("commune", "")))
+    index = _int(value)
+    if not 0 <= index < len(offered):
+        return None
+    ctx.remember(hamlet=offered[index], hamlet_new=False)
+    return await next_question(ctx)
+
+
+async def _hamlet_other(ctx: Context, value: str) -> list[Reply]:
+    return [ask_hamlet_typed(ctx)]
+
+
+async def _hamlet_guess(ctx: Context, value: str) -> list[Reply] | None:
+    """ob:hg:y takes the known spelling, ob:hg:n keeps the typed one (a proposed new hamlet)."""
+    if ctx.step != HAMLET_GUESS or value not in ("y", "n"):
+        return None
+    data = ctx.data
+    name, is_new = (data.get("guess"), False) if value == "y" else (data.get("typed"), True)
+    ctx.goto(HAMLET, **{k: v for k, v in _kept(ctx).items() if k not in ("guess", "typed")})
+    ctx.remember(hamlet=name, hamlet_new=is_new)
+    return await next_question(ctx)
+
+
+async def _no_phone(ctx: Context, value: str) -> list[Reply]:
+    ctx.remember(phone=None, roster_id=None, claim_id=None, claim_phone=None)
+    ctx.data.pop("backup", None)
+    return await next_question(ctx)
+
+
+async def _ok(ctx: Context, value: str) -> list[Reply] | None:
+    return await confirm(ctx) if ctx.step == CONFIRM else None
+
+
+async def _cancel(ctx: Context, value: str) -> list[Reply] | None:
+    if ctx.data.get("mode") != "profile":
+        return None
+    ctx.finish()
+    return [ctx.reply("editor.cancelled"), await ctx.menu()]
+
+
+_ACTIONS: dict[str, Callable[[Context, str], Awaitable[list[Reply] | None]]] = {
+    "agree": _agree, "decline": _decline, "redo": _redo, "edit": _edit, "f": _field, "review": _review,
+    "keep": _keep, "role": _role, "assoc": _assoc, "cp": _commune_page, "c": _commune,
+    "hp": _hamlet_page, "h": _hamlet, "ht": _hamlet_other, "hg": _hamlet_guess, "nophone": _no_phone,
+    "ok": _ok, "cancel": _cancel,
+}
 
 
 async def on_step(event: Event, ctx: Context) -> list[Reply]:
-    """Typed answers (and a shared contact) during onboarding."""
+    """Typed answers (and a shared contact) during onboarding and editing."""
     step = ctx.step
-    if event.kind == "contact" and step in ("onboarding.phone", "onboarding.name"):
-        return await take_phone(ctx, event.value)
+    if event.kind == "contact" and step in (PHONE, NAME):
+        return await phone_input.take_phone(ctx, event.value, verified=event.verified)
     if event.kind != "text":
-        return [Reply(ctx.t("core.media_unexpected")), *ask_again(ctx)]
+        return [Reply(ctx.t("core.media_unexpected")), *await ask_again(ctx)]
     text = clean_line(event.value)
-    if step == "onboarding.name":
-        if not has_letters(text) and normalize_phone(text) and not ctx.person.registered:
-            return await take_phone(ctx, text)  # a phone first: the roster may already know this person
-        if not has_letters(text) or not 2 <= len(text) <= NAME_LIMIT:
-            return [ctx.reply("onboarding.name_invalid", limit=NAME_LIMIT)]
-        ctx.remember(name=text)
-        return [ask_role(ctx)]
-    if step == "onboarding.commune":
-        commune = ctx.content.units.find(text)
-        if commune is None:
-            folded = fold(text)
-            matches = [c for c in ctx.content.units.communes if folded and folded in fold(c.name)]
-            commune = matches[0] if len(matches) == 1 else None
-        if commune is None:
-            return [ask_commune(ctx, 0, "onboarding.commune_not_found", typed=text[:40])]
-        ctx.remember(commune=commune.name)
-        return [await ask_hamlet(ctx)]
-    if step in ("onboarding.hamlet", "onboarding.hamlet_typed"):
-        if not has_letters(text) or len(text) > HAMLET_LIMIT:
-            return [ctx.reply("onboarding.hamlet_invalid", limit=HAMLET_LIMIT)]
-        known = {fold(h): h for h in await _hamlets(ctx, str(ctx.data.get("commune", "")))}
-        ctx.remember(hamlet=known.get(fold(text), text))
-        return await next_question(ctx)
-    if step == "onboarding.phone":
-        return await take_phone(ctx, text)
-    return [Reply(ctx.t("core.not_understood")), *ask_again(ctx)]
+    if step == NAME:
+        return await _typed_name(ctx, text)
+    if step == COMMUNE:
+        return await _typed_commune(ctx, text)
+    if step in (HAMLET, HAMLET_TYPED, HAMLET_GUESS):
+        return await _typed_hamlet(ctx, text)
+    if step == PHONE:
+        return await phone_input.take_phone(ctx, text)
+    return [Reply(ctx.t("core.not_understood")), *await ask_again(ctx)]
 
 
-async def take_phone(ctx: Context, raw: str) -> list[Reply]:
-    """Accept a phone number if it is valid and not someone else's."""
-    phone = normalize_phone(raw)
-    if phone is None:
-        return [ctx.reply("onboarding.phone_invalid", [ctx.option("onboarding.skip_phone_button", "ob:nophone")],
-                          typed=raw[:20])]
-    owner = await people.by_phone(ctx.db, phone)
-    if owner is not None and owner.id != ctx.person.id:
-        listed = None if ctx.person.registered else await roster_store.roster_only_by_phone(ctx.db, phone)
-        if listed is None:
-            return [ctx.reply("onboarding.phone_taken",
-                              [ctx.option("onboarding.skip_phone_button", "ob:nophone")])]
-        # On the staff's roster: this row becomes theirs at "Đúng"; their own answers win, the roster fills blanks.
-        for key in ("name", "role", "commune", "hamlet"):
-            if not ctx.data.get(key) and getattr(listed, key):
-                ctx.remember(**{key: getattr(listed, key)})
-        if ctx.data.get("role") == "chi_hoi" and not ctx.data.get("association") and listed.association:
-            ctx.remember(association=listed.association)
-        ctx.remember(phone=phone, roster_id=listed.id)
-        return [ctx.reply("roster.found_in_list", commune=listed.commune or ""), *await next_question(ctx)]
-    ctx.remember(phone=phone)
-    if ctx.step == "onboarding.name":
-        return [ctx.reply("onboarding.phone_saved"), *await next_question(ctx)]
+async def _typed_name(ctx: Context, text: str) -> list[Reply]:
+    if not has_letters(text) and phone_input.looks_like_phone(text) and not ctx.person.registered:
+        return await phone_input.take_phone(ctx, text)  # a phone first: the roster may already know this person
+    if not has_letters(text) or not 2 <= len(text) <= NAME_LIMIT:
+        return [ctx.reply("onboarding.name_invalid", limit=NAME_LIMIT)]
+    ctx.remember(name=text)
+    ctx.data.pop("backup", None)
+    return await next_question(ctx)
+
+
+async def _typed_commune(ctx: Context, text: str) -> list[Reply]:
+    commune = ctx.content.units.find(text)
+    if commune is None:
+        folded = fold(text)
+        matches = [c for c in ctx.content.units.communes if folded and folded in fold(c.name)]
+        commune = matches[0] if len(matches) == 1 else None
+    if commune is None:
+        return [ask_commune(ctx, 0, "onboarding.commune_not_found", typed=text[:40])]
+    ctx.remember(commune=commune.name, hamlet=None)
+    return await next_question(ctx)
+
+
+async def _typed_hamlet(ctx: Context, text: str) -> list[Reply]:
+    """A typed hamlet: a known one under another spelling is offered as a button; a new one is kept
+    (and proposed to staff when the profile is saved)."""
+    if not has_letters(text) or len(text) > HAMLET_LIMIT:
+        return [ctx.reply("onboarding.hamlet_invalid", _with_keep(ctx, []), limit=HAMLET_LIMIT)]
+    known = await hamlets.match(ctx.db, ctx.content.units, str(ctx.data.get("commune", "")), text)
+    if known is not None and known.name != text:
+        ctx.goto(HAMLET_GUESS, **_kept(ctx), guess=known.name, typed=text)
+        return [ctx.reply("editor.hamlet_guess", [
+            ctx.option("editor.hamlet_guess_yes", "ob:hg:y", hamlet=known.name),
+            ctx.option("editor.hamlet_guess_no", "ob:hg:n", typed=text[:40])], hamlet=known.name)]
+    ctx.remember(hamlet=known.name if known else text, hamlet_new=known is None)
+    ctx.data.pop("backup", None)
     return await next_question(ctx)
 
 
 async def confirm(ctx: Context) -> list[Reply]:
-    """Save the profile and finish onboarding."""
+    """Save the profile: finish registration, or the profile edit."""
     data = ctx.data
-    phone = data.get("phone")
-    roster_id = data.get("roster_id")
-    if phone and roster_id and not ctx.person.registered:
-        listed = await roster_store.roster_only_by_phone(ctx.db, phone)
-        if listed is not None and listed.id == roster_id:
-            adopted = await roster_store.adopt(ctx.db, ctx.person.id, listed.id)
-            if adopted is not None:
-                ctx.person = adopted  # the conversation is saved under the roster row from now on
-    if phone:
-        owner = await people.by_phone(ctx.db, phone)
-        if owner is not None and owner.id != ctx.person.id:
-            phone = None  # taken meanwhile; keep the rest rather than lose it
+    profile_mode = data.get("mode") == "profile"
+    phone = await phone_input.settle_phone(ctx)
+    commune, hamlet = data.get("commune"), data.get("hamlet")
     await people.update_profile(
         ctx.db, ctx.person.id, name=data.get("name"), role=data.get("role"),
-        association=data.get("association"), commune=data.get("commune"), hamlet=data.get("hamlet"),
-        phone=phone,
+        association=data.get("association"), commune=commune, hamlet=hamlet, phone=phone,
     )
+    if commune and hamlet and data.get("hamlet_new"):
+        await hamlets.propose(ctx.db, str(commune), str(hamlet), ctx.now_iso())
+    if data.get("claim_id"):
+        await claims.create(ctx.db, ctx.person.id, int(data["claim_id"]), ctx.now_iso())
     await people.register(ctx.db, ctx.person.id, ctx.now_iso())
     name = str(data.get("name", ""))
     ctx.finish()
+    if profile_mode:
+        return [ctx.reply("editor.updated"), await ctx.menu()]
     return [ctx.reply("onboarding.done", name=name), await ctx.menu()]
 
 
 def _kept(ctx: Context) -> dict[str, Any]:
     return {k: v for k, v in ctx.data.items() if k != "page"}
-
-
-def _profile_data(ctx: Context) -> dict[str, Any]:
-    person = ctx.person
-    return {"name": person.name, "role": person.role, "association": person.association,
-            "commune": person.commune, "hamlet": person.hamlet, "phone": person.phone}
 
 
 def _int(value: str) -> int:
@@ -322,13 +492,6 @@ def _page(ctx: Context, options: list[Option], page: int, prefix: str) -> list[O
     pages = max(1, -(-len(options) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     return [*options[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], *ctx.pager(page, pages, lambda p: f"{prefix}:{p}")]
-
-
-async def _hamlets(ctx: Context, commune: str) -> list[str]:
-    listed = next((c.hamlets for c in ctx.content.units.communes if c.name == commune), ())
-    learnt = await people.hamlets_learnt(ctx.db, commune)
-    seen = {fold(h) for h in listed}
-    return [*listed, *(h for h in learnt if fold(h) not in seen)]
 
 
 def register(router: Router) -> None:
