@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import cli_leaders
 from bot.config import ConfigError, load_config
 
 
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--commune", help="only this commune (diacritics optional)")
     export.add_argument("--from", dest="date_from", help="from this local date (YYYY-MM-DD or DD/MM/YYYY)")
     export.add_argument("--to", dest="date_to", help="to this local date, inclusive")
+    cli_leaders.add_parser(sub)
     return parser
 
 
@@ -229,4 +231,4 @@ async def _export(config: object, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "chat": cmd_chat, "check-content": cmd_check_content,
-            "import-roster": cmd_import_roster, "export": cmd_export}
+            "import-roster": cmd_import_roster, "export": cmd_export, "leaders": cli_leaders.cmd_leaders}
