@@ -205,3 +205,11 @@ async def test_import_lists_conflicts_and_applies_only_safe_rows(app: App, leade
     assert "Đã cập nhật: 1" in roster.render_report(app.content.texts, forced, "ds.csv")
     me = await people.get(app.db, me.id)
     assert me is not None and (me.name, me.commune) == ("Phạm Văn Dũng", "Xã Hương Khê")
+
+
+async def test_profile_says_which_roles_see_my_data(app: App, leader: Chat) -> None:
+    await leader.onboard(commune="Hương Khê")
+    await leader.send("/profile")
+    await leader.press("Ai xem được thông tin của tôi?")
+    assert "Cán bộ phụ trách của Đảng ủy Xã Hương Khê" in leader.text
+    assert "chỉ cán bộ được giao quyền" in leader.text and "tệp Excel" in leader.text and "91/2025/QH15" in leader.text
