@@ -4,13 +4,16 @@ phone, import conflicts."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 from bot import roster
 from bot.app import App
 from bot.clock import FakeClock
 from bot.model import Identity
 from bot.store import hamlets, people
+from bot.store.db import Database, migrations
 from tests.chat import Chat
 
 NOW = "2026-12-01T00:00:00.000000Z"
@@ -213,3 +216,26 @@ async def test_profile_says_which_roles_see_my_data(app: App, leader: Chat) -> N
     await leader.press("Ai xem được thông tin của tôi?")
     assert "Cán bộ phụ trách của Đảng ủy Xã Hương Khê" in leader.text
     assert "chỉ cán bộ được giao quyền" in leader.text and "tệp Excel" in leader.text and "91/2025/QH15" in leader.text
+
+
+async def test_migration_merges_hamlet_spellings_and_keys_names(tmp_path: Path) -> None:
+    """A database from before 0100: typed spellings of one hamlet become one, names get their key."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        last = 0
+        for number, _, sql in migrations():
+            if number < 100:
+                conn.executescript(sql)
+                last = number
+        conn.execute(f"PRAGMA user_version = {last}")
+        conn.execute("INSERT INTO hamlets (commune, name) VALUES ('Xã Hương Khê', 'Tổ dân phố 3')")
+        for n, hamlet in enumerate(("tdp 3", "to dan pho 03", "Tổ dân phố 3", "thon trung thuy", "Thôn Trung Thủy",
+                                    "Thôn Trung Thủy", "x" * 200)):
+            conn.execute("INSERT INTO people (name, commune, hamlet, created_at) VALUES (?, 'Xã Hương Khê', ?, ?)",
+                         (f"Người Số {n}", hamlet, NOW))
+    async with Database(path) as db:
+        rows = await db.fetchall("SELECT hamlet, count(*) FROM people GROUP BY hamlet ORDER BY hamlet")
+        assert [tuple(r) for r in rows] == [("Thôn Trung Thủy", 3), ("Tổ dân phố 3", 3), ("x" * 200, 1)]
+        statuses = {tuple(r) for r in await db.fetchall("SELECT name, status FROM hamlets")}
+        assert statuses == {("Tổ dân phố 3", "approved"), ("Thôn Trung Thủy", "proposed"), ("x" * 200, "proposed")}
+        assert await db.fetchval("SELECT name_key FROM people WHERE name = 'Người Số 0'") == "nguoi so 0"
