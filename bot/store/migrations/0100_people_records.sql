@@ -11,6 +11,8 @@ ALTER TABLE people ADD COLUMN name_key TEXT;
 UPDATE people SET name_key = caunoi_fold(name) WHERE name IS NOT NULL;
 CREATE INDEX people_name_key ON people (name_key);
 CREATE INDEX people_name_unkeyed ON people (id) WHERE name_key IS NULL AND name IS NOT NULL;
+-- Possible duplicates (same folded name in one hamlet) from the index alone.
+CREATE INDEX people_same_name ON people (commune, hamlet, name_key);
 CREATE TRIGGER people_name_changed AFTER UPDATE OF name ON people
     WHEN NEW.name IS NOT OLD.name AND NEW.name_key IS OLD.name_key
 BEGIN
