@@ -18,26 +18,28 @@ from bot.model import Event, Option, Reply
 from bot.router import Router
 from bot.store import claims, hamlets, people
 from bot.textutil import clean_line, fold, has_letters
-from handlers import phone_input
-
-NAME_LIMIT = 80
-HAMLET_LIMIT = 80
-PAGE_SIZE = 8
-ROLES = ("truong_thon", "to_truong", "chi_doan", "chi_hoi", "khac")
-ASSOCIATIONS = ("nong_dan", "phu_nu", "cuu_chien_binh", "nguoi_cao_tuoi", "khac")
-
-# The steps of the flow (conversation step names).
-CONSENT = "onboarding.consent"
-NAME = "onboarding.name"
-ROLE = "onboarding.role"
-ASSOCIATION = "onboarding.association"
-COMMUNE = "onboarding.commune"
-HAMLET = "onboarding.hamlet"
-HAMLET_TYPED = "onboarding.hamlet_typed"
-HAMLET_GUESS = "onboarding.hamlet_guess"
-PHONE = "onboarding.phone"
-CONFIRM = "onboarding.confirm"
-FIELDS = "onboarding.fields"  # the editor: which field to change
+from handlers import hamlet_input, phone_input, profile_editor
+from handlers.hamlet_input import ask_hamlet, ask_hamlet_typed
+from handlers.onboarding_parts import (
+    ASSOCIATION,
+    ASSOCIATIONS,
+    COMMUNE,
+    CONFIRM,
+    CONSENT,
+    FIELDS,
+    HAMLET,
+    HAMLET_GUESS,
+    HAMLET_TYPED,
+    NAME,
+    NAME_LIMIT,
+    PHONE,
+    ROLE,
+    ROLES,
+    kept,
+    page_options,
+    to_int,
+    with_keep,
+)
 
 
 def _needs_association(data: dict[str, Any]) -> bool:
@@ -82,17 +84,6 @@ FLOW: tuple[Question, ...] = (
     Question(HAMLET, lambda d: not d.get("hamlet"), lambda ctx: ask_hamlet(ctx)),
     Question(PHONE, lambda d: "phone" not in d, _ask_phone),
 )
-# Editor: a field button clears these answers, so the flow asks them again (the rest stays).
-EDITABLE: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("name", ("name",)),
-    ("role", ("role", "association")),
-    ("commune", ("commune", "hamlet", "hamlet_new")),
-    ("hamlet", ("hamlet", "hamlet_new")),
-    ("phone", ("phone", "roster_id", "claim_id")),
-)
-PROFILE_KEYS = ("name", "role", "association", "commune", "hamlet", "phone")
-
-
 def profile_lines(
     ctx: Context, name: str | None, role: str | None, association: str | None,
     commune: str | None, hamlet: str | None, phone: str | None,
@@ -140,7 +131,7 @@ async def ask_again(ctx: Context) -> list[Reply]:
     if step == CONFIRM:
         return [summary(ctx)]
     if step == FIELDS:
-        return [choose_field(ctx)]
+        return [profile_editor.choose_field(ctx)]
     if step in (HAMLET_TYPED, HAMLET_GUESS):
         return [ask_hamlet_typed(ctx)]
     question = next((q for q in FLOW if q.step == step), None)
@@ -157,16 +148,11 @@ async def next_question(ctx: Context) -> list[Reply]:
     return [summary(ctx)]
 
 
-def _with_keep(ctx: Context, options: list[Option]) -> list[Option]:
-    """While editing one field, "Giữ như cũ" puts the old answer back."""
-    return [*options, ctx.option("editor.keep_button", "ob:keep")] if "backup" in ctx.data else options
-
-
 def ask_name(ctx: Context) -> Reply:
     """Ask for the name; a new person may share or type a phone instead, to be found on the roster."""
-    ctx.goto(NAME, **_kept(ctx))
+    ctx.goto(NAME, **kept(ctx))
     if ctx.person.registered or "backup" in ctx.data:
-        return ctx.reply("onboarding.ask_name", _with_keep(ctx, []))
+        return ctx.reply("onboarding.ask_name", with_keep(ctx, []))
     if ctx.identity.channel == "tg":
         reply = ctx.reply("onboarding.ask_name_or_contact")
         reply.ask_contact = True
@@ -176,60 +162,42 @@ def ask_name(ctx: Context) -> Reply:
 
 def ask_role(ctx: Context) -> Reply:
     """Role buttons."""
-    ctx.goto(ROLE, **_kept(ctx))
+    ctx.goto(ROLE, **kept(ctx))
     options = [Option(ctx.t(f"onboarding.roles.{key}"), f"ob:role:{key}") for key in ROLES]
-    return ctx.reply("onboarding.ask_role", _with_keep(ctx, options), name=ctx.data.get("name", ""))
+    return ctx.reply("onboarding.ask_role", with_keep(ctx, options), name=ctx.data.get("name", ""))
 
 
 def ask_association(ctx: Context) -> Reply:
     """Association buttons, for a chi hội trưởng."""
-    ctx.goto(ASSOCIATION, **_kept(ctx))
+    ctx.goto(ASSOCIATION, **kept(ctx))
     options = [Option(ctx.t(f"onboarding.associations.{key}"), f"ob:assoc:{key}") for key in ASSOCIATIONS]
-    return ctx.reply("onboarding.ask_association", _with_keep(ctx, options))
+    return ctx.reply("onboarding.ask_association", with_keep(ctx, options))
 
 
 def ask_commune(ctx: Context, page: int = 0, key: str = "onboarding.ask_commune", **values: Any) -> Reply:
     """Commune buttons, a page at a time; typed names also work."""
     communes = [c.name for c in ctx.content.units.communes]
-    ctx.goto(COMMUNE, **_kept(ctx), page=page)
-    options = _page(ctx, [Option(name, f"ob:c:{i}") for i, name in enumerate(communes)], page, "ob:cp")
-    return ctx.reply(key, _with_keep(ctx, options), **values)
-
-
-async def ask_hamlet(ctx: Context, page: int = 0) -> Reply:
-    """Hamlet buttons (units.yaml and approved ones) for the chosen commune, or ask to type the name."""
-    commune = str(ctx.data.get("commune", ""))
-    offered = await hamlets.approved(ctx.db, ctx.content.units, commune)
-    if not offered:
-        return ask_hamlet_typed(ctx)
-    ctx.goto(HAMLET, **_kept(ctx), page=page)
-    options = _page(ctx, [Option(name, f"ob:h:{i}") for i, name in enumerate(offered)], page, "ob:hp")
-    options.append(ctx.option("onboarding.hamlet_other", "ob:ht"))
-    return ctx.reply("onboarding.ask_hamlet", _with_keep(ctx, options), commune=commune)
-
-
-def ask_hamlet_typed(ctx: Context) -> Reply:
-    """Ask to type the hamlet's name."""
-    ctx.goto(HAMLET_TYPED, **_kept(ctx))
-    return ctx.reply("onboarding.ask_hamlet_typed", _with_keep(ctx, []), commune=ctx.data.get("commune", ""))
+    ctx.goto(COMMUNE, **kept(ctx), page=page)
+    options = page_options(ctx, [Option(name, f"ob:c:{i}") for i, name in enumerate(communes)], page, "ob:cp")
+    return ctx.reply(key, with_keep(ctx, options), **values)
 
 
 def ask_phone(ctx: Context) -> Reply:
     """Optional phone: the share-contact button where the channel has one, or typed."""
-    ctx.goto(PHONE, **_kept(ctx))
+    ctx.goto(PHONE, **kept(ctx))
     skip = [ctx.option("onboarding.skip_phone_button", "ob:nophone")]
     if "backup" in ctx.data and (ctx.data["backup"] or {}).get("phone"):
         skip = [ctx.option("editor.remove_phone_button", "ob:nophone")]
     if ctx.identity.channel == "tg":
-        reply = ctx.reply("onboarding.ask_phone", _with_keep(ctx, skip))
+        reply = ctx.reply("onboarding.ask_phone", with_keep(ctx, skip))
         reply.ask_contact = True
         return reply
-    return ctx.reply("onboarding.ask_phone_typed", _with_keep(ctx, skip))
+    return ctx.reply("onboarding.ask_phone_typed", with_keep(ctx, skip))
 
 
 def summary(ctx: Context) -> Reply:
     """What will be saved, with Đúng / Sửa lại (Lưu / Sửa / Hủy when editing the profile)."""
-    ctx.goto(CONFIRM, **{k: v for k, v in _kept(ctx).items() if k != "backup"})
+    ctx.goto(CONFIRM, **{k: v for k, v in kept(ctx).items() if k != "backup"})
     data = ctx.data
     phone = data.get("phone")
     if not phone and data.get("claim_phone"):
@@ -242,33 +210,6 @@ def summary(ctx: Context) -> Reply:
                                                     ctx.option("editor.cancel_button", "ob:cancel")], **fields)
     return ctx.reply("onboarding.summary", [ctx.option("onboarding.confirm_button", "ob:ok"),
                                             ctx.option("onboarding.redo_button", "ob:redo")], columns=2, **fields)
-
-
-def choose_field(ctx: Context) -> Reply:
-    """The editor: one button per field, and "Xong"."""
-    ctx.goto(FIELDS, **{k: v for k, v in _kept(ctx).items() if k != "backup"})
-    options = [ctx.option(f"editor.field_{field}", f"ob:f:{field}") for field, _ in EDITABLE]
-    options.append(ctx.option("editor.done_button", "ob:review"))
-    return ctx.reply("editor.choose_field", options)
-
-
-async def edit_field(ctx: Context, field: str) -> list[Reply]:
-    """Clear one field's answers (kept aside for "Giữ như cũ") and ask them again."""
-    cleared = dict(EDITABLE).get(field)
-    if cleared is None:
-        return [Reply(ctx.t("core.stale")), choose_field(ctx)]
-    backup = {key: ctx.data[key] for key in cleared if key in ctx.data}
-    for key in cleared:
-        ctx.data.pop(key, None)
-    ctx.remember(backup=backup)
-    return await next_question(ctx)
-
-
-async def start_profile_edit(ctx: Context) -> list[Reply]:
-    """/profile → Sửa: the editor over the stored profile."""
-    person = ctx.person
-    ctx.goto(FIELDS, mode="profile", **{key: getattr(person, key) for key in PROFILE_KEYS})
-    return [choose_field(ctx)]
 
 
 async def on_choice(event: Event, ctx: Context) -> list[Reply]:
@@ -293,34 +234,6 @@ async def _decline(ctx: Context, value: str) -> list[Reply]:
     return [ctx.reply("onboarding.declined")]
 
 
-async def _redo(ctx: Context, value: str) -> list[Reply] | None:
-    if ctx.step == CONFIRM:
-        return [choose_field(ctx)]
-    if value == "" and ctx.person.registered and ctx.step in (None, ""):
-        return await start_profile_edit(ctx)
-    return None
-
-
-async def _edit(ctx: Context, value: str) -> list[Reply] | None:
-    return await start_profile_edit(ctx) if ctx.person.registered else None
-
-
-async def _field(ctx: Context, value: str) -> list[Reply] | None:
-    return await edit_field(ctx, value) if ctx.step == FIELDS else None
-
-
-async def _review(ctx: Context, value: str) -> list[Reply]:
-    return await next_question(ctx)
-
-
-async def _keep(ctx: Context, value: str) -> list[Reply] | None:
-    backup = ctx.data.pop("backup", None)
-    if backup is None:
-        return None
-    ctx.remember(**backup)
-    return await next_question(ctx)
-
-
 async def _role(ctx: Context, value: str) -> list[Reply] | None:
     if value not in ROLES:
         return None
@@ -336,43 +249,15 @@ async def _assoc(ctx: Context, value: str) -> list[Reply] | None:
 
 
 async def _commune_page(ctx: Context, value: str) -> list[Reply]:
-    return [ask_commune(ctx, _int(value))]
+    return [ask_commune(ctx, to_int(value))]
 
 
 async def _commune(ctx: Context, value: str) -> list[Reply] | None:
     communes = ctx.content.units.communes
-    index = _int(value)
+    index = to_int(value)
     if not 0 <= index < len(communes):
         return None
     ctx.remember(commune=communes[index].name, hamlet=None)
-    return await next_question(ctx)
-
-
-async def _hamlet_page(ctx: Context, value: str) -> list[Reply]:
-    return [await ask_hamlet(ctx, _int(value))]
-
-
-async def _hamlet(ctx: Context, value: str) -> list[Reply] | None:
-    offered = await hamlets.approved(ctx.db, ctx.content.units, str(ctx.data.get("commune", "")))
-    index = _int(value)
-    if not 0 <= index < len(offered):
-        return None
-    ctx.remember(hamlet=offered[index], hamlet_new=False)
-    return await next_question(ctx)
-
-
-async def _hamlet_other(ctx: Context, value: str) -> list[Reply]:
-    return [ask_hamlet_typed(ctx)]
-
-
-async def _hamlet_guess(ctx: Context, value: str) -> list[Reply] | None:
-    """ob:hg:y takes the known spelling, ob:hg:n keeps the typed one (a proposed new hamlet)."""
-    if ctx.step != HAMLET_GUESS or value not in ("y", "n"):
-        return None
-    data = ctx.data
-    name, is_new = (data.get("guess"), False) if value == "y" else (data.get("typed"), True)
-    ctx.goto(HAMLET, **{k: v for k, v in _kept(ctx).items() if k not in ("guess", "typed")})
-    ctx.remember(hamlet=name, hamlet_new=is_new)
     return await next_question(ctx)
 
 
@@ -386,18 +271,12 @@ async def _ok(ctx: Context, value: str) -> list[Reply] | None:
     return await confirm(ctx) if ctx.step == CONFIRM else None
 
 
-async def _cancel(ctx: Context, value: str) -> list[Reply] | None:
-    if ctx.data.get("mode") != "profile":
-        return None
-    ctx.finish()
-    return [ctx.reply("editor.cancelled"), await ctx.menu()]
-
-
 _ACTIONS: dict[str, Callable[[Context, str], Awaitable[list[Reply] | None]]] = {
-    "agree": _agree, "decline": _decline, "redo": _redo, "edit": _edit, "f": _field, "review": _review,
-    "keep": _keep, "role": _role, "assoc": _assoc, "cp": _commune_page, "c": _commune,
-    "hp": _hamlet_page, "h": _hamlet, "ht": _hamlet_other, "hg": _hamlet_guess, "nophone": _no_phone,
-    "ok": _ok, "cancel": _cancel,
+    "agree": _agree, "decline": _decline, "redo": profile_editor.redo, "edit": profile_editor.edit,
+    "f": profile_editor.field_button, "review": profile_editor.review, "keep": profile_editor.keep,
+    "role": _role, "assoc": _assoc, "cp": _commune_page, "c": _commune, "hp": hamlet_input.hamlet_page,
+    "h": hamlet_input.hamlet_choice, "ht": hamlet_input.hamlet_other, "hg": hamlet_input.hamlet_guess,
+    "nophone": _no_phone, "ok": _ok, "cancel": profile_editor.cancel,
 }
 
 
@@ -414,7 +293,7 @@ async def on_step(event: Event, ctx: Context) -> list[Reply]:
     if step == COMMUNE:
         return await _typed_commune(ctx, text)
     if step in (HAMLET, HAMLET_TYPED, HAMLET_GUESS):
-        return await _typed_hamlet(ctx, text)
+        return await hamlet_input.typed_hamlet(ctx, text)
     if step == PHONE:
         return await phone_input.take_phone(ctx, text)
     return [Reply(ctx.t("core.not_understood")), *await ask_again(ctx)]
@@ -442,22 +321,6 @@ async def _typed_commune(ctx: Context, text: str) -> list[Reply]:
     return await next_question(ctx)
 
 
-async def _typed_hamlet(ctx: Context, text: str) -> list[Reply]:
-    """A typed hamlet: a known one under another spelling is offered as a button; a new one is kept
-    (and proposed to staff when the profile is saved)."""
-    if not has_letters(text) or len(text) > HAMLET_LIMIT:
-        return [ctx.reply("onboarding.hamlet_invalid", _with_keep(ctx, []), limit=HAMLET_LIMIT)]
-    known = await hamlets.match(ctx.db, ctx.content.units, str(ctx.data.get("commune", "")), text)
-    if known is not None and known.name != text:
-        ctx.goto(HAMLET_GUESS, **_kept(ctx), guess=known.name, typed=text)
-        return [ctx.reply("editor.hamlet_guess", [
-            ctx.option("editor.hamlet_guess_yes", "ob:hg:y", hamlet=known.name),
-            ctx.option("editor.hamlet_guess_no", "ob:hg:n", typed=text[:40])], hamlet=known.name)]
-    ctx.remember(hamlet=known.name if known else text, hamlet_new=known is None)
-    ctx.data.pop("backup", None)
-    return await next_question(ctx)
-
-
 async def confirm(ctx: Context) -> list[Reply]:
     """Save the profile: finish registration, or the profile edit."""
     data = ctx.data
@@ -478,20 +341,6 @@ async def confirm(ctx: Context) -> list[Reply]:
     if profile_mode:
         return [ctx.reply("editor.updated"), await ctx.menu()]
     return [ctx.reply("onboarding.done", name=name), await ctx.menu()]
-
-
-def _kept(ctx: Context) -> dict[str, Any]:
-    return {k: v for k, v in ctx.data.items() if k != "page"}
-
-
-def _int(value: str) -> int:
-    return int(value) if value.isdigit() else -1
-
-
-def _page(ctx: Context, options: list[Option], page: int, prefix: str) -> list[Option]:
-    pages = max(1, -(-len(options) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    return [*options[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], *ctx.pager(page, pages, lambda p: f"{prefix}:{p}")]
 
 
 def register(router: Router) -> None:

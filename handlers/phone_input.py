@@ -42,10 +42,10 @@ async def take_phone(ctx: Context, raw: str, verified: bool = False) -> list[Rep
     listed = await roster_store.roster_only_by_phone(ctx.db, phone)
     if listed is None:
         return [ctx.reply("onboarding.phone_taken", _skip(ctx))]
-    ctx.data.pop("backup", None)
+    previous = (ctx.data.pop("backup", None) or {}).get("phone")
     if not verified:
-        # Maybe them, maybe not: nothing of the row is shown; staff decide.
-        ctx.remember(phone=None, roster_id=None, claim_id=listed.id, claim_phone=phone)
+        # Maybe them, maybe not: nothing of the row is shown; staff decide. A phone they had stays.
+        ctx.remember(phone=previous, roster_id=None, claim_id=listed.id, claim_phone=phone)
         return [ctx.reply("editor.phone_listed"), *await next_question(ctx)]
     # Proved: the row is theirs. Their own answers win; the roster fills blanks.
     for key in ("name", "role", "association", "commune", "hamlet"):

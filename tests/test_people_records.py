@@ -4,13 +4,16 @@ phone, import conflicts."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from bot import roster
-from bot.app import App
+from bot.app import App, open_app
 from bot.clock import FakeClock
+from bot.config import Config
 from bot.model import Identity
 from bot.store import hamlets, people
 from bot.store.db import Database, migrations
@@ -239,3 +242,43 @@ async def test_migration_merges_hamlet_spellings_and_keys_names(tmp_path: Path) 
         statuses = {tuple(r) for r in await db.fetchall("SELECT name, status FROM hamlets")}
         assert statuses == {("Tổ dân phố 3", "approved"), ("Thôn Trung Thủy", "proposed"), ("x" * 200, "proposed")}
         assert await db.fetchval("SELECT name_key FROM people WHERE name = 'Người Số 0'") == "nguoi so 0"
+
+
+def content_with_hamlets(folder: Path) -> Path:
+    """A copy of the content whose units.yaml lists two hamlets of Xã Hương Khê."""
+    content = folder / "content"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "content", content)
+    units = (content / "units.yaml").read_text(encoding="utf-8").replace(
+        "  - name: Xã Hương Khê\n    hamlets: []",
+        "  - name: Xã Hương Khê\n    hamlets: [Thôn Trung Thủy, Tổ dân phố 3]")
+    (content / "units.yaml").write_text(units, encoding="utf-8")
+    return content
+
+
+async def test_hamlets_listed_in_units_yaml_are_offered_and_matched(config: Config, clock: FakeClock,
+                                                                      tmp_path: Path) -> None:
+    content = content_with_hamlets(tmp_path)
+    app = await open_app(replace(config, content_dir=content), clock=clock)
+    try:
+        chat = Chat(app, Identity("zalo", "u1"))
+        await chat.send("/start")
+        await chat.press("Tôi đồng ý")
+        await chat.send("Người Thử")
+        await chat.press("Trưởng thôn")
+        await chat.press("Hương Khê")
+        assert {"Thôn Trung Thủy", "Tổ dân phố 3"} <= set(chat.labels)
+        await chat.press("Thôn/tổ khác")
+        await chat.send("trung thuỷ")
+        assert "Có phải Thôn Trung Thủy?" in chat.text
+        await chat.press("Không phải")
+        assert "gõ tên thôn" in chat.text
+        await chat.send("TRUNG THUY")
+        await chat.press("Đúng, Thôn Trung Thủy")
+        await chat.press("Bỏ qua")
+        assert "Thôn Trung Thủy" in chat.text
+        await chat.press("Đúng")
+        me = await people.by_identity(app.db, chat.identity)
+        assert me is not None and me.hamlet == "Thôn Trung Thủy"
+        assert await hamlets.proposed(app.db, None) == []  # a listed hamlet is not proposed again
+    finally:
+        await app.close()
