@@ -365,8 +365,8 @@ def make_plan(parsed: Parsed, existing: dict[str, store.Existing], units: Units,
     for commune in units.communes:
         for hamlet in commune.hamlets:
             hamlet_names[(commune.name, hamlet_key(hamlet))] = hamlet
-    for commune, hamlet in sorted(learnt):
-        hamlet_names.setdefault((commune, hamlet_key(hamlet)), hamlet)
+    for place, hamlet in sorted(learnt):
+        hamlet_names.setdefault((place, hamlet_key(hamlet)), hamlet)
     rows: list[RosterRow] = []
     for row in parsed.rows:
         if row.hamlet is not None:

@@ -14,10 +14,9 @@ async def show_profile(event: Event, ctx: Context) -> list[Reply]:
     fields = profile_lines(ctx, ctx.person.name, ctx.person.role, ctx.person.association,
                            ctx.person.commune, ctx.person.hamlet, ctx.person.phone)
     notices = ctx.t("onboarding.notices_no" if ctx.person.stopped else "onboarding.notices_yes")
-    return [ctx.reply("onboarding.profile", [ctx.option("onboarding.profile_edit_button", "ob:edit"),
-                                             ctx.option("account.who_sees_button", "acc:who"),
-                                             ctx.option("core.menu_button", "cmd:menu")],
-                      notices=notices, **fields)]
+    return [Reply(ctx.t("onboarding.profile", notices=notices, **fields),
+                  [ctx.option("onboarding.profile_edit_button", "ob:edit"),
+                   ctx.option("account.who_sees_button", "acc:who"), ctx.option("core.menu_button", "cmd:menu")])]
 
 
 async def who_sees(event: Event, ctx: Context) -> list[Reply]:

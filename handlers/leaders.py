@@ -266,7 +266,8 @@ async def _duplicates(ctx: Context, ids: list[int]) -> list[Reply]:
     back = ctx.option("leaders.back_button", "cmd:leaders")
     if not found:
         return [ctx.reply("leaders.duplicates_none", [back])]
-    lines, options = [ctx.t("leaders.duplicates_title", count=len(found))], []
+    lines = [ctx.t("leaders.duplicates_title", count=len(found))]
+    options: list[Option] = []
     for dup in found:
         names = ", ".join(f"{p.name or '—'} (mã {p.id})" for p in dup.people)
         lines.append(ctx.t(f"leaders.dup_{dup.reason}", names=names))

@@ -205,11 +205,11 @@ def summary(ctx: Context) -> Reply:
     fields = profile_lines(ctx, data.get("name"), data.get("role"), data.get("association"),
                            data.get("commune"), data.get("hamlet"), phone)
     if data.get("mode") == "profile":
-        return ctx.reply("editor.profile_summary", [ctx.option("editor.save_button", "ob:ok"),
-                                                    ctx.option("onboarding.redo_button", "ob:redo"),
-                                                    ctx.option("editor.cancel_button", "ob:cancel")], **fields)
-    return ctx.reply("onboarding.summary", [ctx.option("onboarding.confirm_button", "ob:ok"),
-                                            ctx.option("onboarding.redo_button", "ob:redo")], columns=2, **fields)
+        return Reply(ctx.t("editor.profile_summary", **fields), [ctx.option("editor.save_button", "ob:ok"),
+                                                                  ctx.option("onboarding.redo_button", "ob:redo"),
+                                                                  ctx.option("editor.cancel_button", "ob:cancel")])
+    return Reply(ctx.t("onboarding.summary", **fields), [ctx.option("onboarding.confirm_button", "ob:ok"),
+                                                         ctx.option("onboarding.redo_button", "ob:redo")], 2)
 
 
 async def on_choice(event: Event, ctx: Context) -> list[Reply]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import aiosqlite
+
 from bot.store.db import Database
 
 
@@ -29,10 +31,9 @@ _SELECT = ("SELECT c.id, c.created_at, c.claimant_id, a.name AS a_name, a.commun
            " FROM claims c JOIN people a ON a.id = c.claimant_id JOIN people l ON l.id = c.listed_id")
 
 
-def _claim(row: object) -> Claim:
-    r = row  # aiosqlite.Row
-    return Claim(r["id"], r["claimant_id"], r["a_name"], r["a_commune"], r["listed_id"],  # type: ignore[index]
-                 r["l_name"], r["l_commune"], r["phone"], r["created_at"])  # type: ignore[index]
+def _claim(r: aiosqlite.Row) -> Claim:
+    return Claim(r["id"], r["claimant_id"], r["a_name"], r["a_commune"], r["listed_id"], r["l_name"],
+                 r["l_commune"], r["phone"], r["created_at"])
 
 
 async def create(db: Database, claimant_id: int, listed_id: int, now: str) -> None:

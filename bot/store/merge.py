@@ -129,7 +129,7 @@ async def preview(db: Database, drop_id: int) -> Preview:
 
 async def foreign_keys_to_people(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
     """Every (table, column) whose foreign key points at people(id), from the schema itself."""
-    found = []
+    found: list[tuple[str, str]] = []
     for table in sorted(await _tables(conn)):
         if table == "people":
             continue
