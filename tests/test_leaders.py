@@ -174,3 +174,26 @@ async def test_possible_duplicates_list(app: App, staff: Chat) -> None:
     await staff.send("/leaders")
     await staff.press("Có thể trùng")
     assert "Cùng họ tên, cùng thôn: Trần Thị Hoa" in staff.text and "Tran Thi Hoa" in staff.text
+
+
+async def test_commune_staff_lists_of_claims_and_hamlets_are_their_communes_only(
+        app: App, commune_staff: Chat) -> None:
+    await roster.apply(app.db, app.content, (HEADER + "Lê Văn Cường,0987654321,Hương Đô,Thôn Kim,Trưởng thôn,\n"
+                                             ).encode(), "ds.csv", 2026, NOW)
+    other = Chat(app, Identity("zalo", "z8"))
+    await other.send("/start")
+    await other.press("Tôi đồng ý")
+    await other.send("0987654321")
+    await other.send("Người Gõ Số")
+    await other.press("Trưởng thôn")
+    await other.press("Hương Đô")
+    await other.send("Xóm Lạ")
+    await other.press("Đúng")
+    await Chat(app, Identity("tg", "611")).onboard(name="Người Khê", commune="Hương Khê", hamlet="Thôn Mới")
+    await commune_staff.send("/leaders")
+    assert "chờ xác nhận (0)" in " ".join(commune_staff.labels)
+    await commune_staff.press("Thôn, tổ mới đề xuất (1)")
+    assert "Thôn Mới" in commune_staff.text and "Xóm Lạ" not in commune_staff.text
+    claim = await app.db.fetchval("SELECT id FROM claims")
+    await commune_staff.press_payload(f"ld:cc:{claim}")
+    assert "Cường" not in commune_staff.text and await app.db.fetchval("SELECT count(*) FROM claims") == 1

@@ -282,3 +282,17 @@ async def test_hamlets_listed_in_units_yaml_are_offered_and_matched(config: Conf
         assert await hamlets.proposed(app.db, None) == []  # a listed hamlet is not proposed again
     finally:
         await app.close()
+
+
+async def test_a_roster_phone_typed_after_its_owner_proved_it_is_refused(app: App, leader: Chat) -> None:
+    await load_roster(app, "Lê Văn Cường,0987654321,Hương Đô,Thôn Kim,Trưởng thôn,1970\n")
+    await leader.send("/start")
+    await leader.press("Tôi đồng ý")
+    await leader.share_contact("0987654321")
+    await leader.press("Đúng")
+    second = Chat(app, Identity("zalo", "z2"))
+    await second.send("/start")
+    await second.press("Tôi đồng ý")
+    await second.send("0987654321")
+    assert "đã được một người khác đăng ký" in second.text and "Cường" not in second.text
+    assert await app.db.fetchval("SELECT count(*) FROM claims") == 0
