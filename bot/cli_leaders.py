@@ -127,7 +127,7 @@ async def _edit(app: Any, args: argparse.Namespace) -> int:
     from bot import roster
     from bot.clock import iso
     from bot.phone import normalize_phone
-    from bot.store import leaders, people
+    from bot.store import hamlets, leaders, people
 
     person = await people.get(app.db, args.id)
     if person is None:
@@ -147,6 +147,11 @@ async def _edit(app: Any, args: argparse.Namespace) -> int:
         if fields["commune"] is None:
             print(f"caunoi: unknown commune: {args.commune}", file=sys.stderr)
             return 1
+    commune = fields.get("commune") or person.commune
+    if fields.get("hamlet") and commune:  # the known spelling, or a new hamlet (approved: the operator says so)
+        fields["hamlet"] = await hamlets.settle(app.db, app.content.units, commune, fields["hamlet"],
+                                                iso(app.clock.now()))
+        await hamlets.approve(app.db, commune, fields["hamlet"])
     if fields.get("role") not in (None, "truong_thon", "to_truong", "chi_doan", "chi_hoi", "khac"):
         print(f"caunoi: unknown role: {args.role}", file=sys.stderr)
         return 1

@@ -428,8 +428,9 @@ async def apply(db: Database, content: Content, data: bytes, filename: str, year
         changes = [(c.person_id, c.fields) for c in plan.change]
         if update_conflicts:
             changes += [(c.person_id, {f: new for f, (_, new) in c.fields.items()}) for c in plan.conflict]
-        await store.apply_plan(conn, [r.profile() | {"phone": r.phone} for r in plan.add], changes,
-                               plan.new_hamlets, now)
+        # Every hamlet the roster names is approved (staff sent it), the new ones and those a leader proposed.
+        named = sorted({(r.commune, r.hamlet) for r in plan.parsed.rows if r.hamlet} | set(plan.new_hamlets))
+        await store.apply_plan(conn, [r.profile() | {"phone": r.phone} for r in plan.add], changes, named, now)
     plan.applied = True
     plan.conflicts_updated = update_conflicts
     return plan

@@ -139,6 +139,8 @@ async def _typed_value(ctx: Context, text: str) -> list[Reply]:
         return await _save(ctx, person.id, "phone", phone)
     if not has_letters(text) or len(text) > TEXT_LIMIT:
         return [ctx.reply("leaders.edit_invalid", field=ctx.t(f"leaders.fields.{field}"), limit=TEXT_LIMIT)]
+    if field == "hamlet" and person.commune:
+        text = await hamlets.settle(ctx.db, ctx.content.units, person.commune, text, ctx.now_iso())
     return await _save(ctx, person.id, field, text)
 
 
@@ -181,6 +183,8 @@ async def _claim_confirm(ctx: Context, ids: list[int]) -> list[Reply]:
                                       at=ctx.now_iso(), scope=_scope(ctx))
     if result.person is None or result.status != "merged":
         return [ctx.reply("leaders.claim_gone", [_back(ctx)])]
+    if claim.phone and result.person.phone != claim.phone:
+        await people.update_profile(ctx.db, result.person.id, phone=claim.phone)  # the number they typed as theirs
     return [ctx.reply("leaders.claim_confirmed", name=result.person.name or "—", id=result.person.id),
             *await _claims(ctx, [])]
 

@@ -296,3 +296,13 @@ async def test_a_roster_phone_typed_after_its_owner_proved_it_is_refused(app: Ap
     await second.send("0987654321")
     assert "đã được một người khác đăng ký" in second.text and "Cường" not in second.text
     assert await app.db.fetchval("SELECT count(*) FROM claims") == 0
+
+
+async def test_a_roster_approves_a_proposed_hamlet_under_its_known_spelling(app: App, leader: Chat) -> None:
+    await leader.onboard(commune="Hương Khê", hamlet="Thôn 7")
+    assert [h.name for h in await hamlets.proposed(app.db, None)] == ["Thôn 7"]
+    await load_roster(app, "Người Trong Danh Sách,0912000333,Hương Khê,thon 07,Trưởng thôn,\n")
+    listed = await people.by_phone(app.db, "0912000333")
+    assert listed is not None and listed.hamlet == "Thôn 7"
+    assert await hamlets.proposed(app.db, None) == []
+    assert await hamlets.approved(app.db, app.content.units, "Xã Hương Khê") == ["Thôn 7"]

@@ -57,6 +57,15 @@ async def propose(db: Database, commune: str, name: str, now: str) -> None:
                      " VALUES (?, ?, ?, 'proposed', ?)", (commune, hamlet_key(name), name, now))
 
 
+async def settle(db: Database, units: Units, commune: str, typed: str, now: str) -> str:
+    """The name to store for a typed hamlet: the known spelling, else the typed one, proposed."""
+    known = await match(db, units, commune, typed)
+    if known is not None:
+        return known.name
+    await propose(db, commune, typed, now)
+    return typed
+
+
 async def add_approved_in(conn: aiosqlite.Connection, pairs: list[tuple[str, str]], now: str) -> None:
     """Approve (commune, name) pairs inside the caller's transaction (a roster import)."""
     await conn.executemany(
