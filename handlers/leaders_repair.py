@@ -18,7 +18,7 @@ from bot.staff import Staff
 from bot.store import audit, claims, hamlets, leaders, merge, people
 from bot.store.people import Person
 from bot.textutil import has_letters
-from handlers.onboarding import ROLES
+from handlers.onboarding_parts import ASSOCIATIONS, ROLES
 
 EDIT = "leaders.edit"
 RENAME = "leaders.rename"
@@ -26,7 +26,8 @@ CLAIMS = "leaders.claims"
 HAMLETS = "leaders.hamlets"
 STEPS = (EDIT, RENAME)
 TEXT_LIMIT = 80
-TYPED_FIELDS = ("name", "hamlet", "phone")
+EDITABLE = ("name", "role", "commune", "hamlet", "phone", "birth_year")  # buttons carry the index
+TYPED_FIELDS = ("name", "hamlet", "phone", "birth_year")
 ROLE_KEYS = ROLES
 
 def _staff(ctx: Context) -> Staff:
@@ -57,14 +58,14 @@ async def _edit_choose(ctx: Context, ids: list[int]) -> list[Reply]:
     person = await _load(ctx, ids[0])
     if person is None:
         return _refused(ctx)
-    fields = ("name", "role", "commune", "hamlet", "phone")
+    fields = EDITABLE
     options = [Option(ctx.t(f"leaders.fields.{f}"), f"ld:ef:{person.id}:{i}") for i, f in enumerate(fields)]
     return [ctx.reply("leaders.edit_choose", [*options, ctx.option("leaders.merge_cancel", f"ld:s:{person.id}")],
                       name=person.name or "—")]
 
 
 async def _edit_field(ctx: Context, ids: list[int]) -> list[Reply]:
-    fields = ("name", "role", "commune", "hamlet", "phone")
+    fields = EDITABLE
     if len(ids) != 2 or not 0 <= ids[1] < len(fields):
         return _refused(ctx)
     person = await _load(ctx, ids[0])
@@ -87,7 +88,21 @@ async def _edit_field(ctx: Context, ids: list[int]) -> list[Reply]:
 async def _edit_role(ctx: Context, ids: list[int]) -> list[Reply]:
     if len(ids) != 2 or not 0 <= ids[1] < len(ROLE_KEYS):
         return _refused(ctx)
+    if ROLE_KEYS[ids[1]] == "chi_hoi":  # which association, then saved together
+        person = await _load(ctx, ids[0])
+        if person is None:
+            return _refused(ctx)
+        options = [Option(ctx.t(f"onboarding.associations.{k}"), f"ld:ea:{person.id}:{i}")
+                   for i, k in enumerate(ASSOCIATIONS)]
+        return [ctx.reply("onboarding.ask_association", [*options, ctx.option("leaders.merge_cancel",
+                                                                              f"ld:s:{person.id}")])]
     return await _save(ctx, ids[0], "role", ROLE_KEYS[ids[1]])
+
+
+async def _edit_association(ctx: Context, ids: list[int]) -> list[Reply]:
+    if len(ids) != 2 or not 0 <= ids[1] < len(ASSOCIATIONS):
+        return _refused(ctx)
+    return await _save(ctx, ids[0], "role", "chi_hoi", association=ASSOCIATIONS[ids[1]])
 
 
 async def _edit_commune(ctx: Context, ids: list[int]) -> list[Reply]:
@@ -97,11 +112,11 @@ async def _edit_commune(ctx: Context, ids: list[int]) -> list[Reply]:
     return await _save(ctx, ids[0], "commune", str(communes[ids[1]]))
 
 
-async def _save(ctx: Context, person_id: int, field: str, value: Any) -> list[Reply]:
+async def _save(ctx: Context, person_id: int, field: str, value: Any, **more: Any) -> list[Reply]:
     person = await _load(ctx, person_id)
     if person is None:
         return _refused(ctx)
-    fields = {field: value}
+    fields = {field: value, **more}
     if field == "role" and value != "chi_hoi":
         fields["association"] = None
     await leaders.edit(ctx.db, person.id, fields, str(ctx.identity), ctx.now_iso(), _scope(ctx))
@@ -137,6 +152,11 @@ async def _typed_value(ctx: Context, text: str) -> list[Reply]:
             return [ctx.reply("leaders.phone_taken", [ctx.option("leaders.merge_cancel", f"ld:s:{person.id}")],
                               other=other or "—", id=owner.id if other != "—" else "—")]
         return await _save(ctx, person.id, "phone", phone)
+    if field == "birth_year":
+        year = int(text) if text.isdigit() else 0
+        if not ctx.local_now().year - 100 <= year <= ctx.local_now().year - 16:
+            return [ctx.reply("leaders.birth_year_invalid")]
+        return await _save(ctx, person.id, field, year)
     if not has_letters(text) or len(text) > TEXT_LIMIT:
         return [ctx.reply("leaders.edit_invalid", field=ctx.t(f"leaders.fields.{field}"), limit=TEXT_LIMIT)]
     if field == "hamlet" and person.commune:
@@ -283,7 +303,7 @@ async def on_text(ctx: Context, text: str) -> list[Reply]:
 
 
 ACTIONS: dict[str, Callable[[Context, list[int]], Awaitable[list[Reply]]]] = {
-    "e": _edit_choose, "ef": _edit_field, "er": _edit_role, "ec": _edit_commune,
+    "e": _edit_choose, "ef": _edit_field, "er": _edit_role, "ea": _edit_association, "ec": _edit_commune,
     "claims": _claims, "cc": _claim_confirm, "cx": _claim_reject,
     "hamlets": _hamlets, "ha": _hamlet_approve, "hm": _hamlet_merge_pick, "hi": _hamlet_merge,
     "hr": _hamlet_rename_ask,

@@ -118,13 +118,25 @@ async def test_edit_and_remove_a_leader(app: App, staff: Chat) -> None:
     await staff.press("thôn/tổ dân phố")
     await staff.send("Thôn Kim")
     assert "Đã sửa thôn/tổ dân phố" in staff.text and "Thôn Kim" in staff.text
+    await staff.press("Sửa")
+    await staff.press("chức danh")
+    await staff.press("Chi hội trưởng")
+    await staff.press("Cựu chiến binh")
+    await staff.press("Sửa")
+    await staff.press("năm sinh")
+    await staff.send("19x5")
+    assert "Năm sinh cần là một năm" in staff.text
+    await staff.send("1965")
+    edited = await people.get(app.db, b)
+    assert edited is not None and (edited.role, edited.association, edited.birth_year) == (
+        "chi_hoi", "cuu_chien_binh", 1965)
     await staff.press("Xóa")
     await staff.press("Xóa hẳn")
     assert f"Đã xóa hồ sơ mã {b}" in staff.text
     assert await people.get(app.db, b) is None
     assert await app.db.fetchval("SELECT count(*) FROM identities WHERE person_id = ?", (b,)) == 0
     actions = [row[0] for row in await app.db.fetchall("SELECT action FROM audit_log ORDER BY id")]
-    assert actions == ["leader.edit", "leader.remove"]
+    assert actions == ["leader.edit", "leader.edit", "leader.edit", "leader.remove"]
 
 
 async def test_a_typed_roster_phone_is_confirmed_by_staff(app: App, staff: Chat) -> None:
