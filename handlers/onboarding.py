@@ -17,6 +17,7 @@ from bot.context import Context
 from bot.model import Event, Option, Reply
 from bot.router import Router
 from bot.store import claims, hamlets, people
+from bot.store import roster as roster_store
 from bot.textutil import clean_line, fold, has_letters
 from handlers import hamlet_input, phone_input, profile_editor
 from handlers.hamlet_input import ask_hamlet, ask_hamlet_typed
@@ -84,6 +85,8 @@ FLOW: tuple[Question, ...] = (
     Question(HAMLET, lambda d: not d.get("hamlet"), lambda ctx: ask_hamlet(ctx)),
     Question(PHONE, lambda d: "phone" not in d, _ask_phone),
 )
+
+
 def profile_lines(
     ctx: Context, name: str | None, role: str | None, association: str | None,
     commune: str | None, hamlet: str | None, phone: str | None,
@@ -135,9 +138,12 @@ async def ask_again(ctx: Context) -> list[Reply]:
     if step in (HAMLET_TYPED, HAMLET_GUESS):
         return [ask_hamlet_typed(ctx)]
     question = next((q for q in FLOW if q.step == step), None)
-    if question is None:
-        return ask_consent(ctx)
-    return [await question.ask(ctx)]
+    if question is not None:
+        return [await question.ask(ctx)]
+    if ctx.person.registered:
+        ctx.finish()
+        return [await ctx.menu()]
+    return ask_consent(ctx)
 
 
 async def next_question(ctx: Context) -> list[Reply]:
@@ -333,8 +339,10 @@ async def confirm(ctx: Context) -> list[Reply]:
     )
     if commune and hamlet and data.get("hamlet_new"):
         await hamlets.propose(ctx.db, str(commune), str(hamlet), ctx.now_iso())
-    if data.get("claim_id"):
-        await claims.create(ctx.db, ctx.person.id, int(data["claim_id"]), ctx.now_iso())
+    if data.get("claim_id") and data.get("claim_phone"):
+        listed = await roster_store.roster_only_by_phone(ctx.db, str(data["claim_phone"]))
+        if listed is not None and listed.id == data["claim_id"]:  # not proved by its owner meanwhile
+            await claims.create(ctx.db, ctx.person.id, listed.id, ctx.now_iso())
     await people.register(ctx.db, ctx.person.id, ctx.now_iso())
     name = str(data.get("name", ""))
     ctx.finish()
