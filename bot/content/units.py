@@ -64,7 +64,7 @@ def load_units(root: Path, problems: Problems) -> Units:
             text = nfc(str(hamlet).strip())
             if not text:
                 problems.add(path, item.line_of("hamlets"), f"empty hamlet name in '{name}'")
-            elif fold(text) in {fold(h) for h in hamlets}:
+            elif hamlet_key(text) in {hamlet_key(h) for h in hamlets}:  # "Thôn 3" and "thon 03" are one
                 problems.add(path, item.line_of("hamlets"), f"hamlet '{text}' is listed twice in '{name}'")
             else:
                 hamlets.append(text)
