@@ -362,9 +362,9 @@ def make_plan(parsed: Parsed, existing: dict[str, store.Existing], units: Units,
     """Compare the rows with what the bot has; hamlet names are matched with diacritics folded."""
     plan = Plan(parsed)
     hamlet_names: dict[tuple[str, str], str] = {}
-    for commune in units.communes:
-        for hamlet in commune.hamlets:
-            hamlet_names[(commune.name, hamlet_key(hamlet))] = hamlet
+    for unit in units.communes:
+        for hamlet in unit.hamlets:
+            hamlet_names[(unit.name, hamlet_key(hamlet))] = hamlet
     for place, hamlet in sorted(learnt):
         hamlet_names.setdefault((place, hamlet_key(hamlet)), hamlet)
     rows: list[RosterRow] = []

@@ -14,13 +14,14 @@ from bot import roster
 from bot.context import Context
 from bot.model import Event, Option, Reply
 from bot.phone import normalize_phone
+from bot.roles import ROLES
 from bot.router import Router
 from bot.staff import Staff
 from bot.store import audit, claims, hamlets, leaders, merge, people
 from bot.store.people import Person
 from bot.textutil import clean_line, fold
 from handlers import leaders_repair
-from handlers.onboarding import ROLES, profile_lines
+from handlers.onboarding import profile_lines
 
 SEARCH = "leaders.search"
 MERGE_SEARCH = "leaders.merge"

@@ -14,11 +14,11 @@ from typing import Any
 from bot.context import Context
 from bot.model import Option, Reply
 from bot.phone import normalize_phone
+from bot.roles import ASSOCIATIONS, ROLES
 from bot.staff import Staff
 from bot.store import audit, claims, hamlets, leaders, merge, people
 from bot.store.people import Person
 from bot.textutil import has_letters
-from handlers.onboarding_parts import ASSOCIATIONS, ROLES
 
 EDIT = "leaders.edit"
 RENAME = "leaders.rename"

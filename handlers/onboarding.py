@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.roles import ASSOCIATIONS, ROLES
 from bot.router import Router
 from bot.store import claims, hamlets, people
 from bot.store import roster as roster_store
@@ -23,7 +24,6 @@ from handlers import hamlet_input, phone_input, profile_editor
 from handlers.hamlet_input import ask_hamlet, ask_hamlet_typed
 from handlers.onboarding_parts import (
     ASSOCIATION,
-    ASSOCIATIONS,
     COMMUNE,
     CONFIRM,
     CONSENT,
@@ -35,7 +35,6 @@ from handlers.onboarding_parts import (
     NAME_LIMIT,
     PHONE,
     ROLE,
-    ROLES,
     kept,
     page_options,
     to_int,

@@ -11,8 +11,6 @@ from bot.model import Option
 NAME_LIMIT = 80
 HAMLET_LIMIT = 80
 PAGE_SIZE = 8
-ROLES = ("truong_thon", "to_truong", "chi_doan", "chi_hoi", "khac")
-ASSOCIATIONS = ("nong_dan", "phu_nu", "cuu_chien_binh", "nguoi_cao_tuoi", "khac")
 
 # The steps (conversation step names) of onboarding and the editor.
 CONSENT = "onboarding.consent"

@@ -44,6 +44,7 @@ HANDLED: dict[tuple[str, str], str] = {
     ("roster_uploads", "person_id"): "move",
     ("link_codes", "person_id"): "move",
     ("link_failures", "person_id"): "move (guessing limits keep counting)",
+    ("delivery_failures", "person_id"): "move; on a channel both failed on, the kept person's evidence stays",
     ("claims", "claimant_id"): "move; a claim between the two merged people is done",
     ("claims", "listed_id"): "move; a claim between the two merged people is done",
 }
