@@ -17,7 +17,7 @@ from bot.phone import normalize_phone
 from bot.roles import ROLES
 from bot.router import Router
 from bot.staff import Staff
-from bot.store import audit, claims, hamlets, leaders, merge, people
+from bot.store import audit, claims, delivery_failures, hamlets, leaders, merge, people
 from bot.store.people import Person
 from bot.textutil import clean_line, fold
 from handlers import leaders_repair
@@ -176,7 +176,8 @@ async def _reset(ctx: Context, ids: list[int]) -> list[Reply]:
     person = await load(ctx, ids[0])
     if person is None:
         return refused(ctx)
-    await leaders.reset_unreachable(ctx.db, person.id)
+    # The broadcast report's reset: unreachable cleared, failure evidence forgotten, audited.
+    await delivery_failures.set_reachable(ctx.db, [person.id], ctx.now(), str(ctx.identity), scope(ctx))
     return [ctx.reply("leaders.reset_done", name=person.name or "—"),
             *await show_card(ctx, await load(ctx, person.id) or person)]
 

@@ -209,3 +209,16 @@ async def test_commune_staff_lists_of_claims_and_hamlets_are_their_communes_only
     claim = await app.db.fetchval("SELECT id FROM claims")
     await commune_staff.press_payload(f"ld:cc:{claim}")
     assert "Cường" not in commune_staff.text and await app.db.fetchval("SELECT count(*) FROM claims") == 1
+
+
+async def test_an_unreachable_leader_is_flagged_on_the_card_and_reset(app: App, staff: Chat) -> None:
+    _, b = await two_communes(app)
+    await people.set_unreachable(app.db, b)
+    await staff.send("/leaders bao")
+    await staff.press("Nguyễn Văn Bảo")
+    assert "Không gửi được tin cho người này" in staff.text
+    await staff.press("Thử gửi lại")
+    assert "Đã đặt lại" in staff.text and "Không gửi được tin" not in staff.text
+    person = await people.get(app.db, b)
+    assert person is not None and not person.unreachable
+    assert await app.db.fetchval("SELECT action FROM audit_log") == "person.reachable"

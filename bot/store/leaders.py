@@ -171,7 +171,3 @@ async def remove(db: Database, person_id: int, actor: str, at: str, scope: str) 
     await audit.record(db, at, actor, "leader.remove", scope, f"person:{person_id}")
     return True
 
-
-async def reset_unreachable(db: Database, person_id: int) -> None:
-    """Try this leader's channel again (staff checked they unblocked the bot)."""
-    await db.execute("UPDATE people SET unreachable = 0 WHERE id = ?", (person_id,))
