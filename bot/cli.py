@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import cli_leaders
 from bot.config import ConfigError, load_config
 
 
@@ -35,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     roster = sub.add_parser("import-roster", help="pre-register leaders from a CSV/XLSX list (dry run unless --apply)")
     roster.add_argument("file", type=Path, help="CSV (UTF-8) or .xlsx with Họ và tên, Số điện thoại, Xã/Phường…")
     roster.add_argument("--apply", action="store_true", help="write the changes (default: only report them)")
+    roster.add_argument("--update-conflicts", action="store_true",
+                        help="with --apply: also overwrite registered leaders whose answers differ (conflicts)")
 
     export = sub.add_parser("export", help="export leaders and activity to .xlsx (or a .zip of UTF-8 CSV files)")
     export.add_argument("-o", "--output", type=Path, required=True, help="file to write")
@@ -43,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--commune", help="only this commune (diacritics optional)")
     export.add_argument("--from", dest="date_from", help="from this local date (YYYY-MM-DD or DD/MM/YYYY)")
     export.add_argument("--to", dest="date_to", help="to this local date, inclusive")
+    cli_leaders.add_parser(sub)
     add_web_commands(sub)
     return parser
 
@@ -159,13 +163,13 @@ def cmd_import_roster(args: argparse.Namespace, config: object) -> int:
         print(f"caunoi: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
     try:
-        return asyncio.run(_import_roster(config, data, args.file.name, args.apply))
+        return asyncio.run(_import_roster(config, data, args.file.name, args.apply, args.update_conflicts))
     except ContentError as exc:
         print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
         return 1
 
 
-async def _import_roster(config: object, data: bytes, name: str, write: bool) -> int:
+async def _import_roster(config: object, data: bytes, name: str, write: bool, update_conflicts: bool = False) -> int:
     from bot import roster
     from bot.app import open_app
     from bot.clock import iso
@@ -178,7 +182,8 @@ async def _import_roster(config: object, data: bytes, name: str, write: bool) ->
         year = app.clock.now().astimezone(config.tz).year
         try:
             if write:
-                plan = await roster.apply(app.db, app.content, data, name, year, iso(app.clock.now()))
+                plan = await roster.apply(app.db, app.content, data, name, year, iso(app.clock.now()),
+                                          update_conflicts=update_conflicts)
             else:
                 plan = await roster.dry_run(app.db, app.content, data, name, year)
         except roster.RosterError as exc:
@@ -305,4 +310,5 @@ async def _web_login(config: object, raw: str, base_url: str | None) -> int:
 
 
 COMMANDS = {"run": cmd_run, "chat": cmd_chat, "check-content": cmd_check_content,
-            "import-roster": cmd_import_roster, "export": cmd_export, "web": cmd_web, "web-login": cmd_web_login}
+            "import-roster": cmd_import_roster, "export": cmd_export, "leaders": cli_leaders.cmd_leaders,
+            "web": cmd_web, "web-login": cmd_web_login}

@@ -28,8 +28,10 @@ class Event:
 
     kind=command: value is the command name without slash, args the rest of the line.
     kind=choice: value is the option payload. kind=text: value is the text.
-    kind=contact: value is the phone number shared. kind=media: value is the media kind
-    ("photo", "voice", "sticker", "document", ...), file_ref the channel's file reference.
+    kind=contact: value is the phone number shared; `verified` only when the channel vouches that
+    it is the sender's own number (Telegram: the contact's user_id is the sender's id).
+    kind=media: value is the media kind ("photo", "voice", "sticker", "document", ...),
+    file_ref the channel's file reference.
     """
 
     identity: Identity
@@ -43,6 +45,7 @@ class Event:
     file_size: int = 0
     file_name: str = ""
     file_data: bytes | None = None
+    verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)

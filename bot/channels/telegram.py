@@ -276,7 +276,9 @@ class TelegramChannel:
         common: dict[str, Any] = {"display_name": message.from_user.full_name,
                                   "message_id": str(message.message_id)}
         if message.contact is not None:
-            return Event(identity, "contact", message.contact.phone_number, **common)
+            # The contact button shares the sender's own number; a forwarded card has another user_id.
+            own = message.contact.user_id is not None and message.contact.user_id == message.from_user.id
+            return Event(identity, "contact", message.contact.phone_number, verified=own, **common)
         if message.text is not None:
             command = self._command(message)
             if command is not None:
