@@ -18,7 +18,8 @@ from aiohttp import web
 
 from bot.clock import iso
 from bot.model import Identity
-from bot.staff import Staff, lookup
+from bot import staff as staff_rights
+from bot.staff import Staff
 from bot.store import audit
 from bot.store import web as store
 from bot.web.render import SERVICES, VISIT, Visit, page
@@ -82,7 +83,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if found is None:
         return page(request, "login_needed.html", status=401)
     identity = parse_identity(found.identity)
-    staff = await lookup(services.db, services.config, identity) if identity else None
+    staff = await staff_rights.lookup(services.db, services.config, identity) if identity else None
     if staff is None:  # removed from staff since logging in: the session ends here
         await store.close_session(services.db, session_id)
         return refuse(request)
@@ -116,7 +117,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     now = services.clock.now()
     identity_text = await store.redeem(services.db, request.match_info["token"], now)
     identity = parse_identity(identity_text) if identity_text else None
-    staff = await lookup(services.db, services.config, identity) if identity else None
+    staff = await staff_rights.lookup(services.db, services.config, identity) if identity else None
     if staff is None:
         return refuse(request, 403, "web.link_invalid")
     session_id, _ = await store.open_session(services.db, str(identity), now)

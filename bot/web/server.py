@@ -12,7 +12,17 @@ from aiohttp import web
 
 from bot.config import Config
 from bot.context import Services
-from bot.web import auth, broadcasts, content_status, downloads, inbox, overview, staff_audit
+from bot.web import (
+    auth,
+    broadcasts,
+    content_status,
+    downloads,
+    inbox,
+    leaders,
+    leaders_repair,
+    overview,
+    staff_audit,
+)
 from bot.web.render import ENV, SERVICES, environment, page
 from bot.web.settings import WebSettings
 
@@ -52,6 +62,8 @@ def build_app(services: Services, settings: WebSettings) -> web.Application:
     app.router.add_get("/logged-out", auth.logged_out)
     app.router.add_post("/logout", auth.logout)
     app.router.add_get("/", overview.show)
+    leaders_repair.routes(app.router)  # before /leaders/{id} so /leaders/claims is not an id
+    leaders.routes(app.router)
     inbox.routes(app.router)
     broadcasts.routes(app.router)
     downloads.routes(app.router)
