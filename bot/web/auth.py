@@ -16,9 +16,9 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot import staff as staff_rights
 from bot.clock import iso
 from bot.model import Identity
-from bot import staff as staff_rights
 from bot.staff import Staff
 from bot.store import audit
 from bot.store import web as store
