@@ -249,6 +249,9 @@ class Dispatcher:
 
     async def _run(self, route: Route, event: Event, ctx: Context) -> list[Reply]:
         if route.staff and not ctx.is_staff:
+            step_route = self._step_route(ctx)
+            if step_route is not None and step_route.staff:  # removed from staff mid-conversation
+                ctx.finish()
             return [Reply(ctx.t("core.staff_only"), [ctx.option("core.menu_button", "cmd:menu")])]
         if route.registered and not ctx.person.registered and not ctx.is_staff and self.router.resume:
             return await self.router.resume(event, ctx)
