@@ -25,6 +25,7 @@ from handlers import (
     quiz,
     results,
     roster_upload,
+    staff,
     stats,
     topics,
 )
@@ -48,6 +49,7 @@ MODULES: tuple[ModuleType, ...] = (
     stats,
     export,
     roster_upload,
+    staff,
 )
 
 

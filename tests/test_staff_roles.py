@@ -88,3 +88,83 @@ def test_identity_forms() -> None:
     assert rights.parse_identity("console:an") == Identity("console", "an")
     for bad in ("tg:abc", "123", "fb:1", "zalo:", "console:a b"):
         assert rights.parse_identity(bad) is None, bad
+
+
+async def test_province_admin_manages_staff_in_chat(app: App, staff: Chat) -> None:
+    await staff.send("/staff")
+    assert "tg:9000" in staff.text and "CAUNOI_ADMINS" in staff.text
+    await staff.press("Thêm theo mã")
+    await staff.send("tg:abc")
+    assert "chưa đúng dạng" in staff.text
+    await staff.send("tg:7001")
+    await staff.press("Hương Khê")
+    await staff.press("Hà Linh")
+    await staff.press("Hà Linh")  # off again
+    await staff.press("Xong")
+    assert "Xã Hương Khê" in staff.text and "Hà Linh" not in staff.text.split("Xem được")[0]
+    await staff.press("Cho xem nguyện vọng")
+    member = await stored.get(app.db, "tg:7001")
+    assert member is not None and member.communes == frozenset({KHE}) and member.sensitive
+    found = await rights.lookup(app.db, app.config, A_STAFF)
+    assert found is not None and found.communes == frozenset({KHE})
+    await staff.press("Thu hồi")
+    await staff.press("Xóa khỏi")
+    await staff.press("🗑 Xóa")
+    assert "Đã xóa tg:7001" in staff.text
+    assert await rights.lookup(app.db, app.config, A_STAFF) is None
+    actions = [e.action for e in await audit.all_entries(app.db)]
+    assert actions == ["staff.add", "staff.communes", "staff.communes", "staff.communes", "staff.sensitive_grant",
+                       "staff.sensitive_revoke", "staff.remove"]
+    assert "staff.remove" in staff.text  # /staff shows the last audit entries
+
+
+async def test_commune_staff_cannot_manage_staff(app: App) -> None:
+    chat = await add_staff(app, A_STAFF, KHE, sensitive=True)
+    await chat.send("/staff")
+    assert "quản trị viên cấp tỉnh" in chat.text and "tg:9000" not in chat.text
+    await chat.press_payload("stf:add")
+    assert "tg:9000" not in chat.text and "mã người dùng" not in chat.text
+
+
+async def test_invitation_code_is_single_use_and_expires(app: App, staff: Chat, clock: FakeClock) -> None:
+    await staff.send("/staff")
+    await staff.press("Tạo mã mời")
+    await staff.press("Tạo mã")
+    assert "ít nhất một xã" in staff.text
+    await staff.press("Phúc Trạch")
+    await staff.press("Tạo mã")
+    code = staff.text.split("/staff_join ")[1].split()[0]
+    assert len(code) == 12
+    newcomer = Chat(app, Identity("zalo", "newcomer"))
+    await newcomer.send("/staff_join WRONGCODE123")
+    assert "không đúng" in newcomer.text
+    await newcomer.send(f"/staff_join {code.lower()}")
+    assert "Xã Phúc Trạch" in newcomer.text
+    member = await stored.get(app.db, "zalo:newcomer")
+    assert member is not None and member.communes == frozenset({"Xã Phúc Trạch"}) and not member.sensitive
+    other = Chat(app, Identity("tg", "555"))
+    await other.send(f"/staff_join {code}")
+    assert "không đúng" in other.text and await stored.get(app.db, "tg:555") is None
+    await staff.send("/staff")
+    await staff.press("Tạo mã mời")
+    await staff.press("Hà Linh")
+    await staff.press("Tạo mã")
+    late = staff.text.split("/staff_join ")[1].split()[0]
+    from datetime import timedelta
+    clock.advance(timedelta(hours=49))
+    await other.send(f"/staff_join {late}")
+    assert "hết hạn" in other.text and await stored.get(app.db, "tg:555") is None
+
+
+async def test_last_stored_province_admin_refused_in_chat(config: Config, clock: FakeClock) -> None:
+    app = await open_app(replace(config, admins=frozenset()), clock=clock)
+    try:
+        admin = await add_staff(app, Identity("tg", "1"), province=True, sensitive=True)
+        await admin.send("/staff")
+        await admin.press("tg:1")
+        await admin.press("Xóa khỏi")
+        await admin.press("🗑 Xóa")
+        assert "cuối cùng" in admin.text
+        assert await stored.get(app.db, "tg:1") is not None
+    finally:
+        await app.close()
