@@ -167,8 +167,10 @@ class Dispatcher:
 
     async def _handle(self, event: Event) -> list[Reply]:
         services = self.services
-        # Per-person flood limit (staff exempt), checked before any database work.
-        verdict = None if services.config.is_admin(event.identity) else self.limiter.check(event.identity)
+        # Per-person flood limit (staff exempt: one primary-key probe of the small staff table), checked
+        # before any other database work.
+        staff_rights = await staff.lookup(services.db, services.config, event.identity)
+        verdict = None if staff_rights is not None else self.limiter.check(event.identity)
         if verdict is not None and not verdict.allowed:
             return ratelimit.refusal(verdict, services.content.texts)
         now = iso(services.clock.now())
@@ -179,7 +181,6 @@ class Dispatcher:
         if hold is not None:
             hold(person.id)
         conversation = await conversations.load(services.db, person.id)
-        staff_rights = await staff.lookup(services.db, services.config, event.identity)
         ctx = Context(services, event.identity, person, conversation,
                       is_staff=staff_rights is not None, staff=staff_rights)
         try:
