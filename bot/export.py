@@ -88,7 +88,8 @@ class ExportQuery:
 
     def describe(self, t: Any) -> str:
         """The filters in words, for the reply."""
-        parts = [self.commune or t("export.all_communes")]
+        mine = self.filters.scope
+        parts = [self.commune or (", ".join(sorted(mine)) if mine is not None else t("export.all_communes"))]
         if self.date_from or self.date_to:
             parts.append(t("export.date_range", start=_vn_date(self.date_from) if self.date_from else "…",
                            end=_vn_date(self.date_to) if self.date_to else "…"))

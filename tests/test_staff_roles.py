@@ -168,3 +168,35 @@ async def test_last_stored_province_admin_refused_in_chat(config: Config, clock:
         assert await stored.get(app.db, "tg:1") is not None
     finally:
         await app.close()
+
+
+async def test_staff_in_two_communes_see_and_reach_both(app: App, staff: Chat) -> None:
+    for address, name, commune in (("101", "Nguyễn Văn An", "Hương Khê"), ("102", "Trần Thị Bình", "Hà Linh"),
+                                   ("103", "Lê Văn Cường", "Phúc Trạch")):
+        await Chat(app, Identity("tg", address)).onboard(name=name, commune=commune)
+    chat = await add_staff(app, A_STAFF, KHE, LINH)
+    await chat.send("/followup")
+    await chat.press("Tất cả")
+    assert "Nguyễn Văn An" in chat.text and "Trần Thị Bình" in chat.text and "Lê Văn Cường" not in chat.text
+    await chat.send("/broadcast Họp liên xã")
+    await chat.press("Theo xã")
+    assert sorted(label for label in chat.labels if label.startswith("Xã")) == [LINH, KHE]
+    await chat.send("/broadcast Họp liên xã")
+    await chat.press("Tất cả")
+    assert "2 người" in chat.text
+
+
+async def test_one_line_newclass_asks_which_communes_and_names_the_place(app: App, staff: Chat) -> None:
+    line = "/newclass 2026-12-20 08:00 | Lớp bồi dưỡng | Hội trường xã"
+    await staff.send(line)  # a province admin: seven communes would be invited
+    assert "xã, phường nào" in staff.text and "Tạo lớp" not in " ".join(staff.labels)
+    await staff.press("Hà Linh")
+    await staff.press("Xong")
+    assert "Hội trường xã, Xã Hà Linh" in staff.text
+    chat = await add_staff(app, A_STAFF, KHE)  # one commune: nothing to ask
+    await chat.send(line)
+    assert "Hội trường xã, Xã Hương Khê" in chat.text and "Hà Linh" not in chat.text
+    await chat.send(line + " | Hà Linh")  # not theirs
+    assert "Các xã, phường: Xã Hương Khê." in chat.text  # only theirs are offered
+    await chat.send("/newclass 2026-12-20 08:00 | Lớp bồi dưỡng | Nhà văn hóa Hương Khê")
+    assert "Nhà văn hóa Hương Khê" in chat.text and "Nhà văn hóa Hương Khê, Xã" not in chat.text
