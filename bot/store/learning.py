@@ -267,6 +267,8 @@ async def commune_stats(db: Database, pass_mark: int, scope: frozenset[str] | No
     """Figures per commune of registered people in `scope` (None = all; a commune of NULL shows as '')."""
     stats: dict[str, CommuneStats] = {}
     within, names = commune_in("p.commune", scope)
+    # Commune staff: only their people's attempts are grouped (not everyone's, then filtered).
+    mine = "1" if scope is None else f"person_id IN (SELECT p.id FROM people p WHERE {within})"
 
     def get(commune: str | None) -> CommuneStats:
         key = commune or ""
@@ -289,9 +291,9 @@ async def commune_stats(db: Database, pass_mark: int, scope: frozenset[str] | No
     for row in await db.fetchall(
         "SELECT p.commune, count(*) AS took, sum(a.passed) AS passed FROM ("
         "  SELECT person_id, max(score * ? >= ? * total) AS passed FROM quiz_attempts"
-        "  WHERE status = 'done' AND total > 0 GROUP BY person_id"
+        f"  WHERE status = 'done' AND total > 0 AND {mine} GROUP BY person_id"
         f") a JOIN people p ON p.id = a.person_id WHERE p.registered_at IS NOT NULL AND {within} GROUP BY p.commune",
-        (QUIZ_SCALE, pass_mark, *names),
+        (QUIZ_SCALE, pass_mark, *names, *names),
     ):
         entry = get(row["commune"])
         entry.took, entry.passed = int(row["took"]), int(row["passed"] or 0)
