@@ -200,3 +200,22 @@ async def test_one_line_newclass_asks_which_communes_and_names_the_place(app: Ap
     assert "Các xã, phường: Xã Hương Khê." in chat.text  # only theirs are offered
     await chat.send("/newclass 2026-12-20 08:00 | Lớp bồi dưỡng | Nhà văn hóa Hương Khê")
     assert "Nhà văn hóa Hương Khê" in chat.text and "Nhà văn hóa Hương Khê, Xã" not in chat.text
+
+
+async def test_roster_upload_refuses_other_communes_rows_with_the_reason(app: App) -> None:
+    from tests.test_roster import HEADER, csv_bytes, document
+
+    await Chat(app, Identity("tg", "102")).onboard(name="Trần Thị Bình", commune="Hà Linh")
+    leader_b = await app.db.fetchval("SELECT id FROM people WHERE name = 'Trần Thị Bình'")
+    await app.db.execute("UPDATE people SET phone = '0912000002' WHERE id = ?", (leader_b,))
+    chat = await add_staff(app, A_STAFF, KHE)
+    rows = ("Nguyễn Văn Mới,0912000001,Hương Khê,Thôn 1,Trưởng thôn,1970\n"
+            "Lê Văn Khác,0912000003,Hà Linh,Thôn 2,Trưởng thôn,1971\n"
+            "Trần Thị Bình,0912000002,Hương Khê,Thôn 3,Trưởng thôn,1972\n")  # B's leader, moved by a roster?
+    await chat.send("/import")
+    chat.replies = await app.dispatch(document(chat, csv_bytes(HEADER + rows), "ds.csv"))
+    assert "không thuộc phạm vi anh/chị phụ trách (Xã Hương Khê)" in chat.text
+    assert "0912000002 là của một người thuộc xã/phường khác" in chat.text
+    await chat.press("Áp dụng")
+    communes = {r[0]: r[1] for r in await app.db.fetchall("SELECT name, commune FROM people WHERE name IS NOT NULL")}
+    assert communes == {"Nguyễn Văn Mới": KHE, "Trần Thị Bình": LINH}
