@@ -45,6 +45,7 @@ class MenuItem:
     command: str
     staff: bool
     order: int
+    when: Callable[[Context], bool] | None = None  # shown only to whom this says (e.g. province admins)
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,10 @@ class Router:
             raise ValueError(f"step {prefix!r} registered twice")
         self.steps[prefix] = Route(handler, staff=staff, registered=registered)
 
-    def menu(self, label_key: str, command: str, *, staff: bool = False, order: int = 50) -> None:
-        """Add a button to /menu (or /admin when staff) that runs `/command`."""
-        self.menu_items.append(MenuItem(label_key, command, staff, order))
+    def menu(self, label_key: str, command: str, *, staff: bool = False, order: int = 50,
+             when: Callable[[Context], bool] | None = None) -> None:
+        """Add a button to /menu (or /admin when staff) that runs `/command` (for those `when` accepts)."""
+        self.menu_items.append(MenuItem(label_key, command, staff, order, when))
 
     def periodic(self, name: str, seconds: float, job: Job) -> None:
         """Run `job(services)` every `seconds` in the scheduler (jobs must be idempotent)."""
@@ -265,7 +267,8 @@ class Dispatcher:
 
     async def build_menu(self, ctx: Context, staff: bool = False) -> Reply:
         """The main menu (leaders' features, and the staff entry for staff), or the staff menu."""
-        items = sorted((i for i in self.router.menu_items if i.staff == staff), key=lambda i: i.order)
+        items = sorted((i for i in self.router.menu_items if i.staff == staff and (i.when is None or i.when(ctx))),
+                       key=lambda i: i.order)
         options = [Option(ctx.t(i.label_key), f"cmd:{i.command}") for i in items]
         if staff:
             options.append(ctx.option("core.menu_button", "cmd:menu"))

@@ -418,5 +418,5 @@ def register(router: Router) -> None:
     router.choice("fu", on_followup, staff=True)
     router.step("inbox", on_step, staff=True)
     router.menu("inbox.menu_label", "inbox", staff=True, order=20)
-    router.menu("inbox.followup_menu_label", "admission", staff=True, order=21)
+    router.menu("inbox.followup_menu_label", "admission", staff=True, order=21, when=scope.sensitive)
     router.periodic("voices.digest", DIGEST_CHECK_SECONDS, digest_job)

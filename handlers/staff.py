@@ -226,7 +226,7 @@ def register(router: Router) -> None:
     router.choice("stf", on_choice, staff=True)
     router.step("staff.identity", on_identity, staff=True)
     router.step("staff", on_step, staff=True)
-    router.menu("staff.menu_label", "staff", staff=True, order=90)
+    router.menu("staff.menu_label", "staff", staff=True, order=90, when=_province)
 
 
 async def on_step(event: Event, ctx: Context) -> list[Reply]:

@@ -219,3 +219,16 @@ async def test_roster_upload_refuses_other_communes_rows_with_the_reason(app: Ap
     await chat.press("Áp dụng")
     communes = {r[0]: r[1] for r in await app.db.fetchall("SELECT name, commune FROM people WHERE name IS NOT NULL")}
     assert communes == {"Nguyễn Văn Mới": KHE, "Trần Thị Bình": LINH}
+
+
+async def test_staff_menu_shows_what_the_rights_allow(app: App, staff: Chat) -> None:
+    await staff.send("/admin")
+    assert app.content.texts("staff.menu_label") in staff.labels
+    chat = await add_staff(app, A_STAFF, KHE)
+    await chat.send("/admin")
+    assert app.content.texts("staff.menu_label") not in chat.labels
+    assert app.content.texts("inbox.followup_menu_label") not in chat.labels
+    await stored.set_sensitive(app.db, str(A_STAFF), True, by="tg:9000", at="t")
+    await chat.send("/admin")
+    assert app.content.texts("inbox.followup_menu_label") in chat.labels
+    assert app.content.texts("staff.menu_label") not in chat.labels
