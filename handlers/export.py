@@ -27,7 +27,8 @@ async def export_file(event: Event, ctx: Context) -> list[Reply]:
     if len(dates) > 2:
         return [Reply(ctx.t("export.too_many_args", usage=ctx.t("export.usage")), back)]
     try:
-        query = export.make_query(ctx.content, ctx.config.tz, commune or None, *[*dates, None, None][:2],
+        date_from, date_to = [*dates, None, None][:2]
+        query = export.make_query(ctx.content, ctx.config.tz, commune or None, date_from, date_to,
                                   mark=ctx.config.pass_mark, scope=scope.communes(ctx),
                                   sensitive=scope.sensitive(ctx))
     except export.ExportError as exc:

@@ -262,7 +262,8 @@ async def invitees(db: Database, class_id: int, commune: str | None = None,
     """Everyone invited to a class (optionally of one commune; in `scope`, None = all), by commune,
     hamlet and name."""
     within, names = commune_in("p.commune", scope)
-    sql, params = _INVITEE_SELECT + f" WHERE ci.class_id = ? AND {within}", [class_id, *names]
+    sql = _INVITEE_SELECT + f" WHERE ci.class_id = ? AND {within}"
+    params: list[object] = [class_id, *names]
     if commune is not None:
         sql += " AND p.commune IS ?"
         params.append(commune)
