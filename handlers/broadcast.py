@@ -157,7 +157,10 @@ def scoped(ctx: Context, audience: dict[str, Any]) -> dict[str, Any]:
     audiences are left as chosen."""
     mine = scope.communes(ctx)
     if mine is None:
-        return {k: v for k, v in audience.items() if k != "communes"}
+        chosen = {k: v for k, v in audience.items() if k != "communes"}
+        if chosen.get("kind") == "commune":  # that commune's staff may follow its report too
+            chosen["communes"] = [str(chosen.get("value", ""))]
+        return chosen
     return {**audience, "communes": sorted(mine)}
 
 

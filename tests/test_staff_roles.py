@@ -232,3 +232,20 @@ async def test_staff_menu_shows_what_the_rights_allow(app: App, staff: Chat) -> 
     await chat.send("/admin")
     assert app.content.texts("inbox.followup_menu_label") in chat.labels
     assert app.content.texts("staff.menu_label") not in chat.labels
+
+
+async def test_commune_staff_follow_the_province_broadcast_to_their_commune(app: App, staff: Chat) -> None:
+    await Chat(app, Identity("tg", "101")).onboard(name="Nguyễn Văn An", commune="Hương Khê")
+    await Chat(app, Identity("tg", "102")).onboard(name="Trần Thị Bình", commune="Hà Linh")
+    for commune in ("Hương Khê", "Hà Linh"):
+        await staff.send(f"/broadcast Thông báo cho {commune}")
+        await staff.press("Theo xã")
+        await staff.press(commune)
+        await staff.press("Gửi ngay")
+    chat = await add_staff(app, A_STAFF, KHE)
+    await chat.send("/broadcast status")
+    assert any("#1" in label for label in chat.labels) and not any("#2" in label for label in chat.labels)
+    await chat.press("#1")
+    assert "Thông báo cho Hương Khê" in chat.text
+    await chat.press_payload("bcr:2")
+    assert "chỉ dành cho cán bộ" in chat.text and "Hà Linh" not in chat.text
