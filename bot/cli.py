@@ -17,6 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="caunoi", description="Cầu Nối — chatbot nối cán bộ Đảng ủy với trưởng thôn, tổ dân phố.",
+        epilog="The command line is the server operator's: it is not limited to any commune and exports"
+               " everything (commune scopes and the aspiration permission apply to staff in chat).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -46,7 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--from", dest="date_from", help="from this local date (YYYY-MM-DD or DD/MM/YYYY)")
     export.add_argument("--to", dest="date_to", help="to this local date, inclusive")
     cli_leaders.add_parser(sub)
+    _staff_parser(sub)
     return parser
+
+
+def _staff_parser(sub: argparse._SubParsersAction) -> None:
+    """`caunoi staff add|list|remove`."""
+    staff = sub.add_parser("staff", help="staff and their communes (unscoped: the operator manages everyone)")
+    actions = staff.add_subparsers(dest="staff_action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="add a staff member, or replace their communes and rights")
+    add.add_argument("identity", help="tg:123, zalo:abc or console:NAME")
+    add.add_argument("--commune", action="append", default=[], help="a commune they cover (repeat for several)")
+    add.add_argument("--sensitive", action="store_true", help="may see aspirations (admission wishes)")
+    add.add_argument("--province", action="store_true", help="province admin: every commune, manages staff")
+    actions.add_parser("list", help="list staff (CAUNOI_ADMINS and stored) and the last audit entries")
+    remove = actions.add_parser("remove", help="remove a stored staff member")
+    remove.add_argument("identity", help="tg:123, zalo:abc or console:NAME")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -219,7 +236,7 @@ async def _export(config: object, args: argparse.Namespace) -> int:
     try:
         try:
             query = export.make_query(app.content, config.tz, args.commune, args.date_from, args.date_to,
-                                       config.pass_mark)
+                                       config.pass_mark, audit=True)
         except export.ExportError as exc:
             print(f"caunoi: {app.content.texts(f'export.{exc.key}', **exc.values)}", file=sys.stderr)
             return 2
@@ -228,11 +245,98 @@ async def _export(config: object, args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"caunoi: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
             return 1
+        from bot.clock import iso
+        from bot.store import audit
+
+        await audit.record(app.db, iso(app.clock.now()), _operator(), "export", "*", query.commune or "")
         print(f"{args.output}: " + ", ".join(f"{title} {rows}" for title, rows in summary))
         return 0
     finally:
         await app.close()
 
 
+def _operator() -> str:
+    """The operator as written in the audit log: cli:<login name>."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in a bare container
+        return "cli:operator"
+
+
+def cmd_staff(args: argparse.Namespace, config: object) -> int:
+    """`caunoi staff add IDENTITY --commune NAME [--sensitive] [--province] | list | remove IDENTITY`."""
+    from bot.config import Config
+
+    assert isinstance(config, Config)
+    return asyncio.run(_staff(config, args))
+
+
+async def _staff(config: object, args: argparse.Namespace) -> int:
+    from bot import staff as rights
+    from bot.app import open_app
+    from bot.clock import iso
+    from bot.config import Config
+    from bot.store import audit
+    from bot.store import staff as stored
+
+    assert isinstance(config, Config)
+    app = await open_app(config)
+    try:
+        actor, now = _operator(), iso(app.clock.now())
+        if args.staff_action == "list":
+            for admin in sorted(map(str, config.admins)):
+                print(f"{admin}\tprovince (CAUNOI_ADMINS)\tsensitive")
+            for m in await stored.members(app.db):
+                where = "province" if m.province else ", ".join(sorted(m.communes)) or "(no commune)"
+                print(f"{m.identity}\t{where}\t{'sensitive' if m.sensitive else '-'}\tadded by {m.added_by}")
+            for e in await audit.recent(app.db, 10):
+                print(f"audit\t{e.at}\t{e.actor}\t{e.action}\t{e.scope}\t{e.subject}")
+            return 0
+        identity = rights.parse_identity(args.identity)
+        if identity is None:
+            print(f"caunoi: '{args.identity}' is not tg:<number>, zalo:<id> or console:<name>", file=sys.stderr)
+            return 2
+        if args.staff_action == "add":
+            return await _staff_add(app, args, str(identity), actor, now)
+        if config.is_admin(identity):
+            print(f"caunoi: {identity} is in CAUNOI_ADMINS; remove it there", file=sys.stderr)
+            return 1
+        result = await stored.remove(app.db, str(identity), by=actor, at=now, keep_province=len(config.admins))
+        if result != "removed":
+            print(f"caunoi: {identity} " + ("is not staff" if result == "absent" else
+                                            "is the last province admin; add another first"), file=sys.stderr)
+            return 1
+        print(f"{identity} removed")
+        return 0
+    finally:
+        await app.close()
+
+
+async def _staff_add(app: object, args: argparse.Namespace, identity: str, actor: str, now: str) -> int:
+    from bot.app import App
+    from bot.store import staff as stored
+
+    assert isinstance(app, App)
+    names = []
+    for typed in args.commune:
+        commune = app.content.units.find(typed) or app.content.units.find(f"Xã {typed}")
+        if commune is None:
+            known = ", ".join(c.name for c in app.content.units.communes)
+            print(f"caunoi: no commune '{typed}' in units.yaml ({known})", file=sys.stderr)
+            return 2
+        names.append(commune.name)
+    if not names and not args.province:
+        print("caunoi: give --commune NAME (repeat for several) or --province", file=sys.stderr)
+        return 2
+    await stored.add(app.db, identity, communes=frozenset(names), sensitive=args.sensitive or args.province,
+                     province=args.province, by=actor, at=now)
+    print(f"{identity}: " + ("province" if args.province else ", ".join(sorted(names)))
+          + (", sensitive" if args.sensitive or args.province else ""))
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "chat": cmd_chat, "check-content": cmd_check_content,
-            "import-roster": cmd_import_roster, "export": cmd_export, "leaders": cli_leaders.cmd_leaders}
+            "import-roster": cmd_import_roster, "export": cmd_export, "leaders": cli_leaders.cmd_leaders,
+            "staff": cmd_staff}

@@ -26,6 +26,7 @@ from handlers import (
     quiz,
     results,
     roster_upload,
+    staff,
     stats,
     topics,
 )
@@ -50,6 +51,7 @@ MODULES: tuple[ModuleType, ...] = (
     stats,
     export,
     roster_upload,
+    staff,
 )
 
 
