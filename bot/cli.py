@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_leaders
+from bot import cli_leaders, cli_web
 from bot.config import ConfigError, load_config
 
 
@@ -17,6 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="caunoi", description="Cầu Nối — chatbot nối cán bộ Đảng ủy với trưởng thôn, tổ dân phố.",
+        epilog="The command line is the server operator's: it is not limited to any commune and exports"
+               " everything (commune scopes and the aspiration permission apply to staff in chat).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -47,8 +49,23 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--from", dest="date_from", help="from this local date (YYYY-MM-DD or DD/MM/YYYY)")
     export.add_argument("--to", dest="date_to", help="to this local date, inclusive")
     cli_leaders.add_parser(sub)
-    add_web_commands(sub)
+    _staff_parser(sub)
+    cli_web.add_parser(sub)
     return parser
+
+
+def _staff_parser(sub: argparse._SubParsersAction) -> None:
+    """`caunoi staff add|list|remove`."""
+    staff = sub.add_parser("staff", help="staff and their communes (unscoped: the operator manages everyone)")
+    actions = staff.add_subparsers(dest="staff_action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="add a staff member, or replace their communes and rights")
+    add.add_argument("identity", help="tg:123, zalo:abc or console:NAME")
+    add.add_argument("--commune", action="append", default=[], help="a commune they cover (repeat for several)")
+    add.add_argument("--sensitive", action="store_true", help="may see aspirations (admission wishes)")
+    add.add_argument("--province", action="store_true", help="province admin: every commune, manages staff")
+    actions.add_parser("list", help="list staff (CAUNOI_ADMINS and stored) and the last audit entries")
+    remove = actions.add_parser("remove", help="remove a stored staff member")
+    remove.add_argument("identity", help="tg:123, zalo:abc or console:NAME")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -222,7 +239,7 @@ async def _export(config: object, args: argparse.Namespace) -> int:
     try:
         try:
             query = export.make_query(app.content, config.tz, args.commune, args.date_from, args.date_to,
-                                       config.pass_mark)
+                                       config.pass_mark, audit=True)
         except export.ExportError as exc:
             print(f"caunoi: {app.content.texts(f'export.{exc.key}', **exc.values)}", file=sys.stderr)
             return 2
@@ -231,84 +248,98 @@ async def _export(config: object, args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"caunoi: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
             return 1
+        from bot.clock import iso
+        from bot.store import audit
+
+        await audit.record(app.db, iso(app.clock.now()), _operator(), "export", "*", query.commune or "")
         print(f"{args.output}: " + ", ".join(f"{title} {rows}" for title, rows in summary))
         return 0
     finally:
         await app.close()
 
 
-def add_web_commands(sub: argparse._SubParsersAction) -> None:
-    """`caunoi web` and `caunoi web-login`."""
-    web = sub.add_parser("web", help="run only the staff web dashboard on the database (no bot token needed)")
-    web.add_argument("--listen", metavar="HOST:PORT",
-                     help="address to serve on (default: CAUNOI_WEB or 127.0.0.1:8080)")
-    login = sub.add_parser("web-login", help="print a one-time web dashboard login link for a staff identity"
-                                             " (operator's command: the identity must be staff)")
-    login.add_argument("identity", help="tg:123, zalo:abc or console:NAME")
-    login.add_argument("--base-url", help="public address of the dashboard (default: CAUNOI_WEB_URL or CAUNOI_WEB)")
+def _operator() -> str:
+    """The operator as written in the audit log: cli:<login name>."""
+    import getpass
 
-
-def cmd_web(args: argparse.Namespace, config: object) -> int:
-    """`caunoi web [--listen HOST:PORT]`: the dashboard alone until Ctrl-C."""
-    from bot.config import Config
-    from bot.content import ContentError
-    from bot.web.server import serve_alone
-    from bot.web.settings import load_web_settings
-
-    assert isinstance(config, Config)
-    settings = load_web_settings(config, args.listen or config.extra.get("CAUNOI_WEB") or "127.0.0.1:8080")
-    assert settings is not None
     try:
-        asyncio.run(serve_alone(config, settings))
-    except ContentError as exc:
-        print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"caunoi: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
-        return 1
-    return 0
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in a bare container
+        return "cli:operator"
 
 
-def cmd_web_login(args: argparse.Namespace, config: object) -> int:
-    """`caunoi web-login IDENTITY`: print a login link (single use, 10 minutes) for a staff member."""
+def cmd_staff(args: argparse.Namespace, config: object) -> int:
+    """`caunoi staff add IDENTITY --commune NAME [--sensitive] [--province] | list | remove IDENTITY`."""
     from bot.config import Config
 
     assert isinstance(config, Config)
-    return asyncio.run(_web_login(config, args.identity, args.base_url))
+    return asyncio.run(_staff(config, args))
 
 
-async def _web_login(config: object, raw: str, base_url: str | None) -> int:
+async def _staff(config: object, args: argparse.Namespace) -> int:
+    from bot import staff as rights
+    from bot.app import open_app
+    from bot.clock import iso
     from bot.config import Config
-    from bot.staff import lookup
-    from bot.store import audit, web
-    from bot.store.db import Database
-    from bot.web.auth import parse_identity
-    from bot.web.settings import load_web_settings
+    from bot.store import audit
+    from bot.store import staff as stored
 
     assert isinstance(config, Config)
-    settings = load_web_settings(config, None)
-    base = (base_url or "").rstrip("/") or (settings.base_url if settings else "")
-    base = base or config.extra.get("CAUNOI_WEB_URL", "").strip().rstrip("/")
-    if not base:
-        print("caunoi: set CAUNOI_WEB_URL (or CAUNOI_WEB), or give --base-url", file=sys.stderr)
-        return 2
-    identity = parse_identity(raw.strip())
-    async with Database(config.db_path) as db:
-        staff = await lookup(db, config, identity) if identity else None
-        if staff is None:
-            print(f"caunoi: {raw} is not staff (CAUNOI_ADMINS or caunoi staff add)", file=sys.stderr)
+    app = await open_app(config)
+    try:
+        actor, now = _operator(), iso(app.clock.now())
+        if args.staff_action == "list":
+            for admin in sorted(map(str, config.admins)):
+                print(f"{admin}\tprovince (CAUNOI_ADMINS)\tsensitive")
+            for m in await stored.members(app.db):
+                where = "province" if m.province else ", ".join(sorted(m.communes)) or "(no commune)"
+                print(f"{m.identity}\t{where}\t{'sensitive' if m.sensitive else '-'}\tadded by {m.added_by}")
+            for e in await audit.recent(app.db, 10):
+                print(f"audit\t{e.at}\t{e.actor}\t{e.action}\t{e.scope}\t{e.subject}")
+            return 0
+        identity = rights.parse_identity(args.identity)
+        if identity is None:
+            print(f"caunoi: '{args.identity}' is not tg:<number>, zalo:<id> or console:<name>", file=sys.stderr)
             return 2
-        from datetime import UTC, datetime
+        if args.staff_action == "add":
+            return await _staff_add(app, args, str(identity), actor, now)
+        if config.is_admin(identity):
+            print(f"caunoi: {identity} is in CAUNOI_ADMINS; remove it there", file=sys.stderr)
+            return 1
+        result = await stored.remove(app.db, str(identity), by=actor, at=now, keep_province=len(config.admins))
+        if result != "removed":
+            print(f"caunoi: {identity} " + ("is not staff" if result == "absent" else
+                                            "is the last province admin; add another first"), file=sys.stderr)
+            return 1
+        print(f"{identity} removed")
+        return 0
+    finally:
+        await app.close()
 
-        from bot.clock import iso
 
-        now = datetime.now(UTC)
-        token = await web.create_link(db, str(identity), now)
-        await audit.record(db, iso(now), "cli", "web.link", audit.scope_label(staff.commune_filter), str(identity))
-    print(f"{base}/login/{token}")
+async def _staff_add(app: object, args: argparse.Namespace, identity: str, actor: str, now: str) -> int:
+    from bot.app import App
+    from bot.store import staff as stored
+
+    assert isinstance(app, App)
+    names = []
+    for typed in args.commune:
+        commune = app.content.units.find(typed) or app.content.units.find(f"Xã {typed}")
+        if commune is None:
+            known = ", ".join(c.name for c in app.content.units.communes)
+            print(f"caunoi: no commune '{typed}' in units.yaml ({known})", file=sys.stderr)
+            return 2
+        names.append(commune.name)
+    if not names and not args.province:
+        print("caunoi: give --commune NAME (repeat for several) or --province", file=sys.stderr)
+        return 2
+    await stored.add(app.db, identity, communes=frozenset(names), sensitive=args.sensitive or args.province,
+                     province=args.province, by=actor, at=now)
+    print(f"{identity}: " + ("province" if args.province else ", ".join(sorted(names)))
+          + (", sensitive" if args.sensitive or args.province else ""))
     return 0
 
 
 COMMANDS = {"run": cmd_run, "chat": cmd_chat, "check-content": cmd_check_content,
             "import-roster": cmd_import_roster, "export": cmd_export, "leaders": cli_leaders.cmd_leaders,
-            "web": cmd_web, "web-login": cmd_web_login}
+            "staff": cmd_staff, "web": cli_web.cmd_web, "web-login": cli_web.cmd_web_login}

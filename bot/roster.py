@@ -357,6 +357,26 @@ def parse(data: bytes, filename: str, units: Units, year: int) -> Parsed:
 
 # ---------------------------------------------------------------- planning and applying
 
+def within_scope(parsed: Parsed, existing: dict[str, store.Existing], scope: frozenset[str] | None) -> Parsed:
+    """Reject, with the reason, rows a commune staff member may not write: another commune's rows, and
+    rows whose phone belongs to a leader of another commune (scope None = every commune)."""
+    if scope is None:
+        return parsed
+    mine = ", ".join(sorted(scope)) or "—"
+    kept: list[RosterRow] = []
+    for row in parsed.rows:
+        person = existing.get(row.phone)
+        if row.commune not in scope:
+            parsed.rejected.append(Rejected(row.line, "outside_scope", {"value": row.commune, "known": mine}))
+        elif person is not None and person.profile.get("commune") not in scope:
+            parsed.rejected.append(Rejected(row.line, "other_commune_phone", {"phone": row.phone}))
+        else:
+            kept.append(row)
+    parsed.rows = kept
+    parsed.rejected.sort(key=lambda r: r.line)
+    return parsed
+
+
 def make_plan(parsed: Parsed, existing: dict[str, store.Existing], units: Units,
               learnt: set[tuple[str, str]]) -> Plan:
     """Compare the rows with what the bot has; hamlet names are matched with diacritics folded."""
@@ -408,23 +428,25 @@ def _compare(plan: Plan, row: RosterRow, person: store.Existing) -> None:
         plan.same += 1
 
 
-async def dry_run(db: Database, content: Content, data: bytes, filename: str, year: int) -> Plan:
-    """What importing the file would do; writes nothing."""
+async def dry_run(db: Database, content: Content, data: bytes, filename: str, year: int,
+                  scope: frozenset[str] | None = None) -> Plan:
+    """What importing the file would do (rows within `scope` only, None = all); writes nothing."""
     parsed = parse(data, filename, content.units, year)
     existing = await store.existing_by_phone(db)
     learnt = await hamlet_store.all_known(db)
-    return make_plan(parsed, existing, content.units, learnt)
+    return make_plan(within_scope(parsed, existing, scope), existing, content.units, learnt)
 
 
 async def apply(db: Database, content: Content, data: bytes, filename: str, year: int, now: str,
-                update_conflicts: bool = False) -> Plan:
-    """Import the file: the plan is made again inside one write transaction and applied there.
-    Conflicts are left as they are unless `update_conflicts` (then the roster's values win)."""
+                update_conflicts: bool = False, scope: frozenset[str] | None = None) -> Plan:
+    """Import the file (rows within `scope` only, None = all): the plan is made again inside one write
+    transaction and applied there. Conflicts are left as they are unless `update_conflicts` (then the
+    roster's values win)."""
     parsed = parse(data, filename, content.units, year)
     async with db.write() as conn:
         existing = await store.existing_by_phone_in(conn)
         learnt = await hamlet_store.all_known_in(conn)
-        plan = make_plan(parsed, existing, content.units, learnt)
+        plan = make_plan(within_scope(parsed, existing, scope), existing, content.units, learnt)
         changes = [(c.person_id, c.fields) for c in plan.change]
         if update_conflicts:
             changes += [(c.person_id, {f: new for f, (_, new) in c.fields.items()}) for c in plan.conflict]

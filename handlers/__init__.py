@@ -26,6 +26,7 @@ from handlers import (
     quiz,
     results,
     roster_upload,
+    staff,
     stats,
     topics,
     web_login,
@@ -51,6 +52,7 @@ MODULES: tuple[ModuleType, ...] = (
     stats,
     export,
     roster_upload,
+    staff,
     web_login,
 )
 
