@@ -4,11 +4,14 @@ typing another commune's ids into URLs get the refusal page."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot import roster
 from bot.app import App
 from bot.model import Identity
 from bot.store import people
-from tests import test_leaders, web_rig
+from bot.store import staff as stored
+from tests import web_rig
 from tests.chat import Chat
 from tests.conftest import STAFF
 from tests.test_inbox import send_feedback
@@ -16,7 +19,15 @@ from tests.test_leaders import HEADER, KHE, NOW, two_communes
 from tests.web_rig import Site
 
 site = web_rig.site  # the fixtures
-commune_staff = test_leaders.commune_staff
+
+
+@pytest.fixture
+async def commune_staff(app: App) -> Chat:
+    """Commune staff of Xã Hương Khê only, without the aspiration permission, stored as `caunoi staff add` does."""
+    await stored.add(app.db, str(KHE), communes=frozenset({"Xã Hương Khê"}), sensitive=False, province=False,
+                     by="tg:9000", at=NOW)
+    return Chat(app, KHE, name="Cán bộ Hương Khê")
+
 TEXTS = "cells => cells.map(c => c.textContent)"
 
 

@@ -129,7 +129,7 @@ async def test_overview_and_download(site: Site, app: App, leader: Chat) -> None
     workbook = openpyxl.load_workbook(saved, read_only=True)
     assert "Cấp trưởng thôn, tổ dân phố" in workbook.sheetnames
     entries = await app.db.fetchall("SELECT actor, action, subject FROM audit_log WHERE action = 'export'")
-    assert [(e["actor"], e["subject"]) for e in entries] == [("tg:9000", "web:xlsx")]
+    assert [(e["actor"], e["subject"]) for e in entries] == [("tg:9000", "web:xlsx:aspirations")]
 
 
 async def test_content_status_and_audit_log(site: Site, app: App) -> None:
@@ -140,7 +140,7 @@ async def test_content_status_and_audit_log(site: Site, app: App) -> None:
     assert "Nội dung hợp lệ" in await page.text_content("#check-result")
     assert "91/2025/QH15" in await page.text_content("#references")
     assert len(await page.query_selector_all("#topics tbody tr")) == len(app.content.topics)
-    await page.click("nav >> text=Nhật ký")
+    await page.click("nav >> text=Cán bộ, nhật ký")
     await page.wait_for_selector("#audit")
     await site.shot(page, "audit")
     assert "web.login" in await page.text_content("#audit")

@@ -34,42 +34,42 @@ def routes(router: web.UrlDispatcher) -> None:
 
 
 async def kinds_for(request: web.Request, staff: Staff) -> list[str]:
-    """Audiences this staff member may choose (commune staff: their communes only)."""
-    if staff.commune_filter is not None:
-        return ["commune"]
+    """Audiences this installation offers (for commune staff every one stays within their communes)."""
     return await broadcasts.audience_kinds(request.app[SERVICES].db)
 
 
 async def communes_for(request: web.Request, staff: Staff) -> list[str]:
     """Communes with registered leaders that this staff member covers."""
-    return [c for c in await broadcasts.communes(request.app[SERVICES].db) if staff.covers(c)]
+    return await broadcasts.communes(request.app[SERVICES].db, staff.commune_filter)
 
 
 async def audience_from(request: web.Request, staff: Staff, values: Any) -> dict[str, Any] | None:
     """The audience the form names, or None when it is not one this staff member may reach."""
     kind = str(values.get("kind", ""))
     value = str(values.get("value", ""))
+    audience: dict[str, Any]
     if kind not in await kinds_for(request, staff):
         return None
     if kind == "commune":
-        return {"kind": kind, "value": value} if value in await communes_for(request, staff) else None
-    if kind == "role":
-        return {"kind": kind, "value": value} if value in ROLES else None
-    return {"kind": kind}
-
-
-def visible(staff: Staff, item: broadcasts.Broadcast) -> bool:
-    """Whether a broadcast stayed within this staff member's communes."""
-    if staff.commune_filter is None:
-        return True
-    return item.audience.get("kind") == "commune" and staff.covers(str(item.audience.get("value")))
+        if value not in await communes_for(request, staff):
+            return None
+        audience = {"kind": kind, "value": value}
+    elif kind == "role":
+        if value not in ROLES:
+            return None
+        audience = {"kind": kind, "value": value}
+    else:
+        audience = {"kind": kind}
+    if staff.commune_filter is not None:  # "Tất cả" of commune staff means all of theirs (as in chat)
+        audience["communes"] = sorted(staff.commune_filter)
+    return audience
 
 
 async def show_list(request: web.Request) -> web.StreamResponse:
     """GET /broadcasts: the latest broadcasts this staff member may see."""
     services = request.app[SERVICES]
     staff = current_staff(request)
-    items = [b for b in await broadcasts.recent(services.db, 100) if visible(staff, b)][:50]
+    items = await broadcasts.recent(services.db, 50, staff.commune_filter)
     t = services.content.texts
     return page(request, "broadcasts.html", items=items, audience=lambda a: audience_name(t, a))
 
@@ -156,7 +156,7 @@ async def send(request: web.Request) -> web.StreamResponse:
 
     staff_id, _ = await staff_person(request, staff)
     broadcast_id, queued = await broadcasts.create(services.db, staff_id, text, audience, now, when or now,
-                                                   message, progress)
+                                                   message, progress, actor=str(staff.identity))
     if queued == 0:
         await broadcasts.cancel(services.db, broadcast_id, now)
     services.hooks.wake()
@@ -167,8 +167,8 @@ async def report(request: web.Request) -> web.StreamResponse:
     """GET /broadcasts/{id}: counts, then who was not reached, in doubt, acked or not."""
     services = request.app[SERVICES]
     staff = current_staff(request)
-    item = await broadcasts.get(services.db, int(request.match_info["id"]))
-    if item is None or not visible(staff, item):
+    item = await broadcasts.get(services.db, int(request.match_info["id"]), staff.commune_filter)
+    if item is None:
         return refuse(request)
     counts = await broadcasts.counts(services.db, item.id)
     lists = {}

@@ -36,22 +36,14 @@ async def show_list(request: web.Request) -> web.StreamResponse:
     """GET /inbox?kind=&commune=&status=&page=: newest first, 25 a page."""
     services = request.app[SERVICES]
     staff = current_staff(request)
-    communes = [c for c in await voices.communes(services.db) if staff.covers(c)]
+    communes = await voices.communes(services.db, staff.commune_filter)
     kind = _choice(request.query.get("kind"), voices.KINDS)
     status = _choice(request.query.get("status"), voices.STATUSES)
     commune = _choice(request.query.get("commune"), communes)
-    if commune is None and staff.commune_filter is not None:
-        # Commune staff always read through a commune filter of theirs.
-        if not communes:
-            return page(request, "inbox.html", items=[], total=0, page_no=0, pages=1, communes=[],
-                        filters={"kind": kind, "status": status, "commune": None}, kinds=voices.KINDS,
-                        statuses=voices.STATUSES)
-        commune = communes[0]
     number = request.query.get("page", "1")
     wanted = int(number) - 1 if number.isdigit() and len(number) < 7 else 0
     total, shown, items = await voices.inbox(services.db, kind=kind, commune=commune, status=status,
-                                             limit=PAGE_SIZE, page=wanted)
-    items = [item for item in items if staff.covers(item.commune)]
+                                             limit=PAGE_SIZE, page=wanted, scope=staff.commune_filter)
     return page(request, "inbox.html", items=items, total=total, page_no=shown, pages=max(1, -(-total // PAGE_SIZE)),
                 communes=communes, filters={"kind": kind, "status": status, "commune": commune},
                 kinds=voices.KINDS, statuses=voices.STATUSES, excerpt=excerpt)
@@ -59,7 +51,7 @@ async def show_list(request: web.Request) -> web.StreamResponse:
 
 async def _item(request: web.Request, staff: Staff) -> voices.Voice | None:
     """The item of the URL, or None when it does not exist or is another commune's."""
-    item = await voices.get(request.app[SERVICES].db, int(request.match_info["id"]))
+    item = await voices.get(request.app[SERVICES].db, int(request.match_info["id"]), staff.commune_filter)
     return item if item is not None and staff.covers(item.commune) else None
 
 

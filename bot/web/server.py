@@ -21,6 +21,7 @@ from bot.web import (
     leaders,
     leaders_repair,
     overview,
+    results,
     staff_audit,
 )
 from bot.web.render import ENV, SERVICES, environment, page
@@ -65,6 +66,7 @@ def build_app(services: Services, settings: WebSettings) -> web.Application:
     leaders_repair.routes(app.router)  # before /leaders/{id} so /leaders/claims is not an id
     leaders.routes(app.router)
     inbox.routes(app.router)
+    results.routes(app.router)
     broadcasts.routes(app.router)
     downloads.routes(app.router)
     content_status.routes(app.router)
