@@ -125,3 +125,24 @@ async def test_a_removed_staff_members_session_stops(site: Site, app: App, commu
     response = await page.goto(f"{site.base}/inbox")
     assert response is not None and response.status == 403
     assert await app.db.fetchval("SELECT count(*) FROM web_sessions WHERE identity = ?", (str(KHE),)) == 0
+
+
+async def test_admission_list_only_with_the_permission_and_only_their_communes(
+        site: Site, app: App, communes: dict[str, Chat]) -> None:
+    admin = await site.login(STAFF)
+    await admin.click("nav >> text=Nguyện vọng")
+    await admin.click("#admission-counts >> text=Xã Hương Đô")
+    await admin.wait_for_selector("#admission-list")
+    await site.shot(admin, "admission")
+    assert "Phan Văn Đô" in await admin.text_content("#admission-list")
+    views = await app.db.fetchall("SELECT subject FROM audit_log WHERE action = 'admission.view' ORDER BY id")
+    assert [r[0] for r in views] == ["", "commune:Xã Hương Đô"]
+    page = await site.login(KHE)  # no permission
+    assert "Nguyện vọng" not in await page.text_content("nav")
+    response = await page.goto(f"{site.base}/admission")
+    assert response is not None and response.status == 403
+    await stored.set_sensitive(app.db, str(KHE), True, by=str(STAFF), at=NOW)
+    await page.goto(f"{site.base}/admission")
+    assert "Hương Đô" not in await page.text_content("main")
+    response = await page.goto(f"{site.base}/admission?commune=X%C3%A3%20H%C6%B0%C6%A1ng%20%C4%90%C3%B4")
+    assert response is not None and response.status == 403

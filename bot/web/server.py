@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.config import Config
 from bot.context import Services
 from bot.web import (
+    admission,
     auth,
     broadcasts,
     content_status,
@@ -67,6 +68,7 @@ def build_app(services: Services, settings: WebSettings) -> web.Application:
     leaders.routes(app.router)
     inbox.routes(app.router)
     results.routes(app.router)
+    admission.routes(app.router)
     broadcasts.routes(app.router)
     downloads.routes(app.router)
     content_status.routes(app.router)
