@@ -146,3 +146,44 @@ async def test_admission_list_only_with_the_permission_and_only_their_communes(
     assert "Hương Đô" not in await page.text_content("main")
     response = await page.goto(f"{site.base}/admission?commune=X%C3%A3%20H%C6%B0%C6%A1ng%20%C4%90%C3%B4")
     assert response is not None and response.status == 403
+
+
+async def test_classes_counts_and_attendance(site: Site, app: App, communes: dict[str, Chat], staff: Chat) -> None:
+    from bot.store import classes, people
+    from tests.test_classes import make_class
+
+    class_id = await make_class(staff, "/newclass 2026-12-05 08:00 | Lớp bồi dưỡng nhận thức về Đảng"
+                                       " | Hội trường UBND xã | Tất cả")
+    khe = await people.by_identity(app.db, communes["khe"].identity)
+    do = await people.by_identity(app.db, communes["do"].identity)
+    assert khe is not None and do is not None
+    await classes.set_rsvp(app.db, class_id, khe.id, "yes", app.clock.now())
+    page = await site.login(STAFF)
+    await page.click("nav >> text=Lớp học")
+    await site.shot(page, "classes")
+    row = await page.text_content("#classes-table tbody tr")
+    assert "Lớp bồi dưỡng nhận thức về Đảng" in row
+    await page.click("#classes-table >> text=Lớp bồi dưỡng nhận thức về Đảng")
+    figures = "els => els.map(e => e.textContent)"
+    # invited, coming, not coming, no answer, present
+    assert await page.eval_on_selector_all("#class-counts b", figures) == ["2", "1", "0", "1", "0"]
+    await page.locator(f"#person-{khe.id} button").click()
+    await page.wait_for_selector(f"#person-{khe.id}")
+    await site.shot(page, "class")
+    invitee = await classes.invitation_of(app.db, class_id, khe.id)
+    assert invitee is not None and invitee.attended and invitee.attended_by == "tg:9000"
+    # The province's class reached beyond Hương Khê: its staff get the refusal, as in chat.
+    scoped = await site.login(KHE)
+    response = await scoped.goto(f"{site.base}/classes/{class_id}")
+    assert response is not None and response.status == 403
+    own = await make_class(Chat(app, KHE), "/newclass 2026-12-06 08:00 | Lớp của xã | Nhà văn hóa | Tất cả")
+    await scoped.goto(f"{site.base}/classes/{own}")
+    assert "Lê Thị Khê" in await scoped.text_content("#invitees")
+    assert await scoped.eval_on_selector_all("#class-counts b", figures) == ["1", "0", "0", "1", "0"]
+    token = (await scoped.content()).split('name="csrf" value="')[1].split('"')[0]
+    for target in (class_id, own):  # Phan Văn Đô: another commune's class, or not invited
+        response = await scoped.request.post(f"{site.base}/classes/{target}/attendance",
+                                             form={"csrf": token, "person": str(do.id), "present": "1"})
+        assert response.status == 403
+    forged = await classes.invitation_of(app.db, class_id, do.id)
+    assert forged is not None and not forged.attended

@@ -16,6 +16,7 @@ from bot.web import (
     admission,
     auth,
     broadcasts,
+    classes,
     content_status,
     downloads,
     inbox,
@@ -69,6 +70,7 @@ def build_app(services: Services, settings: WebSettings) -> web.Application:
     inbox.routes(app.router)
     results.routes(app.router)
     admission.routes(app.router)
+    classes.routes(app.router)
     broadcasts.routes(app.router)
     downloads.routes(app.router)
     content_status.routes(app.router)
