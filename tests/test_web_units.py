@@ -75,6 +75,21 @@ async def test_login_attempts_are_rate_limited(app: App) -> None:
     assert statuses[:10] == [403] * 10 and statuses[10:] == [429, 429]
 
 
+async def test_behind_a_local_proxy_the_limit_is_per_forwarded_address(app: App) -> None:
+    server = await serve(app, "https://caunoi.example.vn")
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+            async def attempt(address: str) -> int:
+                response = await client.post("/login/guess", headers={"X-Forwarded-For": address})
+                return response.status_code
+
+            first = [await attempt("203.0.113.7") for _ in range(11)]
+            other = await attempt("198.51.100.9")  # another office is not locked out by the first
+    finally:
+        await server.stop()
+    assert first[:10] == [403] * 10 and first[10] == 429 and other == 403
+
+
 def test_settings(tmp_path: Path, config: object) -> None:
     from bot.config import Config
 

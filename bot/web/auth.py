@@ -59,6 +59,16 @@ class LoginLimiter:
 LIMITER: web.AppKey[LoginLimiter] = web.AppKey("limiter", LoginLimiter)
 
 
+def client_address(request: web.Request) -> str:
+    """Who is logging in: the peer, or behind a reverse proxy on this machine the address it saw
+    (deploy/nginx-web.conf sets X-Forwarded-For to it); a remote peer's header is not trusted."""
+    peer = request.remote or "?"
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if peer in ("127.0.0.1", "::1") and forwarded:
+        return forwarded.split(",")[-1].strip()[:64] or peer
+    return peer
+
+
 def refuse(request: web.Request, status: int = 403, key: str = "web.forbidden") -> web.Response:
     """The one refusal page: no rights, another commune's item, or an item that does not exist."""
     return page(request, "error.html", status=status, message_key=key)
@@ -112,7 +122,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 async def login_submit(request: web.Request) -> web.StreamResponse:
     """POST /login/{token}: use the token once, open a session, set the cookie, audit the login."""
     services = request.app[SERVICES]
-    if not request.app[LIMITER].allow(request.remote or "?"):
+    if not request.app[LIMITER].allow(client_address(request)):
         return refuse(request, 429, "web.too_many_logins")
     now = services.clock.now()
     identity_text = await store.redeem(services.db, request.match_info["token"], now)
