@@ -116,15 +116,17 @@ async def checked_fields(request: web.Request, staff: Staff, person: Person,
     errors: dict[str, str] = {}
     wanted: dict[str, Any] = {}
     for key in ("name", "hamlet"):
-        if typed[key] and (not has_letters(typed[key]) or len(typed[key]) > TEXT_LIMIT):
+        # A name is always needed; a hamlet may stay empty only if it was (a roster row without one).
+        needed = key == "name" or getattr(person, key) is not None
+        if (typed[key] or needed) and (not has_letters(typed[key]) or len(typed[key]) > TEXT_LIMIT):
             errors[key] = "web.field_invalid"
         wanted[key] = typed[key] or None
     wanted["role"] = typed["role"] if typed["role"] in ROLES else person.role
     wanted["association"] = (typed["association"] if typed["association"] in ASSOCIATIONS else None) \
         if wanted["role"] == "chi_hoi" else None
-    if typed["commune"] not in my_communes(request, staff):
+    if typed["commune"] not in my_communes(request, staff) and typed["commune"] != (person.commune or ""):
         errors["commune"] = "web.field_commune"
-    wanted["commune"] = typed["commune"]
+    wanted["commune"] = typed["commune"] or None
     wanted["phone"] = normalize_phone(typed["phone"]) if typed["phone"] else None
     if typed["phone"] and wanted["phone"] is None:
         errors["phone"] = "web.phone_invalid"
