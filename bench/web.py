@@ -82,14 +82,18 @@ async def generate(app: App, count: int, items: int, attempts: int) -> None:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", answer_rows)
 
 
-async def timed(rounds: int, call: Callable[[], Awaitable[Any]]) -> list[float]:
-    """Milliseconds of each call (after one warm-up call)."""
-    await call()
-    found = []
+async def timed(rounds: int, page: Callable[[], Awaitable[Any]],
+                bare: Callable[[], Awaitable[Any]]) -> tuple[list[float], list[float]]:
+    """Milliseconds of each call of the page and of the bare queries, alternated so that the load
+    of this shared machine weighs on both alike (after one warm-up call of each)."""
+    await page()
+    await bare()
+    found: tuple[list[float], list[float]] = ([], [])
     for _ in range(rounds):
-        start = time.perf_counter()
-        await call()
-        found.append((time.perf_counter() - start) * 1000)
+        for call, into in ((page, found[0]), (bare, found[1])):
+            start = time.perf_counter()
+            await call()
+            into.append((time.perf_counter() - start) * 1000)
     return found
 
 
@@ -152,7 +156,7 @@ async def main(args: argparse.Namespace) -> None:
                         assert response.status_code == 200, (path, response.status_code)
 
                     for name, page, bare, target in cases(app, get, scope):
-                        print(line(name, await timed(args.rounds, page), await timed(args.rounds, bare), target))
+                        print(line(name, *await timed(args.rounds, page, bare), target))
             await server.stop()
         finally:
             await app.close()

@@ -84,8 +84,15 @@ async def test_compose_preview_and_send_a_broadcast(site: Site, app: App, leader
     await site.shot(page, "broadcast-preview")
     assert "Họp dân lúc 8 giờ sáng" in await page.text_content("#preview-text")
     assert "2 người" in await page.text_content("#preview-audience")
+    html = await page.content()
     await page.click("#send-button")
     await page.wait_for_selector("#report-counts")
+    # The same preview form posted again (a double click, a re-post) shows the broadcast, sends nothing.
+    form = {name: html.split(f'name="{name}" value="')[1].split('"')[0] for name in ("csrf", "kind", "value", "draft")}
+    again = await page.request.post(f"{site.base}/broadcasts/send",
+                                    form={**form, "text": "Họp dân lúc 8 giờ sáng Chủ nhật tại nhà văn hóa."})
+    assert again.ok and again.url.endswith("/broadcasts/1")
+    assert await app.db.fetchval("SELECT count(*) FROM broadcasts") == 1
     channel = await drain(app)
     sent = sorted(s.address for s in channel.sent if "Họp dân" in s.reply.text)
     assert sent == ["100", "101"]

@@ -4,6 +4,8 @@ at a set time through the broadcast store (the outbox delivers), and the report 
 
 from __future__ import annotations
 
+import secrets
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +23,21 @@ from bot.web.render import SERVICES, page
 from handlers.broadcast import MAX_DAYS_AHEAD, TEXT_LIMIT, audience_name, progress_text
 
 REPORT_LISTS = ("unreachable", "unknown", "unacked", "acked")
+DRAFTS_KEPT = 1000
+
+
+class SentDrafts(OrderedDict[str, int]):
+    """Preview forms already sent (draft token -> broadcast id): a second press of "Gửi" (a double
+    click, a reload that re-posts) shows the broadcast instead of sending it twice."""
+
+    def remember(self, draft: str, broadcast_id: int) -> None:
+        """Keep the newest DRAFTS_KEPT."""
+        self[draft] = broadcast_id
+        while len(self) > DRAFTS_KEPT:
+            self.popitem(last=False)
+
+
+SENT: web.AppKey[SentDrafts] = web.AppKey("sent_drafts", SentDrafts)
 
 
 def routes(router: web.UrlDispatcher) -> None:
@@ -134,7 +151,7 @@ async def preview(request: web.Request) -> web.StreamResponse:
     t = services.content.texts
     return page(request, "broadcast_preview.html", text=text, audience=audience,
                 audience_label=audience_name(t, audience), chosen=chosen, when=when,
-                when_value=when.strftime("%Y-%m-%dT%H:%M") if when else "")
+                when_value=when.strftime("%Y-%m-%dT%H:%M") if when else "", draft=secrets.token_urlsafe(16))
 
 
 async def send(request: web.Request) -> web.StreamResponse:
@@ -144,6 +161,10 @@ async def send(request: web.Request) -> web.StreamResponse:
     text, audience, when, error = await _checked(request)
     if error or audience is None:
         return await compose(request, error or "web.broadcast_audience", text)
+    draft = str((await request.post()).get("draft", ""))[:64]
+    sent = request.app[SENT]
+    if draft and draft in sent:
+        raise web.HTTPSeeOther(f"/broadcasts/{sent[draft]}")
     now = services.clock.now()
     t = services.content.texts
     ack_label = t("broadcast.ack_button")
@@ -157,6 +178,8 @@ async def send(request: web.Request) -> web.StreamResponse:
     staff_id, _ = await staff_person(request, staff)
     broadcast_id, queued = await broadcasts.create(services.db, staff_id, text, audience, now, when or now,
                                                    message, progress, actor=str(staff.identity))
+    if draft:
+        sent.remember(draft, broadcast_id)
     if queued == 0:
         await broadcasts.cancel(services.db, broadcast_id, now)
     services.hooks.wake()

@@ -66,7 +66,17 @@ function setupFilters() {
   });
 }
 
+function setupSubmitOnce() {
+  // A second click while the page changes would post the form again; the server also refuses it.
+  document.querySelectorAll("form[method=post]").forEach((form) => {
+    form.addEventListener("submit", () => {
+      form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; });
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setupSubmitOnce();
   setupSorting();
   setupAudience();
   setupFilters();
