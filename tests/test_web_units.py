@@ -175,3 +175,14 @@ async def test_caunoi_run_web_serves_beside_the_bot_and_slash_web_links_to_it(tm
             _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, stderr.decode()
     assert match.group(1).rsplit("/", 1)[1] not in stderr.decode()  # the token is never logged
+
+
+async def test_sessions_idle_for_a_day_are_swept(app: App) -> None:
+    from bot.store import web as web_store
+
+    old, _ = await web_store.open_session(app.db, "tg:9000", app.clock.now())
+    later = app.clock.now() + timedelta(hours=25)
+    fresh, _ = await web_store.open_session(app.db, "tg:9000", later)
+    assert await web_store.session(app.db, old, later, timedelta(days=2)) is None  # gone, whatever the timeout
+    assert await web_store.session(app.db, fresh, later, timedelta(minutes=30)) is not None
+    assert await app.db.fetchval("SELECT count(*) FROM web_sessions") == 1

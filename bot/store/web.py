@@ -50,11 +50,18 @@ async def redeem(db: Database, token: str, now: datetime) -> str | None:
     return str(row[0]) if row else None
 
 
+SESSION_SWEEP = timedelta(days=1)  # longer than any idle timeout (at most 24 h)
+
+
 async def open_session(db: Database, identity: str, now: datetime) -> tuple[str, str]:
-    """A new session: (session id for the cookie, CSRF token)."""
+    """A new session: (session id for the cookie, CSRF token). Sessions idle for a day, which no
+    browser can use any more, are swept in the same transaction."""
     session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    await db.execute("INSERT INTO web_sessions (id_hash, identity, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
-                     (digest(session_id), identity, csrf, iso(now), iso(now)))
+    async with db.write() as conn:
+        await conn.execute("DELETE FROM web_sessions WHERE last_seen < ?", (iso(now - SESSION_SWEEP),))
+        await conn.execute(
+            "INSERT INTO web_sessions (id_hash, identity, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
+            (digest(session_id), identity, csrf, iso(now), iso(now)))
     return session_id, csrf
 
 
