@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from bot import ratelimit, staff
 from bot.clock import iso
 from bot.context import Context, Services
 from bot.model import Event, Identity, Option, Reply
-from bot.store import conversations, people
+from bot.store import busy, conversations, people
 from bot.textutil import clean_line, fold
 
 log = logging.getLogger(__name__)
@@ -172,27 +173,48 @@ class Dispatcher:
         if verdict is not None and not verdict.allowed:
             return ratelimit.refusal(verdict, services.content.texts)
         now = iso(services.clock.now())
-        person, shown = await people.touch(services.db, event.identity, event.display_name, now)
+        try:  # a locked database or a full disk must not drop the message silently
+            ctx, shown = await busy.retrying(lambda: self._load(event, now))
+        except sqlite3.OperationalError as error:
+            return self._busy(event, error)
         # Queued messages to this person wait while the answer is made and for a moment after it
         # goes out (Telegram allows one message a second per chat); a slow handler holds twice.
         hold = services.hooks.get("outbox.hold")
         if hold is not None:
-            hold(person.id)
-        conversation = await conversations.load(services.db, person.id)
-        staff_rights = await staff.lookup(services.db, services.config, event.identity)
-        ctx = Context(services, event.identity, person, conversation,
-                      is_staff=staff_rights is not None, staff=staff_rights)
+            hold(ctx.person.id)
         try:
             replies = await self._route(event, ctx, shown)
-        except Exception:
+        except Exception as error:
+            if busy.is_busy(error):  # the handler's transaction was rolled back: sending again is safe
+                return self._busy(event, error)
             log.exception("handler failed for %s on %s", event.identity, event.kind)
             return [Reply(ctx.t("core.error"), [ctx.option("core.menu_button", "cmd:menu")])]
-        await self._save(ctx, replies, now)
+        try:
+            await busy.retrying(lambda: self._save(ctx, replies, now))
+        except sqlite3.OperationalError as error:
+            return self._busy(event, error)
         if hold is not None:
-            hold(person.id)
+            hold(ctx.person.id)
         if verdict is not None and verdict.skipped:
             return [*ratelimit.skipped_notice(verdict, services.content.texts), *replies]
         return replies
+
+    async def _load(self, event: Event, now: str) -> tuple[Context, list[Option]]:
+        """The person (created on first contact), their conversation and rights; the options last shown."""
+        services = self.services
+        person, shown = await people.touch(services.db, event.identity, event.display_name, now)
+        conversation = await conversations.load(services.db, person.id)
+        staff_rights = await staff.lookup(services.db, services.config, event.identity)
+        return Context(services, event.identity, person, conversation,
+                       is_staff=staff_rights is not None, staff=staff_rights), shown
+
+    def _busy(self, event: Event, error: sqlite3.OperationalError) -> list[Reply]:
+        """The polite "busy, send again" answer; other database errors are bugs and propagate."""
+        if not busy.is_busy(error):
+            raise error
+        log.warning("database busy for %s on %s: %s", event.identity, event.kind, error)
+        texts = self.services.content.texts
+        return [Reply(texts("core.busy"), [Option(texts("core.menu_button"), "cmd:menu")])]
 
     async def _route(self, event: Event, ctx: Context, shown: list[Option]) -> list[Reply]:
         if event.kind == "text":
