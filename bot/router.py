@@ -18,6 +18,7 @@ from bot import ratelimit, staff
 from bot.clock import iso
 from bot.context import Context, Services
 from bot.model import Event, Identity, Option, Reply
+from bot.payload import is_number
 from bot.store import busy, conversations, people
 from bot.textutil import clean_line, fold
 
@@ -133,7 +134,7 @@ class Router:
 def match_option(text: str, options: list[Option]) -> Option | None:
     """The option a typed text names: its number ("2") or its label without diacritics."""
     stripped = text.strip().rstrip(".)")
-    if stripped.isdigit():
+    if is_number(stripped):
         number = int(stripped)
         return options[number - 1] if 1 <= number <= len(options) else None
     key = _label_key(text)

@@ -14,6 +14,7 @@ from typing import Any
 from bot.clock import iso, parse_iso
 from bot.context import Context, Services
 from bot.model import Event, Option, Reply
+from bot.payload import is_number, number_or
 from bot.router import Router
 from bot.store import broadcasts
 from bot.textutil import clean_block, clean_line, fold, has_letters
@@ -96,7 +97,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return [await preview(ctx, {"kind": value})]
     if action == "com":
         names = list(ctx.data.get("communes", []))
-        index = int(value) if value.isdigit() else -1
+        index = number_or(value, -1)
         if 0 <= index < len(names):
             return [await preview(ctx, {"kind": "commune", "value": names[index]})]
     if action == "role" and value in ROLES:
@@ -280,7 +281,7 @@ def progress_text(t: Any, broadcast_id: int, counts: dict[str, int], total: int,
 async def acknowledge(event: Event, ctx: Context) -> list[Reply]:
     """"Đã nhận ✅" under a broadcast (durable: checked against what this person was sent)."""
     raw = event.value.partition(":")[2]
-    if not raw.isdigit():
+    if not is_number(raw):
         return [ctx.reply("broadcast.ack_invalid", [ctx.option("core.menu_button", "cmd:menu")])]
     result = await broadcasts.ack(ctx.db, int(raw), ctx.person.id, ctx.now())
     key = {"new": "broadcast.ack_thanks", "again": "broadcast.ack_again"}.get(result, "broadcast.ack_invalid")
@@ -311,7 +312,7 @@ async def status(ctx: Context) -> Reply:
 
 async def cancel_scheduled(ctx: Context, raw: str) -> Reply:
     """Withdraw a scheduled broadcast that has not started."""
-    item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
+    item = await broadcasts.get(ctx.db, int(raw)) if is_number(raw) else None
     back = [ctx.option("core.menu_button", "cmd:admin")]
     if item is None:
         return ctx.reply("broadcast.not_found", back)
@@ -328,7 +329,7 @@ async def report(event: Event, ctx: Context) -> list[Reply]:
     """bcr:<id>: counts, then who could not be reached, whose message is in doubt (with a button to
     send again), and who has or has not pressed "Đã nhận"."""
     raw = event.value.partition(":")[2]
-    item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
+    item = await broadcasts.get(ctx.db, int(raw)) if is_number(raw) else None
     back = [ctx.option("core.menu_button", "cmd:admin")]
     if item is None:
         return [ctx.reply("broadcast.not_found", back)]
@@ -356,7 +357,7 @@ async def resend_unknown(event: Event, ctx: Context) -> list[Reply]:
     """bcu:<id>: staff decide to send again where it is unknown whether the message arrived
     (the outbox never does that by itself: a duplicate is worse than asking)."""
     raw = event.value.partition(":")[2]
-    item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
+    item = await broadcasts.get(ctx.db, int(raw)) if is_number(raw) else None
     back = [ctx.option("core.menu_button", "cmd:admin")]
     if item is None:
         return [ctx.reply("broadcast.not_found", back)]

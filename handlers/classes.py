@@ -18,6 +18,7 @@ from bot.content import Content
 from bot.content.texts import Texts
 from bot.context import Context, Services
 from bot.model import Attachment, Event, Option, Reply
+from bot.payload import is_number
 from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow, Invitee
@@ -184,7 +185,7 @@ def _status(ctx: Context, invitee: Invitee) -> str:
 
 async def _checked(ctx: Context, raw_id: str, *, before_start: bool) -> tuple[ClassRow, Invitee] | list[Reply]:
     """The class and this person's invitation, or the polite reply why the button no longer works."""
-    valid = raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 12  # "²".isdigit() is True too
+    valid = is_number(raw_id)
     klass = await classes.get(ctx.db, int(raw_id)) if valid else None
     if klass is None:
         return [ctx.reply("classes.gone", [menu_option(ctx)])]

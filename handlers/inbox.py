@@ -15,6 +15,7 @@ from bot.clock import iso, parse_iso
 from bot.content.texts import Texts
 from bot.context import Context, Services
 from bot.model import Attachment, Event, Option, Reply
+from bot.payload import is_number
 from bot.router import Router
 from bot.store import voices
 from bot.textutil import clean_block
@@ -50,7 +51,7 @@ class View:
         parts = [*code.split("."), "", "", "", ""][:4]
 
         def index(value: str) -> int | None:
-            return int(value) if value.isdigit() and len(value) < 6 else None
+            return int(value) if is_number(value) and len(value) < 6 else None
 
         return cls(index(parts[0]), index(parts[1]), index(parts[2]), index(parts[3]) or 0)
 
@@ -183,14 +184,14 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     parts = event.value.split(":")
     action = parts[1] if len(parts) > 1 else ""
     view = View.parse(parts[-1]) if len(parts) > 2 else View()
-    voice_id = int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else 0
+    voice_id = int(parts[2]) if len(parts) > 3 and is_number(parts[2]) else 0
     if action == "l":
         ctx.finish()
         return [await inbox_page(ctx, view)]
     if action == "ft":
         return [filter_menu(ctx, action, view, [ctx.t(f"feedback.kinds.{k}") for k in voices.KINDS])]
     if action == "fc":
-        page = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
+        page = int(parts[3]) if len(parts) > 3 and is_number(parts[3]) else 0
         return [filter_menu(ctx, action, View.parse(parts[2]), await voices.communes(ctx.db), page)]
     if action == "fs":
         return [filter_menu(ctx, action, view, [ctx.t(f"feedback.statuses.{s}") for s in voices.STATUSES])]
@@ -202,9 +203,9 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     if action == "o":
         ctx.finish()
         return await item_view(ctx, voice_id, view)
-    if action == "f" and len(parts) > 4 and parts[3].isdigit():
+    if action == "f" and len(parts) > 4 and is_number(parts[3]):
         return await show_file(ctx, voice_id, int(parts[3]), view)
-    if action == "s" and len(parts) > 4 and parts[3].isdigit() and int(parts[3]) < len(voices.STATUSES):
+    if action == "s" and len(parts) > 4 and is_number(parts[3]) and int(parts[3]) < len(voices.STATUSES):
         status = voices.STATUSES[int(parts[3])]
         if not await voices.set_status(ctx.db, voice_id, status, ctx.now_iso()):
             return await item_view(ctx, voice_id, view)
@@ -299,13 +300,13 @@ async def on_followup(event: Event, ctx: Context) -> list[Reply]:
     """fu:c:<commune index>:<page>: the leaders of one commune, by hamlet."""
     parts = [*event.value.split(":"), "", "", ""][:4]
     counts = await voices.followup_counts(ctx.db)
-    index = int(parts[2]) if parts[2].isdigit() else -1
+    index = int(parts[2]) if is_number(parts[2]) else -1
     if not 0 <= index < len(counts):
         return [Reply(ctx.t("core.stale")), *await show_followup(event, ctx)]
     commune = counts[index][0]
     rows = [r for r in await voices.followup(ctx.db) if r.commune == commune]
     pages = max(1, -(-len(rows) // FOLLOWUP_PAGE))
-    page = min(int(parts[3]) if parts[3].isdigit() else 0, pages - 1)
+    page = min(int(parts[3]) if is_number(parts[3]) else 0, pages - 1)
     shown = rows[page * FOLLOWUP_PAGE:(page + 1) * FOLLOWUP_PAGE]
     quiz = await quiz_results(ctx, [r.person_id for r in shown])
     lines = [ctx.t("inbox.followup_commune", commune=commune or ctx.t("inbox.no_commune"), total=len(rows),

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.payload import number_or
 from bot.phone import normalize_phone
 from bot.router import Router
 from bot.store import people
@@ -315,7 +316,7 @@ def _profile_data(ctx: Context) -> dict[str, Any]:
 
 
 def _int(value: str) -> int:
-    return int(value) if value.isdigit() else -1
+    return number_or(value, -1)
 
 
 def _page(ctx: Context, options: list[Option], page: int, prefix: str) -> list[Option]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot import roster
 from bot.context import Context
 from bot.model import Event, Reply
+from bot.payload import number
 from bot.router import Router
 from bot.store import roster as roster_store
 
@@ -54,7 +55,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     _, action, value = [*event.value.split(":", 2), "", ""][:3]
     back = [ctx.option("core.admin_button", "cmd:admin")]
     ctx.finish()
-    upload_id = int(value) if value.isdigit() else None
+    upload_id = number(value)
     if action == "cancel":
         if upload_id is not None:
             await roster_store.delete_upload(ctx.db, upload_id)
