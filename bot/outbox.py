@@ -36,6 +36,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot import staff
 from bot.channels.base import Blocked, Channel, QuotaExceeded, Rejected, RetryAfter, Transient, Unknown
 from bot.clock import iso
 from bot.config import Config
@@ -49,6 +50,8 @@ from bot.store.db import Database
 log = logging.getLogger(__name__)
 Op = Callable[[aiosqlite.Connection], Awaitable[Any]]
 
+# Messages for staff only: they go to an identity listed as staff, not to every identity of the person.
+STAFF_ONLY_KINDS = frozenset({"digest", "alert", "bprogress", "bdone"})
 # Claim a row this much earlier than a usual claim takes (a database write, ~1 ms).
 MIN_LEAD = 0.002
 
@@ -316,6 +319,9 @@ class ChannelWorker:
         began = time.monotonic()
         writer = self.outbox.writer
         try:
+            if row.kind in STAFF_ONLY_KINDS and not await self._staff_address(row):
+                self.stats.counts["not_staff"] += 1
+                return
             claim: store.Claim = await writer.run(
                 lambda conn: store.claim_in(conn, row.id, self.name, self.outbox.channels))
             claimed = time.monotonic()
@@ -338,6 +344,21 @@ class ChannelWorker:
             self._inflight.discard(row.id)
             self._finished.set()
             self._wake.set()
+
+    async def _staff_address(self, row: store.Due) -> bool:
+        """Whether a staff-only row may go out here: only to an identity listed as staff, never to
+        another identity the person linked (a guessed /link must not receive the digest). Else the
+        row moves to the person's staff identity on another running channel, or is skipped."""
+        services = self.outbox.services
+        listed = [i for i in await people.identities_of(services.db, row.person_id)
+                  if await staff.lookup(services.db, services.config, i) is not None]
+        if any(i.channel == self.name for i in listed):
+            return True
+        elsewhere = next((i.channel for i in listed if i.channel in self.outbox.channels), None)
+        await self.outbox.writer.run(lambda conn: store.reroute_or_skip_in(conn, row.id, elsewhere))
+        if elsewhere is not None:
+            self.outbox.wake(elsewhere)
+        return False
 
     async def _deliver(self, row: store.Due, claim: store.Claim, paid: bool, pacer: Pacer | None,
                        ticket: Ticket | None) -> None:

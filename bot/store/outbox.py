@@ -149,6 +149,16 @@ async def _other_channel(conn: aiosqlite.Connection, row_id: int, channel: str, 
     return usable[0] if usable else None
 
 
+async def reroute_or_skip_in(conn: aiosqlite.Connection, row_id: int, channel: str | None) -> None:
+    """A pending row that may not go out on its channel: move it to `channel`, or skip it (None)."""
+    if channel is None:
+        await conn.execute("UPDATE deliveries SET status = 'skipped', error = 'not a staff identity'"
+                           " WHERE id = ? AND status = 'pending'", (row_id,))
+    else:
+        await conn.execute("UPDATE deliveries SET channel = ? WHERE id = ? AND status = 'pending'",
+                           (channel, row_id))
+
+
 async def mark_sent_in(conn: aiosqlite.Connection, row_id: int, message_id: str | None, now: datetime) -> None:
     """The channel accepted the message."""
     await conn.execute(
