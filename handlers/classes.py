@@ -229,17 +229,20 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         reply = ctx.reply("classes.ics_caption", [menu_option(ctx)], title=klass.title)
         reply.attachment = f.calendar_file(klass, ctx.now(), ctx.config.reminders)
         return [reply]
-    return _ask_code(ctx, klass, invitee)
+    return await _ask_code(ctx, klass, invitee)
 
 
-def _ask_code(ctx: Context, klass: ClassRow, invitee: Invitee) -> list[Reply]:
+async def _ask_code(ctx: Context, klass: ClassRow, invitee: Invitee) -> list[Reply]:
     if invitee.attended:
         ctx.finish()
         return [ctx.reply("classes.checkin_already", [menu_option(ctx)], title=klass.title)]
     if not klass.checkin_open(ctx.now()):
         ctx.finish()
         return [ctx.reply("classes.checkin_closed", [menu_option(ctx)], title=klass.title)]
-    ctx.goto("classes.checkin", class_id=klass.id, tries=0)
+    if await classes.checkin_tries(ctx.db, klass.id, ctx.person.id) >= CHECKIN_TRIES:
+        ctx.finish()  # counted in the database: a new /checkin gives no new tries
+        return [ctx.reply("classes.checkin_locked", [menu_option(ctx)])]
+    ctx.goto("classes.checkin", class_id=klass.id)
     return [ctx.reply("classes.checkin_ask", [ctx.option("core.cancel_button", "cmd:menu")], title=klass.title)]
 
 
@@ -249,7 +252,7 @@ async def checkin_command(event: Event, ctx: Context) -> list[Reply]:
     now = ctx.now()
     for klass, invitee in await classes.upcoming_for(ctx.db, ctx.person.id, now):
         if klass.checkin_open(now):
-            return _ask_code(ctx, klass, invitee)
+            return await _ask_code(ctx, klass, invitee)
     return [ctx.reply("classes.checkin_none", [menu_option(ctx)])]
 
 
@@ -281,15 +284,17 @@ async def _take_code(event: Event, ctx: Context) -> list[Reply]:
         ctx.finish()
         return [ctx.reply("classes.checkin_closed", [menu_option(ctx)], title=klass.title)]
     typed = "".join(ch for ch in clean_line(event.value) if not ch.isspace()) if event.kind == "text" else ""
+    if await classes.checkin_tries(ctx.db, klass.id, ctx.person.id) >= CHECKIN_TRIES:
+        ctx.finish()
+        return [ctx.reply("classes.checkin_locked", [menu_option(ctx)])]
     if typed and typed == klass.checkin_code:
         ctx.finish()
         await classes.mark_attended(ctx.db, klass.id, ctx.person.id, True, "checkin", now)
         return [ctx.reply("classes.checkin_done", [menu_option(ctx)], title=klass.title)]
-    tries = int(ctx.data.get("tries", 0)) + 1
+    tries = await classes.add_checkin_try(ctx.db, klass.id, ctx.person.id, now)
     if tries >= CHECKIN_TRIES:
         ctx.finish()
         return [ctx.reply("classes.checkin_locked", [menu_option(ctx)])]
-    ctx.remember(tries=tries)
     return [ctx.reply("classes.checkin_wrong", [ctx.option("core.cancel_button", "cmd:menu")],
                       left=CHECKIN_TRIES - tries)]
 
