@@ -8,6 +8,7 @@ flood control, /stop, /delete_me and crash recovery are the outbox's business.
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,7 +51,9 @@ async def take_text(ctx: Context, text: str) -> list[Reply]:
         return [ctx.reply("broadcast.text_empty", [_cancel(ctx)])]
     if len(text) > TEXT_LIMIT:
         return [ctx.reply("broadcast.text_too_long", [_cancel(ctx)], length=len(text), limit=TEXT_LIMIT)]
-    ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db))
+    # The draft's id makes "Gửi" idempotent: confirming the same draft twice stores it once.
+    ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db),
+             draft=secrets.token_hex(8))
     return [ask_audience_sync(ctx)]
 
 
@@ -103,7 +106,8 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     if action == "role" and value in ROLES:
         return [await preview(ctx, {"kind": "role", "value": value})]
     if action == "other":
-        ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db))
+        ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db),
+                 draft=ctx.data.get("draft") or secrets.token_hex(8))
         return [ask_audience_sync(ctx)]
     if action == "when" and ctx.data.get("audience"):
         ctx.goto("broadcast.when", **_kept(ctx))
@@ -114,7 +118,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
 
 
 def _kept(ctx: Context) -> dict[str, Any]:
-    return {k: ctx.data[k] for k in ("text", "audience", "not_before", "kinds") if k in ctx.data}
+    return {k: ctx.data[k] for k in ("text", "audience", "not_before", "kinds", "draft") if k in ctx.data}
 
 
 async def ask_commune(ctx: Context) -> Reply:
@@ -250,8 +254,13 @@ async def send(ctx: Context) -> list[Reply]:
     def progress(broadcast_id: int, total: int) -> Reply:
         return Reply(progress_text(t, broadcast_id, {"pending": total}, total, "sending"))
 
-    broadcast_id, count = await broadcasts.create(ctx.db, ctx.person.id, text, audience, now, not_before,
-                                                  message, progress)
+    draft = str(ctx.data["draft"]) if ctx.data.get("draft") else None
+    try:
+        broadcast_id, count = await broadcasts.create(ctx.db, ctx.person.id, text, audience, now, not_before,
+                                                      message, progress, draft=draft)
+    except broadcasts.DraftAlreadySent:
+        ctx.finish()
+        return [await _already_sent(ctx, draft or "")]
     ctx.finish()
     back = [ctx.option("broadcast.new_button", "cmd:broadcast"), ctx.option("core.menu_button", "cmd:admin")]
     if count == 0:
@@ -263,6 +272,16 @@ async def send(ctx: Context) -> list[Reply]:
     if not_before > now:
         return [ctx.reply("broadcast.scheduled", back, id=broadcast_id, count=count, when=_local(ctx, not_before))]
     return [ctx.reply("broadcast.queued", back, id=broadcast_id, count=count)]
+
+
+async def _already_sent(ctx: Context, draft: str) -> Reply:
+    """The broadcast this draft became (a second "Gửi" after a crash or a double press): shown, not resent."""
+    item = await broadcasts.by_draft(ctx.db, draft)
+    back = [ctx.option("core.menu_button", "cmd:admin")]
+    if item is None:
+        return ctx.reply("broadcast.not_found", back)
+    return ctx.reply("broadcast.draft_already_sent", [Option(ctx.t("broadcast.report_button"), f"bcr:{item.id}"),
+                                                      *back], id=item.id, count=item.recipients)
 
 
 def progress_text(t: Any, broadcast_id: int, counts: dict[str, int], total: int, state: str, **values: Any) -> str:
