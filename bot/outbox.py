@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import sqlite3
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -50,6 +51,8 @@ from bot.store.db import Database
 log = logging.getLogger(__name__)
 Op = Callable[[aiosqlite.Connection], Awaitable[Any]]
 
+# Seconds between two tries to record a send's result (doubling up to the maximum).
+RESULT_RETRY_FIRST, RESULT_RETRY_MAX = 0.05, 5.0
 # Messages for staff only: they go to an identity listed as staff, not to every identity of the person.
 STAFF_ONLY_KINDS = frozenset({"digest", "alert", "bprogress", "bdone"})
 # Claim a row this much earlier than a usual claim takes (a database write, ~1 ms).
@@ -345,6 +348,21 @@ class ChannelWorker:
             self._finished.set()
             self._wake.set()
 
+    async def _write_result(self, op: Op) -> None:
+        """Write a send's result, again until it is written (locked database, full disk): a row left
+        `sending` would hold its broadcast open until a restart, then be offered for resending
+        although the message arrived. The row stays in flight meanwhile, so nothing else takes it."""
+        delay = RESULT_RETRY_FIRST
+        while True:
+            try:
+                await self.outbox.writer.run(op)
+                return
+            except sqlite3.OperationalError as exc:
+                self.stats.counts["result_retry"] += 1
+                log.warning("outbox %s: could not record a result (%s); retrying in %.1f s", self.name, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RESULT_RETRY_MAX)
+
     async def _staff_address(self, row: store.Due) -> bool:
         """Whether a staff-only row may go out here: only to an identity listed as staff, never to
         another identity the person linked (a guessed /link must not receive the digest). Else the
@@ -385,7 +403,7 @@ class ChannelWorker:
                       message_id: str | None = None) -> None:
         """Write the result of one send (or of its failure) and act on it."""
         services = self.outbox.services
-        write = self.outbox.writer.run
+        write = self._write_result
         counts = self.stats.counts
         now = services.clock.now()
         if error is None:
