@@ -360,7 +360,8 @@ async def digest_job(services: Services) -> None:
         total, items = await voices.created_between(db, since, until, DIGEST_ITEMS)
         answers = await voices.aspirations_between(db, since, until)
         message = digest_message(texts, config.tz, since, until, total, items, answers) if total or answers else None
-        if await voices.close_digest_window(db, person_id, since, until, message, now) and message:
+        named = [v.person_id for v in items]  # /delete_me of one of them purges this digest
+        if await voices.close_digest_window(db, person_id, since, until, message, now, named) and message:
             queued = True
     wake = services.hooks.get("outbox.wake")
     if queued and wake is not None:

@@ -7,12 +7,15 @@ restart loses nothing; "Áp dụng" re-reads it and applies it in one transactio
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot import roster
-from bot.context import Context
+from bot.context import Context, Services
 from bot.model import Event, Reply
 from bot.payload import number
 from bot.router import Router
 from bot.store import roster as roster_store
+from bot.store import traces
 
 REPORT_LINES = 15  # rows listed per section in the chat; the command line lists all
 
@@ -74,6 +77,11 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     return [Reply(f"{report}\n\n{ctx.t('roster.applied_note')}", back)]
 
 
+async def expire_uploads(services: Services) -> None:
+    """The periodic job: waiting roster files (phone numbers) are kept one day at most."""
+    await traces.expire_uploads(services.db, services.clock.now() - timedelta(hours=traces.UPLOAD_TTL_HOURS))
+
+
 def register(router: Router) -> None:
     """Register /import, its waiting step, its buttons and the staff-menu entry."""
     router.command("import", ask_file, staff=True, aliases=("nhap danh sach",), describe="roster.cmd_desc")
@@ -81,3 +89,4 @@ def register(router: Router) -> None:
     router.media("document", on_file, staff=True)  # staff may also just drop the file into the chat
     router.choice("roster", on_choice, staff=True)
     router.menu("roster.menu_label", "import", staff=True, order=82)
+    router.periodic("roster.expire_uploads", 600, expire_uploads)
