@@ -37,18 +37,19 @@ async def on_file(event: Event, ctx: Context) -> list[Reply]:
     if event.file_size > roster.MAX_BYTES:
         error = roster.RosterError("errors.too_big", limit_mb=roster.MAX_BYTES // (1024 * 1024))
         return [Reply(roster.render_error(ctx.t, error), cancel)]
-    if event.file_data is None:
+    data = await event.read_file()  # downloaded only here: staff only, after the size check
+    if data is None:
         return [ctx.reply("roster.no_file_data", cancel)]
     name = event.file_name or "danh-sach"
     try:
-        plan = await roster.dry_run(ctx.db, ctx.content, event.file_data, name, ctx.local_now().year)
+        plan = await roster.dry_run(ctx.db, ctx.content, data, name, ctx.local_now().year)
     except roster.RosterError as exc:
         return [Reply(roster.render_error(ctx.t, exc), cancel)]  # still waiting: a corrected file is welcome
     ctx.finish()
     report = roster.render_report(ctx.t, plan, name, limit=REPORT_LINES, note="roster.bot_note")
     if not plan.writes_anything:
         return [Reply(report, [ctx.option("core.admin_button", "cmd:admin")])]
-    upload = await roster_store.save_upload(ctx.db, ctx.person.id, name, event.file_data, ctx.now_iso())
+    upload = await roster_store.save_upload(ctx.db, ctx.person.id, name, data, ctx.now_iso())
     return [Reply(report, [ctx.option("roster.apply_button", f"roster:apply:{upload}"),
                            ctx.option("roster.cancel_button", f"roster:cancel:{upload}")], columns=2)]
 
