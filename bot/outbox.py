@@ -39,7 +39,7 @@ import aiosqlite
 
 from bot import staff
 from bot.channels.base import Blocked, Channel, QuotaExceeded, Rejected, RetryAfter, Transient, Unknown
-from bot.clock import iso
+from bot.clock import Steady, iso
 from bot.config import Config
 from bot.context import Services
 from bot.model import Reply
@@ -239,7 +239,7 @@ class ChannelWorker:
         if pause > 0:
             await asyncio.sleep(pause)
         services = self.outbox.services
-        rows = [r for r in await store.due(services.db, self.name, services.clock.now(), limit=200)
+        rows = [r for r in await store.due(services.db, self.name, self.outbox.steady.now(), limit=200)
                 if r.id not in self._inflight]
         if not rows:
             await self._idle(self.settings.idle_poll)
@@ -453,6 +453,7 @@ class Outbox:
         self.services = services
         self.channels = dict(channels)
         self.writer = GroupWriter(services.db)
+        self.steady = Steady(services.clock)  # what is due never goes back with the wall clock
         chosen = dict(settings or {})
         self.workers = {
             name: ChannelWorker(self, channel, chosen.get(name) or settings_for(services.config, name))
@@ -530,7 +531,7 @@ class Outbox:
         while time.monotonic() < deadline:
             busy = any(w.busy for w in self.workers.values())
             if not busy:
-                due = [await store.due(self.services.db, name, self.services.clock.now(), limit=1)
+                due = [await store.due(self.services.db, name, self.steady.now(), limit=1)
                        for name in self.workers]
                 if not any(due) and not any(w.busy for w in self.workers.values()):
                     return True

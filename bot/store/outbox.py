@@ -81,10 +81,13 @@ async def reroute(db: Database, running: Iterable[str]) -> int:
 
 
 async def due(db: Database, channel: str, now: datetime, limit: int = 100, after_id: int = 0) -> list[Due]:
-    """Pending rows of `channel` due at `now`, in id order (uses the partial index deliveries_pending)."""
+    """Pending rows of `channel` due at `now`, in id order (uses the partial index deliveries_pending).
+    A row queued to go at once (not_before = created_at) is due whatever the clock says now: a clock
+    set back must not hold it (issue 20 item 10)."""
     rows = await db.fetchall(
         "SELECT id, kind, ref, person_id, payload, attempts FROM deliveries"
-        " WHERE channel = ? AND status = 'pending' AND id > ? AND not_before <= ? ORDER BY id LIMIT ?",
+        " WHERE channel = ? AND status = 'pending' AND id > ? AND (not_before <= ? OR not_before <= created_at)"
+        " ORDER BY id LIMIT ?",
         (channel, after_id, iso(now), limit),
     )
     return [Due(r["id"], r["kind"], r["ref"], r["person_id"], r["payload"], r["attempts"]) for r in rows]
