@@ -17,7 +17,7 @@ from bot.context import Context, Services
 from bot.model import Event, Option, Reply
 from bot.payload import is_number, number_or
 from bot.router import Router
-from bot.store import broadcasts
+from bot.store import broadcasts, deliveries
 from bot.textutil import clean_block, clean_line, fold, has_letters
 from handlers.onboarding import ROLES
 
@@ -284,6 +284,11 @@ async def _already_sent(ctx: Context, draft: str) -> Reply:
                                                       *back], id=item.id, count=item.recipients)
 
 
+async def prune_payloads(services: Services) -> None:
+    """The periodic job: settled deliveries forget their text after the retention period."""
+    await deliveries.prune(services.db, services.clock.now())
+
+
 def progress_text(t: Any, broadcast_id: int, counts: dict[str, int], total: int, state: str, **values: Any) -> str:
     """Sent / pending / unreachable / failed, and how many pressed "Đã nhận"."""
     unknown = counts.get("unknown", 0)
@@ -442,3 +447,4 @@ def register(router: Router) -> None:
     router.choice("bcu", resend_unknown, staff=True, durable=True)  # checked against the database
     router.choice("ack", acknowledge, durable=True)  # under every broadcast message
     router.periodic("broadcast.progress", 2.0, progress_job)
+    router.periodic("deliveries.prune", 3600, prune_payloads)  # settled deliveries forget their text after 30 days

@@ -136,8 +136,8 @@ async def create(
         ref = str(broadcast_id)
         await deliveries.enqueue_in(conn, PROGRESS_KIND, ref, [staff_id], progress(broadcast_id, len(chosen.ids)),
                                     now=now, not_before=not_before)
-        queued = await deliveries.enqueue_in(conn, KIND, ref, chosen.ids, message(broadcast_id),
-                                             now=now, not_before=not_before)
+        queued = await deliveries.enqueue_shared_in(conn, KIND, ref, chosen.ids, message(broadcast_id),
+                                                    now=now, not_before=not_before)
         if queued != len(chosen.ids):
             await conn.execute("UPDATE broadcasts SET recipients = ? WHERE id = ?", (queued, broadcast_id))
     return broadcast_id, queued

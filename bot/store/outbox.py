@@ -85,9 +85,10 @@ async def due(db: Database, channel: str, now: datetime, limit: int = 100, after
     A row queued to go at once (not_before = created_at) is due whatever the clock says now: a clock
     set back must not hold it (issue 20 item 10)."""
     rows = await db.fetchall(
-        "SELECT id, kind, ref, person_id, payload, attempts FROM deliveries"
-        " WHERE channel = ? AND status = 'pending' AND id > ? AND (not_before <= ? OR not_before <= created_at)"
-        " ORDER BY id LIMIT ?",
+        "SELECT d.id, d.kind, d.ref, d.person_id, COALESCE(b.body, d.payload) AS payload, d.attempts"
+        " FROM deliveries d LEFT JOIN delivery_bodies b ON b.id = d.body_id"
+        " WHERE d.channel = ? AND d.status = 'pending' AND d.id > ?"
+        " AND (d.not_before <= ? OR d.not_before <= d.created_at) ORDER BY d.id LIMIT ?",
         (channel, after_id, iso(now), limit),
     )
     return [Due(r["id"], r["kind"], r["ref"], r["person_id"], r["payload"], r["attempts"]) for r in rows]
