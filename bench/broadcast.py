@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.proclog import log_tail, spawn_logged  # noqa: E402
 from bot.clock import iso  # noqa: E402
 from bot.model import Option, Reply  # noqa: E402
 from bot.store import broadcasts  # noqa: E402
@@ -80,9 +81,9 @@ async def start_bot(db_path: Path, tg: FakeTelegram, rate: float, paid: bool) ->
     })
     if paid:
         env["CAUNOI_PAID_BROADCAST"] = "1"
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=db_path.parent, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    # The log goes to a file beside the database: a pipe nobody reads would hang the bot when full.
+    return await spawn_logged([sys.executable, "-m", "bot", "run"], db_path.parent / "bot.log",
+                              cwd=db_path.parent, env=env)
 
 
 def received(tg: FakeTelegram) -> list[tuple[int, float]]:
@@ -115,12 +116,12 @@ async def until(condition: object, within: float, what: str) -> None:
         await asyncio.sleep(0.05)
 
 
-async def stop_bot(process: asyncio.subprocess.Process) -> str:
-    """SIGTERM, wait; return stderr (the log)."""
+async def stop_bot(process: asyncio.subprocess.Process, log_path: Path) -> str:
+    """SIGTERM, wait; return the log."""
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
-    _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    return stderr.decode(errors="replace")
+    await asyncio.wait_for(process.wait(), 30)
+    return log_tail(log_path, chars=1_000_000)
 
 
 @dataclass
@@ -174,7 +175,7 @@ async def run(name: str, leaders: int, rate: float, paid_rate: float, kill_at: f
                     down = time.monotonic() - killed
                 await until(lambda: unsettled(db_path) == 0, within, "every delivery settled")
             finally:
-                log = await stop_bot(process)
+                log = await stop_bot(process, Path(folder) / "bot.log")
             got = received(tg)
             per_chat = Counter(chat for chat, _ in got)
             expected = {FIRST_CHAT + i for i in range(leaders)}
@@ -218,13 +219,14 @@ async def bare_sender(url: str, token: str, leaders: int, concurrency: int) -> N
 async def baseline(leaders: int, paid_rate: float, concurrency: int = 16) -> Result:
     """Bare PTB against a fresh fake with the same paid limit (the same machine, the same run)."""
     async with FakeTelegram(flood_control=True, paid_rate=int(paid_rate)) as tg:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--bare-sender", tg.url, tg.token, str(leaders), str(concurrency),
-            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE)
-        _, stderr = await asyncio.wait_for(process.communicate(), 600)
-        if process.returncode:
-            print(stderr.decode(errors="replace")[-2000:], file=sys.stderr)
+        with tempfile.TemporaryDirectory(prefix="caunoi-bench-") as folder:
+            log_path = Path(folder) / "bare.log"
+            process = await spawn_logged(
+                [sys.executable, __file__, "--bare-sender", tg.url, tg.token, str(leaders), str(concurrency)],
+                log_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            await asyncio.wait_for(process.wait(), 600)
+            if process.returncode:
+                print(log_tail(log_path, 2000), file=sys.stderr)
         got = received(tg)
         per_chat = Counter(chat for chat, _ in got)
         return Result("bare", leaders, paid_rate, got[-1][1] - got[0][1] if got else 0.0, 0.0, tg.flood_429s,
