@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -15,6 +18,7 @@ from bot.model import Identity
 from tests.chat import Chat
 
 BUSY = "Cầu Nối đang bận"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
@@ -105,3 +109,46 @@ async def test_disk_full_inside_a_handler_is_busy_not_a_crash(
     await leader.press("Tôi đồng ý")  # the consent write fails in the handler
     assert BUSY in leader.text
     assert not [r for r in caplog.records if r.getMessage().startswith("handler failed")]
+
+
+# A real full disk: the bot in its own process under a file-size limit (RLIMIT_FSIZE) just above its
+# files' size, so SQLite's next growth fails as on a full disk; then the limit is lifted.
+FULL_DISK_CHILD = """
+import asyncio, json, resource, sys
+from dataclasses import replace
+from pathlib import Path
+from bot.app import open_app
+from bot.config import load_config
+from bot.model import Event, Identity
+
+async def main(folder):
+    db = Path(folder) / "bot.sqlite3"
+    config = replace(load_config(env={"CAUNOI_DB": str(db)}, dotenv=Path(folder) / "none.env"), db_path=db)
+    app = await open_app(config)
+    await app.dispatch(Event(Identity("tg", "1"), "command", "start"))
+    biggest = max(p.stat().st_size for p in Path(folder).iterdir())
+    resource.setrlimit(resource.RLIMIT_FSIZE, (biggest, resource.RLIM_INFINITY))
+    full = []
+    for n in range(200):
+        replies = await app.dispatch(Event(Identity("tg", str(100 + n)), "command", "start", display_name="x" * 128))
+        full.append(replies[0].text if replies else "")
+        if "đang bận" in full[-1]:
+            break
+    resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    again = await app.dispatch(Event(Identity("tg", "99999"), "command", "start"))
+    print(json.dumps({"full": full, "again": again[0].text if again else ""}))
+    await app.close()
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+async def test_a_really_full_disk_in_a_bot_process(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", FULL_DISK_CHILD, str(tmp_path), cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()[-2000:]
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    assert result["full"] and BUSY in result["full"][-1]  # the person who hit the full disk got an answer
+    assert BUSY not in result["again"] and result["again"]  # space again: the next message is answered
