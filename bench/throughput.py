@@ -38,10 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SELF = str(Path(__file__).resolve())
 sys.path.insert(0, str(ROOT))
 
-from bench.proclog import log_tail, spawn_logged  # noqa: E402
 from bot.content import load_content  # noqa: E402
 from bot.textutil import fold  # noqa: E402
 from tests.fake_telegram import Call, FakeTelegram  # noqa: E402
+from tests.proclog import log_tail, spawn_logged  # noqa: E402
 
 _texts = load_content().texts
 ODD_TEXTS = (_texts("core.stale"), _texts("core.error"), _texts("core.not_understood"))

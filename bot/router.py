@@ -180,9 +180,7 @@ class Dispatcher:
             return self._busy(event, error)
         # Queued messages to this person wait while the answer is made and for a moment after it
         # goes out (Telegram allows one message a second per chat); a slow handler holds twice.
-        hold = services.hooks.get("outbox.hold")
-        if hold is not None:
-            hold(ctx.person.id)
+        services.hooks.hold(ctx.person.id)
         try:
             replies = await self._route(event, ctx, shown)
         except Exception as error:
@@ -194,8 +192,7 @@ class Dispatcher:
             await busy.retrying(lambda: self._save(ctx, replies, now))
         except sqlite3.OperationalError as error:
             return self._busy(event, error)
-        if hold is not None:
-            hold(ctx.person.id)
+        services.hooks.hold(ctx.person.id)
         if verdict is not None and verdict.skipped:
             return [*ratelimit.skipped_notice(verdict, services.content.texts), *replies]
         return replies
@@ -231,8 +228,8 @@ class Dispatcher:
                 return await self._choice(replace(event, kind="choice", value=chosen.payload), ctx, shown)
             if route := self._step_route(ctx):
                 return await self._run(route, event, ctx)
-            if name := self.router.command_words.get(fold(text)):
-                return await self._command(replace(event, kind="command", value=name, args=""), ctx)
+            if command := self.router.command_words.get(fold(text)):
+                return await self._command(replace(event, kind="command", value=command, args=""), ctx)
             return [Reply(ctx.t("core.not_understood"), [ctx.option("core.menu_button", "cmd:menu")])]
         if event.kind == "command":
             return await self._command(event, ctx)

@@ -128,8 +128,7 @@ async def confirm(event: Event, ctx: Context) -> list[Reply]:
 async def _notify(ctx: Context, ref: str, person_id: int, channel: str, reply: Reply) -> None:
     """Queue a message to the other side of the link, on its own channel."""
     await outbox.enqueue_on(ctx.db, "link_notice", ref, person_id, channel, reply, ctx.now())
-    if wake := ctx.services.hooks.get("outbox.wake"):
-        wake(channel)
+    ctx.services.hooks.wake(channel)
 
 
 async def _next(ctx: Context) -> Reply:

@@ -6,9 +6,9 @@ import asyncio
 import sys
 from pathlib import Path
 
-import bench.broadcast
-import bench.throughput
-from bench.proclog import log_tail, spawn_logged
+from tests.proclog import log_tail, spawn_logged
+
+ROOT = Path(__file__).resolve().parent.parent
 
 BURST = "import sys\nfor n in range(20000):\n    print('Traceback (most recent call last): line', n, file=sys.stderr)\n"
 
@@ -21,7 +21,7 @@ async def test_a_burst_on_stderr_does_not_block_the_child(tmp_path: Path) -> Non
 
 
 def test_the_benches_never_pipe_stderr() -> None:
-    for module in (bench.broadcast, bench.throughput):
-        source = Path(module.__file__ or "").read_text(encoding="utf-8")
-        assert "stderr=asyncio.subprocess.PIPE" not in source, module.__name__
-        assert "spawn_logged(" in source, module.__name__
+    for path in (ROOT / "bench/broadcast.py", ROOT / "bench/throughput.py", ROOT / "tests/broadcast_bot.py"):
+        source = path.read_text(encoding="utf-8")
+        assert "stderr=asyncio.subprocess.PIPE" not in source, path.name
+        assert "spawn_logged(" in source, path.name

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 T = TypeVar("T")
 _MARKERS = ("database is locked", "database is busy", "database table is locked",
@@ -18,7 +18,7 @@ _MARKERS = ("database is locked", "database is busy", "database table is locked"
 PAUSES = (0.2, 0.5)  # seconds between attempts; SQLite's busy_timeout already waited in each
 
 
-def is_busy(error: BaseException) -> bool:
+def is_busy(error: BaseException) -> TypeGuard[sqlite3.OperationalError]:
     """Whether `error` is SQLite saying it is locked or out of space (not a bug in a query)."""
     return isinstance(error, sqlite3.OperationalError) and str(error).lower().startswith(_MARKERS)
 
