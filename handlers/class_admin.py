@@ -13,6 +13,7 @@ from typing import Any
 from bot import reminders
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.payload import number_or
 from bot.roles import ROLES
 from bot.router import Router
 from bot.store import classes
@@ -352,11 +353,11 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     if action == "list":
         return await overview(ctx)
     if action == "v" and args:
-        return await view(ctx, int(args[0]))
+        return await view(ctx, number_or(args[0], 0))
     if action == "e" and len(args) == 2:
-        return await _start_edit(ctx, int(args[0]), args[1])
+        return await _start_edit(ctx, number_or(args[0], 0), args[1])
     if action == "x" and args:
-        return await _ask_cancel(ctx, int(args[0]))
+        return await _ask_cancel(ctx, number_or(args[0], 0))
     if action == "eok" and step == "cla.editconfirm":
         return await _save_edit(ctx)
     if action == "xok" and step == "cla.cancel":
@@ -370,7 +371,8 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         ctx.remember(title=ctx.t("classes.default_title"))
         return [_ask_place(ctx)]
     if action == "tp" and args and step == "cla.topics":
-        topic = ctx.content.topics[int(args[0])] if int(args[0]) < len(ctx.content.topics) else None
+        index = number_or(args[0], len(ctx.content.topics))
+        topic = ctx.content.topics[index] if index < len(ctx.content.topics) else None
         chosen = list(ctx.data.get("topics", []))
         if topic is not None:
             chosen = [t for t in chosen if t != topic.id] if topic.id in chosen else [*chosen, topic.id]
@@ -387,7 +389,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return [await preview(ctx)]
     if action == "c" and args and step == "cla.communes":
         communes = ctx.content.units.communes
-        index = int(args[0])
+        index = number_or(args[0], len(communes))
         chosen = list(ctx.data.get("communes", []))
         if index < len(communes) and scope.covers(ctx, communes[index].name):
             name = communes[index].name

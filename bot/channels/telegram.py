@@ -15,6 +15,7 @@ import logging
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -303,15 +304,15 @@ class TelegramChannel:
         return None
 
     async def _media_event(self, identity: Identity, message: Message, common: dict[str, Any]) -> Event:
-        """A photo, voice note, sticker, document… as a media Event (documents with their bytes)."""
+        """A photo, voice note, sticker, document… as a media Event (a document's bytes on request)."""
         caption = message.caption or ""
         if message.document is not None:
             doc = message.document
-            data = None
+            fetch = None
             if doc.file_size is not None and doc.file_size <= DOWNLOAD_LIMIT:
-                data = await self._download(doc.file_id)
+                fetch = partial(self._download, doc.file_id)  # only a handler that takes files calls it
             return Event(identity, "media", "document", file_ref=doc.file_id, caption=caption,
-                         file_size=doc.file_size or 0, file_name=doc.file_name or "", file_data=data, **common)
+                         file_size=doc.file_size or 0, file_name=doc.file_name or "", fetch=fetch, **common)
         if message.photo:
             photo = message.photo[-1]  # the largest size
             return Event(identity, "media", "photo", file_ref=photo.file_id, caption=caption,
