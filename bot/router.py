@@ -167,8 +167,12 @@ class Dispatcher:
 
     async def _handle(self, event: Event) -> list[Reply]:
         services = self.services
-        # Per-person flood limit (staff exempt), checked before any database work.
-        verdict = None if services.config.is_admin(event.identity) else self.limiter.check(event.identity)
+        # Per-person flood limit (staff exempt), checked before any database work: buttons and
+        # typed option numbers are free, commands cheap, free text and uploads dearer (bot/ratelimit.py).
+        verdict = None
+        if not services.config.is_admin(event.identity):
+            cost = ratelimit.cost_of(event, self.router.command_words.keys())
+            verdict = self.limiter.check(event.identity, cost)
         if verdict is not None and not verdict.allowed:
             return ratelimit.refusal(verdict, services.content.texts)
         now = iso(services.clock.now())
