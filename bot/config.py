@@ -38,7 +38,7 @@ class Config:
     # Beyond DESIGN.md's table (README "Configuration"): tuning of features, validated like the rest.
     pass_mark: int = 4  # CAUNOI_PASS_MARK: right answers out of 5 to pass a quiz
     digest_minutes: int = 30  # CAUNOI_DIGEST_MINUTES: staff inbox digest window
-    flood_burst: float = 20.0  # CAUNOI_FLOOD_BURST: tokens a person may spend at once (a text costs 3)
+    flood_burst: float = 30.0  # CAUNOI_FLOOD_BURST: tokens a person may spend at once (a text costs 2)
     flood_rate: float = 1.0  # CAUNOI_FLOOD_RATE: tokens given back per second
     zalo_rate: float = 5.0  # CAUNOI_ZALO_RATE: Zalo messages/s; 0 = no limit
     zalo_webhook_secret: str | None = None  # CAUNOI_ZALO_WEBHOOK_SECRET (8-256 characters)
@@ -166,7 +166,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
     return Config(
         pass_mark=int(_number("CAUNOI_PASS_MARK", get("CAUNOI_PASS_MARK"), 4, 1, 5, whole=True)),
         digest_minutes=int(_number("CAUNOI_DIGEST_MINUTES", get("CAUNOI_DIGEST_MINUTES"), 30, 1, 1440, whole=True)),
-        flood_burst=_number("CAUNOI_FLOOD_BURST", get("CAUNOI_FLOOD_BURST"), 20, 3, 10**6),
+        flood_burst=_number("CAUNOI_FLOOD_BURST", get("CAUNOI_FLOOD_BURST"), 30, 3, 10**6),
         flood_rate=_number("CAUNOI_FLOOD_RATE", get("CAUNOI_FLOOD_RATE"), 1, 0.01, 1000),
         zalo_rate=_number("CAUNOI_ZALO_RATE", get("CAUNOI_ZALO_RATE"), 5, 0, 1000),
         zalo_webhook_secret=secret,

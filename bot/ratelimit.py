@@ -24,7 +24,7 @@ from bot.content.texts import Texts
 from bot.model import Event, Identity, Reply
 from bot.textutil import fold
 
-DEFAULT_BURST = 20.0  # tokens a person starts with (and may save up to)
+DEFAULT_BURST = 30.0  # tokens a person starts with (and may save up to)
 DEFAULT_RATE = 1.0  # tokens added per second
 WARN_EVERY = 5.0  # seconds between two "please wait" notices to one person
 _SWEEP_EVERY = 1000  # checks between sweeps of idle people, so memory stays bounded
@@ -36,7 +36,7 @@ class Cost(Enum):
 
     CHOICE = 0.0  # a button, or a typed option number
     COMMAND = 1.0  # /quiz, or a command word typed on Zalo/console ("menu")
-    TEXT = 3.0  # free text: may be stored, and has to be read
+    TEXT = 2.0  # free text: may be stored, and has to be read
     UPLOAD = 3.0  # a photo, voice note, file or contact
 
 

@@ -38,11 +38,11 @@ def test_costs_buttons_and_typed_numbers_are_free() -> None:
 
 def test_bucket_refuses_then_refills_and_counts_what_was_skipped() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(clock, burst=9, rate=1)
+    limiter = RateLimiter(clock, burst=6, rate=1)
     me, other = Identity("tg", "1"), Identity("tg", "2")
     assert [limiter.check(me, Cost.TEXT).allowed for _ in range(3)] == [True, True, True]
     first, second = limiter.check(me, Cost.TEXT), limiter.check(me, Cost.TEXT)
-    assert not first.allowed and first.warn and first.wait_seconds == 3
+    assert not first.allowed and first.warn and first.wait_seconds == 2
     assert not second.allowed and not second.warn  # told at most once every few seconds
     button = limiter.check(me, Cost.CHOICE)
     assert button.allowed and button.skipped == 2  # a button still works, and its answer tells of the two
