@@ -54,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print the bot token
+    if not args.verbose:  # a line every 2 s for each periodic job drowns what matters
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command is None:
         parser.print_help()
         return 0
