@@ -31,18 +31,24 @@ class Running:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         self.lines: list[str] = []
+        self._ended = False
+        self._more = asyncio.Event()  # set at each new line and at the end of the log
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         assert self.process.stderr is not None
         async for raw in self.process.stderr:
             self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+            self._more.set()
+        self._ended = True
+        self._more.set()
 
     async def wait_for_line(self, text: str, count: int = 1) -> None:
         """Wait until `count` log lines contain `text` (or the process ends)."""
         async def seen() -> None:
-            while sum(text in line for line in self.lines) < count and self.process.returncode is None:
-                await asyncio.sleep(0.05)
+            while sum(text in line for line in self.lines) < count and not self._ended:
+                self._more.clear()
+                await self._more.wait()
         await asyncio.wait_for(seen(), GENEROUS)
         assert sum(text in line for line in self.lines) >= count, self.log
 
