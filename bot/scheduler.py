@@ -52,12 +52,14 @@ class Scheduler:
     async def stop(self) -> None:
         """Stop scheduling and wait (up to 10 s) for a job that is running to finish."""
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
+            self._scheduler.pause()  # no new runs; shutting down now would cancel a running job mid-write
         try:
             await asyncio.wait_for(self._idle.wait(), timeout=10)
         except TimeoutError:
             log.warning("a periodic job was still running at shutdown")
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
 
     async def run(self, job: PeriodicJob) -> None:
         """Run one job once; its errors are logged and never stop the scheduler."""
