@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     chat.add_argument("--admin", action="store_true", help="act as staff")
     chat.add_argument("--user", default="console", help="who you are (several people can share one database)")
+    chat.add_argument("--name", help="your name as shown to others (e.g. on a staff answer); default: --user")
 
     check = sub.add_parser("check-content", help="validate the content folder; print file:line problems")
     check.add_argument("folder", nargs="?", type=Path, help="content folder (default: CAUNOI_CONTENT or packaged)")
@@ -90,7 +91,7 @@ def cmd_chat(args: argparse.Namespace, config: object) -> int:
     from bot.content import ContentError
 
     try:
-        asyncio.run(_chat(config, args.user, args.admin))  # type: ignore[arg-type]
+        asyncio.run(_chat(config, args.user, args.admin, args.name))  # type: ignore[arg-type]
     except ContentError as exc:
         print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
         return 1
@@ -99,23 +100,42 @@ def cmd_chat(args: argparse.Namespace, config: object) -> int:
     return 0
 
 
-async def _chat(config: object, user: str, admin: bool) -> None:
-    from bot.app import open_app, with_admin
+async def _chat(config: object, user: str, admin: bool, name: str | None = None) -> None:
+    from bot import staff
+    from bot.app import open_app, start_background, with_admin
     from bot.channels.console import ConsoleChannel
     from bot.config import Config
-    from bot.model import Identity
+    from bot.model import Identity, Option
+    from bot.outbox import Outbox
+    from bot.scheduler import Scheduler
+    from bot.store import people
 
     assert isinstance(config, Config)
     identity = Identity("console", user)
     if admin:
         config = with_admin(config, identity)
     app = await open_app(config)
+
+    async def remember_shown(who: Identity, options: list[Option]) -> None:
+        # A delivered broadcast's "Đã nhận ✅" becomes what a typed number chooses.
+        async with app.db.write() as conn:
+            await people.save_options(conn, who, options)
+
     try:
+        # The default user is a technical name: staff answers then say "cán bộ", not "console".
+        shown_name = name if name is not None else ("" if user == "console" else user)
         console = ConsoleChannel(app.dispatch, user=user, hint=app.content.texts("core.numbered_hint"),
-                                 saved=app.content.texts("core.console_file_saved"))
+                                 saved=app.content.texts("core.console_file_saved"), display_name=shown_name,
+                                 remember_options=remember_shown)
         app.channels = {"console": console}
+        # This terminal delivers what is queued for its own user (broadcasts, invitations, reminders,
+        # answers); Telegram/Zalo rows and other terminals' users stay queued for their process.
+        app.components.append(Outbox(app.services, app.channels, shared=True))
+        app.components.append(Scheduler(app.dispatcher.router.jobs, app.services))
+        await start_background(app)
         print(app.content.texts("core.console_banner"))
-        await console.chat()
+        is_staff = await staff.lookup(app.db, config, identity) is not None
+        await console.chat("/admin" if is_staff else "/start")
     finally:
         await app.close()
 

@@ -80,12 +80,15 @@ async def reroute(db: Database, running: Iterable[str]) -> int:
         return cursor.rowcount
 
 
-async def due(db: Database, channel: str, now: datetime, limit: int = 100, after_id: int = 0) -> list[Due]:
-    """Pending rows of `channel` due at `now`, in id order (uses the partial index deliveries_pending)."""
+async def due(db: Database, channel: str, now: datetime, limit: int = 100, after_id: int = 0,
+              address: str | None = None) -> list[Due]:
+    """Pending rows of `channel` due at `now`, in id order (uses the partial index deliveries_pending);
+    with `address`, only that identity's rows (a `caunoi chat` terminal serves its own user)."""
+    only = " AND person_id IN (SELECT person_id FROM identities WHERE channel = ? AND address = ?)" if address else ""
     rows = await db.fetchall(
         "SELECT id, kind, ref, person_id, payload, attempts FROM deliveries"
-        " WHERE channel = ? AND status = 'pending' AND id > ? AND not_before <= ? ORDER BY id LIMIT ?",
-        (channel, after_id, iso(now), limit),
+        f" WHERE channel = ? AND status = 'pending' AND id > ? AND not_before <= ?{only} ORDER BY id LIMIT ?",
+        (channel, after_id, iso(now), *((channel, address) if address else ()), limit),
     )
     return [Due(r["id"], r["kind"], r["ref"], r["person_id"], r["payload"], r["attempts"]) for r in rows]
 
