@@ -78,6 +78,7 @@ class Router:
     resume: Handler | None = None  # what an unregistered person gets instead of a feature
     jobs: list[PeriodicJob] = field(default_factory=list)
     media_routes: dict[str, Route] = field(default_factory=dict)  # media kind -> handler, outside any step
+    free_text: Handler | None = None  # text outside any step that is no command and no option
 
     def command(
         self, name: str, handler: Handler, *, staff: bool = False, registered: bool = True,
@@ -123,6 +124,11 @@ class Router:
         if kind in self.media_routes:
             raise ValueError(f"media {kind!r} registered twice")
         self.media_routes[kind] = Route(handler, staff=staff)
+
+    def on_free_text(self, handler: Handler) -> None:
+        """Who answers text typed outside any step that is neither a command nor a shown option
+        (handlers/menu.py: greet, or offer to send it to staff). Long pastes reach it whole."""
+        self.free_text = handler
 
     def on_unregistered(self, handler: Handler) -> None:
         """What an unregistered person gets when they reach a feature (onboarding's resume)."""
@@ -200,7 +206,7 @@ class Dispatcher:
 
     async def _route(self, event: Event, ctx: Context, shown: list[Option]) -> list[Reply]:
         if event.kind == "text":
-            if len(event.value) > MAX_INPUT_CHARS and not self._step_route(ctx):
+            if len(event.value) > MAX_INPUT_CHARS and not self._step_route(ctx) and self.router.free_text is None:
                 return [ctx.reply("core.too_long", limit=MAX_INPUT_CHARS)]
             text = clean_line(event.value)
             if text.startswith("/") and len(text) > 1:
@@ -214,6 +220,8 @@ class Dispatcher:
                 return await self._run(route, event, ctx)
             if name := self.router.command_words.get(fold(text)):
                 return await self._command(replace(event, kind="command", value=name, args=""), ctx)
+            if self.router.free_text is not None:  # a question typed at the menu is not thrown away
+                return await self._run(Route(self.router.free_text), event, ctx)
             return [Reply(ctx.t("core.not_understood"), [ctx.option("core.menu_button", "cmd:menu")])]
         if event.kind == "command":
             return await self._command(event, ctx)

@@ -14,7 +14,7 @@ from bot.model import Identity, Reply
 from bot.store import deliveries
 from bot.store.db import Database
 
-KINDS = ("kho_khan", "tam_tu", "gop_y", "nguyen_vong")
+KINDS = ("kho_khan", "tam_tu", "gop_y", "nguyen_vong", "cau_hoi")  # cau_hoi: free text sent from the menu
 STATUSES = ("new", "in_progress", "answered", "done")
 WISHES = ("yes", "maybe")
 HELPS = ("class", "talk", "docs")
