@@ -148,3 +148,33 @@ async def test_ctrl_c_ends_a_chat_at_once(tmp_path: Path) -> None:
     terminal.process.send_signal(signal.SIGINT)  # the terminal is waiting for a line
     code = await asyncio.wait_for(terminal.process.wait(), GENEROUS)
     assert code in (0, 130)
+
+
+async def test_a_question_typed_at_the_menu_is_answered_by_name_in_the_leaders_terminal(tmp_path: Path) -> None:
+    an = await open_terminal(tmp_path, "--user", "an")
+    await onboard(an, "Nguyễn Văn An")
+    await an.type("Cho tôi hỏi lớp học tuần sau ở đâu vậy?")
+    await an.expect("Gửi cho cán bộ phụ trách?")
+    await an.type(an.number_of("Gửi cho cán bộ"))
+    await an.expect("kiểm tra lại")
+    await an.type(an.number_of("✅ Gửi"))
+    await an.expect("Đã gửi (mã số #1)")
+
+    staff = await open_terminal(tmp_path, "--admin", "--user", "hoa", "--name", "Lê Thị Hoa")
+    await staff.expect("Việc của cán bộ")
+    await staff.type("/inbox")
+    await staff.expect("Mở #1")
+    await staff.type(staff.number_of("Mở #1"))
+    await staff.expect("Trả lời")
+    await staff.type(staff.number_of("Trả lời"))
+    await staff.expect("Nguyễn Văn An")
+    await staff.type("Lớp học ở hội trường UBND xã, 8 giờ sáng thứ Hai.")
+    await staff.expect("Gửi nhé?")
+    await staff.type(staff.number_of("Gửi"))
+    await staff.expect("Đã lưu câu trả lời")
+    await staff.expect("Đã trả lời (Lê Thị Hoa")  # the staff member's name, not "console"
+
+    await an.expect("đã trả lời")  # delivered to the leader's terminal by its own outbox
+    await an.expect("hội trường UBND xã")
+    for terminal in (an, staff):
+        assert "Traceback" not in await terminal.quit()
