@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.app import App
 from bot.timeparse import TimeParseError, parse_date, parse_moment, parse_time
+from tests.chat import Chat
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=TZ)  # a Tuesday, 08:00
@@ -136,3 +138,25 @@ def test_refused_times(typed: str, reason: str) -> None:
     with pytest.raises(TimeParseError) as caught:
         parse_time(typed)
     assert caught.value.reason == reason
+
+
+# --- the same parser behind /newclass and export ranges -----------------------------------------
+
+async def test_newclass_reads_vietnamese_times(staff: Chat) -> None:
+    for line, shown in (("/newclass thứ bảy 2 giờ chiều | Lớp bồi dưỡng | Hội trường", "05/12/2026, 14:00"),
+                        ("/newclass 05/12/26 7 gio toi | Lớp bồi dưỡng | Hội trường", "05/12/2026, 19:00"),
+                        ("/newclass mai 8h30 | Lớp bồi dưỡng | Hội trường", "02/12/2026, 08:30")):
+        await staff.send(line)
+        assert shown in staff.text, (line, staff.text)
+    await staff.send("/newclass 31/02 8h | Lớp bồi dưỡng | Hội trường")
+    assert "không có trên lịch" in staff.text
+
+
+def test_export_ranges_use_the_same_dates(app: App) -> None:
+    from bot import export
+
+    query = export.make_query(app.content, TZ, None, "01/11/26", "2026-11-30")
+    assert (query.date_from, query.date_to) == (date(2026, 11, 1), date(2026, 11, 30))
+    for bad in ("31/02/2026", "hôm kia nữa"):
+        with pytest.raises(export.ExportError):
+            export.make_query(app.content, TZ, None, bad, None)
