@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import App
 from tests.fake_telegram import FakeTelegram
 from tests.test_cli import CAUNOI, env
 
@@ -114,3 +115,22 @@ async def test_stops_while_polling_a_server_that_went_away(tmp_path: Path) -> No
         await tg.stop()  # the server goes away while the bot polls
     await running.wait_for_line("polling again in", count=2)
     assert_clean_stop(running, await running.stop(signal.SIGTERM))
+
+
+class _Stuck:
+    """A component whose stop never returns (a send hanging on a dead connection)."""
+
+    async def start(self) -> None:
+        """Nothing to start."""
+
+    async def stop(self) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_closing_is_bounded_and_the_store_still_closes(app: App, caplog: pytest.LogCaptureFixture) -> None:
+    stuck = _Stuck()
+    app.components.append(stuck)
+    await app.close(grace=0.05)
+    app.components.remove(stuck)  # the fixture closes again
+    assert app.db._writer is None and app.db._reader is None  # closed, so SQLite rolled back any half-write
+    assert "left for the next start" in caplog.text
