@@ -91,7 +91,7 @@ def cmd_chat(args: argparse.Namespace, config: object) -> int:
     from bot.content import ContentError
 
     try:
-        asyncio.run(_chat(config, args.user, args.admin, args.name))  # type: ignore[arg-type]
+        asyncio.run(_chat(config, args.user, args.admin, args.name))
     except ContentError as exc:
         print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
         return 1
@@ -141,24 +141,28 @@ async def _chat(config: object, user: str, admin: bool, name: str | None = None)
 
 
 def cmd_check_content(args: argparse.Namespace, config: object) -> int:
-    """`caunoi check-content [FOLDER]`."""
+    """`caunoi check-content [FOLDER]`: problems (exit 1) and warnings, each as `file:line: …`."""
+    from datetime import datetime
+
     from bot.config import Config
-    from bot.content import ContentError, default_content_dir, load_content
+    from bot.content import default_content_dir
+    from bot.content.audit import audit_folder
 
     assert isinstance(config, Config)
     folder = args.folder or config.content_dir or default_content_dir()
     if not folder.is_dir():
         print(f"{folder}: not a folder", file=sys.stderr)
         return 1
-    try:
-        content = load_content(folder)
-    except ContentError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) in {folder}", file=sys.stderr)
+    report = audit_folder(folder, datetime.now(config.tz).date())
+    for line in (*report.problems, *report.warnings):
+        print(line, file=sys.stderr)
+    if report.problems or report.content is None:
+        print(f"{len(report.problems)} problem(s) in {folder}", file=sys.stderr)
         return 1
+    content = report.content
     print(f"content OK: {folder} — {len(content.texts.entries)} texts, {len(content.units.communes)} communes, "
-          f"{len(content.topics)} topics, {len(content.quizzes)} quiz banks")
+          f"{len(content.topics)} topics, {len(content.quizzes)} quiz banks, {report.citations} citations of "
+          f"{report.documents} documents in references.yaml, {len(report.warnings)} warning(s)")
     return 0
 
 
