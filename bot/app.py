@@ -145,12 +145,12 @@ async def run_forever(config: Config, options: dict[str, Any] | None = None) -> 
             "no channel configured: set TELEGRAM_BOT_TOKEN (or ZALO_BOT_TOKEN), "
             "or try the bot in the terminal with `caunoi chat`"
         )
-    app = await open_app(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before opening the store: Ctrl-C while migrating stops cleanly
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    app = await open_app(config)
     try:
         app.channels = build_channels(app, options)
         # Starting may wait for an unreachable server for ever: a signal must still stop it.

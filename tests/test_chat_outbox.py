@@ -144,11 +144,20 @@ async def test_a_broadcast_from_one_terminal_appears_in_the_leaders(tmp_path: Pa
 
 
 async def test_ctrl_c_ends_a_chat_at_once(tmp_path: Path) -> None:
-    terminal = await open_terminal(tmp_path, "--user", "an")
+    process = await asyncio.create_subprocess_exec(
+        *CAUNOI, "chat", "--user", "an", cwd=tmp_path, env=env(tmp_path), stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    terminal = Terminal(process)
     await terminal.expect("Tôi đồng ý")
-    terminal.process.send_signal(signal.SIGINT)  # the terminal is waiting for a line
-    code = await asyncio.wait_for(terminal.process.wait(), GENEROUS)
-    assert code in (0, 130)
+    process.send_signal(signal.SIGINT)  # the terminal is waiting for a line (stdin stays open)
+    assert process.stderr is not None
+    stderr = await asyncio.wait_for(process.stderr.read(), GENEROUS)
+    assert await asyncio.wait_for(process.wait(), GENEROUS) == 130
+    assert b"Traceback" not in stderr and b"Event loop is closed" not in stderr
+    again = await open_terminal(tmp_path, "--user", "an")  # the store was closed cleanly: it opens again
+    await again.expect("Tôi đồng ý")
+    await again.quit()
 
 
 async def test_a_question_typed_at_the_menu_is_answered_by_name_in_the_leaders_terminal(tmp_path: Path) -> None:

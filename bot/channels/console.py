@@ -10,9 +10,12 @@ identities are left to their own processes).
 from __future__ import annotations
 
 import asyncio
+import codecs
+import io
+import os
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -101,22 +104,43 @@ class ConsoleChannel:
             line = await lines.get()
 
     def _read_lines(self) -> asyncio.Queue[str | None]:
-        """Lines typed, read by a daemon thread (None at end of input)."""
+        """Lines typed, read by a daemon thread (None at end of input). A real terminal or pipe is
+        read with os.read, which holds no lock of Python's: the process can exit while it waits."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[str | None] = asyncio.Queue()
 
+        def put(line: str | None) -> bool:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            except RuntimeError:  # the chat is over and its loop closed
+                return False
+            return True
+
         def pump() -> None:
-            while True:
-                line = self.stdin.readline()
-                try:
-                    loop.call_soon_threadsafe(queue.put_nowait, line or None)
-                except RuntimeError:  # the chat is over and its loop closed
+            for line in self._lines():
+                if not put(line):
                     return
-                if not line:
-                    return
+            put(None)
 
         threading.Thread(target=pump, name="console-stdin", daemon=True).start()
         return queue
+
+    def _lines(self) -> Iterator[str]:
+        """The typed lines, from the file descriptor when there is one."""
+        try:
+            fd = self.stdin.fileno()
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            yield from iter(self.stdin.readline, "")
+            return
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        pending = ""
+        while chunk := os.read(fd, 65536):
+            pending += decoder.decode(chunk)
+            *lines, pending = pending.split("\n")
+            yield from (line + "\n" for line in lines)
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending
 
     def event(self, text: str) -> Event:
         """A typed line as an Event ("/cmd args" is a command)."""
