@@ -143,12 +143,12 @@ def test_refused_times(typed: str, reason: str) -> None:
 # --- the same parser behind /newclass and export ranges -----------------------------------------
 
 async def test_newclass_reads_vietnamese_times(staff: Chat) -> None:
-    for line, shown in (("/newclass thứ bảy 2 giờ chiều | Lớp bồi dưỡng | Hội trường", "05/12/2026, 14:00"),
-                        ("/newclass 05/12/26 7 gio toi | Lớp bồi dưỡng | Hội trường", "05/12/2026, 19:00"),
-                        ("/newclass mai 8h30 | Lớp bồi dưỡng | Hội trường", "02/12/2026, 08:30")):
+    for line, shown in (("/newclass thứ bảy 2 giờ chiều | Lớp bồi dưỡng | Hội trường | Tất cả", "05/12/2026, 14:00"),
+                        ("/newclass 05/12/26 7 gio toi | Lớp bồi dưỡng | Hội trường | Tất cả", "05/12/2026, 19:00"),
+                        ("/newclass mai 8h30 | Lớp bồi dưỡng | Hội trường | Tất cả", "02/12/2026, 08:30")):
         await staff.send(line)
         assert shown in staff.text, (line, staff.text)
-    await staff.send("/newclass 31/02 8h | Lớp bồi dưỡng | Hội trường")
+    await staff.send("/newclass 31/02 8h | Lớp bồi dưỡng | Hội trường | Tất cả")
     assert "không có trên lịch" in staff.text
 
 
