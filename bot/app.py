@@ -145,6 +145,9 @@ async def run_forever(config: Config, options: dict[str, Any] | None = None) -> 
 
         app.components.append(Outbox(app.services, app.channels))  # one paced worker per channel
         app.components.append(Scheduler(app.dispatcher.router.jobs, app.services))
+        from bot.backup_daily import DailyBackup
+
+        app.components.append(DailyBackup(app.services))  # daily backup and the stale-backup alert
         await start_background(app)
         log.info("running: %s", ", ".join(app.channels))
         await stop.wait()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import logmask
 from bot.config import ConfigError, load_config
 
 
@@ -42,11 +44,24 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--commune", help="only this commune (diacritics optional)")
     export.add_argument("--from", dest="date_from", help="from this local date (YYYY-MM-DD or DD/MM/YYYY)")
     export.add_argument("--to", dest="date_to", help="to this local date, inclusive")
+    add_ops_parsers(sub)
     return parser
+
+
+def add_ops_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`caunoi backup | restore | status` (operations)."""
+    backup = sub.add_parser("backup", help="a verified copy of the live database (safe while `caunoi run` runs)")
+    backup.add_argument("folder", nargs="?", type=Path, help="where to write it (default: CAUNOI_BACKUP_DIR)")
+    backup.add_argument("--gzip", action="store_true", help="compress the copy (.sqlite3.gz)")
+    restore = sub.add_parser("restore", help="put a backup in place of the database (the bot must be stopped)")
+    restore.add_argument("file", type=Path, help="a caunoi-….sqlite3 or .sqlite3.gz backup file")
+    status = sub.add_parser("status", help="health at a glance; exit code 1 when something needs attention")
+    status.add_argument("--recent", type=int, default=5, help="how many recent senders to list (to find your id)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    os.umask(0o077)  # every file the bot creates (database, exports, backups) is for its owner only
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -54,11 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print the bot token
+    mask = logmask.install()  # Telegram-shaped tokens are masked in every log line, whoever logs them
     if args.command is None:
         parser.print_help()
         return 0
     try:
         config = load_config()
+        mask.add((config.telegram_token, config.zalo_token, config.zalo_webhook_secret))
         return COMMANDS[args.command](args, config)
     except ConfigError as exc:
         print(f"caunoi: configuration error: {exc}", file=sys.stderr)
@@ -71,7 +88,14 @@ def cmd_run(args: argparse.Namespace, config: object) -> int:
     """`caunoi run`."""
     from bot.app import NoChannelError, run_forever
     from bot.content import ContentError
+    from bot.lock import LockHeld, RunLock
 
+    try:
+        run_lock = RunLock(config.db_path).acquire()  # type: ignore[attr-defined]  # one bot per database
+    except LockHeld as exc:
+        print(f"caunoi: another `caunoi run` (process {exc.pid or '?'}) already uses this database; "
+              f"stop it first ({exc.path})", file=sys.stderr)
+        return 3
     try:
         asyncio.run(run_forever(config, {"webhook_url": args.webhook_url, "listen": args.listen}))  # type: ignore[arg-type]
     except NoChannelError as exc:
@@ -80,6 +104,8 @@ def cmd_run(args: argparse.Namespace, config: object) -> int:
     except ContentError as exc:
         print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
         return 1
+    finally:
+        run_lock.release()
     return 0
 
 
@@ -225,5 +251,89 @@ async def _export(config: object, args: argparse.Namespace) -> int:
         await app.close()
 
 
+def cmd_backup(args: argparse.Namespace, config: object) -> int:
+    """`caunoi backup [FOLDER] [--gzip]`: 0 when a verified backup was written, 1 otherwise."""
+    from bot.config import Config
+
+    assert isinstance(config, Config)
+    folder = args.folder or config.backup_dir or config.db_path.parent / "backups"
+    if not config.db_path.is_file():
+        print(f"caunoi: no database at {config.db_path} (CAUNOI_DB)", file=sys.stderr)
+        return 1
+    keep = config.backup_dir is not None and folder.resolve() == config.backup_dir.resolve()
+    return asyncio.run(_backup(config, folder, args.gzip or config.backup_compress, keep))
+
+
+async def _backup(config: object, folder: Path, compress: bool, keep: bool) -> int:
+    from bot import backup as backups_module
+    from bot.clock import Clock, iso
+    from bot.config import Config
+    from bot.store import backups
+    from bot.store.db import Database
+
+    assert isinstance(config, Config)
+    clock = Clock()
+    started = clock.now()
+    async with Database(config.db_path) as db:
+        try:
+            result = await backups_module.backup_async(config.db_path, folder, started, compress)
+        except backups_module.BackupError as exc:
+            await backups.record(db, iso(started), iso(clock.now()), False, None, None, str(exc))
+            print(f"caunoi: {exc}", file=sys.stderr)
+            return 1
+        await backups.record(db, iso(started), iso(clock.now()), True, str(result.path.resolve()), result.size,
+                             backups_module.summary(result.counts))
+        pruned: list[Path] = []
+        if keep:  # the retention applies to the configured folder only
+            days, weeks = config.backup_keep
+            pruned = backups_module.prune(folder, days, weeks, config.tz, clock.now())
+    logging.getLogger("bot.backup").info("backup written: %s", result.path)
+    print(f"{result.path}: {result.size} bytes in {result.seconds:.1f} s, verified "
+          f"({backups_module.summary(result.counts)})" + (f"; {len(pruned)} old backup(s) pruned" if pruned else ""))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, config: object) -> int:
+    """`caunoi restore FILE`: refuses while `caunoi run` holds the database; 0 when restored."""
+    from bot import backup
+    from bot.clock import Clock
+    from bot.config import Config
+    from bot.lock import LockHeld
+
+    assert isinstance(config, Config)
+    try:
+        result = backup.restore(config.db_path, args.file, Clock().now())
+    except LockHeld as exc:
+        print(f"caunoi: the bot is running on {config.db_path} (process {exc.pid or '?'}); "
+              "stop it first (e.g. sudo systemctl stop caunoi), then restore", file=sys.stderr)
+        return 3
+    except backup.BackupError as exc:
+        print(f"caunoi: nothing restored: {exc}", file=sys.stderr)
+        return 1
+    when = result.taken_at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
+    print(f"restored {args.file} (made {when}) into {config.db_path}: {backup.summary(result.counts)}")
+    if result.aside is not None:
+        print(f"the previous database is kept as {result.aside}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, config: object) -> int:
+    """`caunoi status`: print the health report; 0 all well, 1 needs attention, 2 no database."""
+    from bot import status
+    from bot.clock import Clock
+    from bot.config import Config
+
+    assert isinstance(config, Config)
+    if not config.db_path.is_file():
+        print(f"caunoi: no database at {config.db_path} (CAUNOI_DB); start the bot once with `caunoi run`",
+              file=sys.stderr)
+        return 2
+    report = status.build(config, Clock().now(), recent=args.recent)
+    print("\n".join(report.lines))
+    print("needs attention: see the lines marked !" if report.exit_code else "all well")
+    return report.exit_code
+
+
 COMMANDS = {"run": cmd_run, "chat": cmd_chat, "check-content": cmd_check_content,
-            "import-roster": cmd_import_roster, "export": cmd_export}
+            "import-roster": cmd_import_roster, "export": cmd_export,
+            "backup": cmd_backup, "restore": cmd_restore, "status": cmd_status}
