@@ -96,3 +96,22 @@ async def test_one_bot_per_database_and_restore_refused_while_running(tmp_path: 
     after = run(tmp_path, "status")
     assert after.returncode == 1 and "NOT running" in after.stdout
     assert run(tmp_path, "restore", str(file)).returncode == 0
+
+
+def test_chat_files_go_to_their_own_private_folder(tmp_path: Path) -> None:
+    _onboard(tmp_path, "an", "Nguyễn Văn An")
+    result = run(tmp_path, "chat", "--admin", "--user", "boss", stdin="/stats\n/quit\n")
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "caunoi-files"
+    assert f"{folder}/thong-ke.png" in result.stdout  # it says where the file went
+    assert (folder.stat().st_mode & 0o777) == 0o700
+    assert [(p.name, p.stat().st_mode & 0o777) for p in folder.iterdir()] == [("thong-ke.png", 0o600)]
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_exports_and_the_database_are_for_the_owner_only(tmp_path: Path) -> None:
+    _onboard(tmp_path, "an", "Nguyễn Văn An")
+    result = run(tmp_path, "export", "-o", "all.xlsx")
+    assert result.returncode == 0, result.stderr
+    for path in (tmp_path / "all.xlsx", tmp_path / "cli.sqlite3"):
+        assert (path.stat().st_mode & 0o777) == 0o600, path
