@@ -114,10 +114,16 @@ class Database:
         return emptied
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error); one at a time."""
+    async def write(self, durable: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error); one at a time.
+
+        `durable`: the commit is fsynced (synchronous=FULL), so a power cut cannot undo it; with
+        NORMAL the last commits may be lost (README "Durability": the outbox's state changes use it).
+        """
         assert self._writer is not None, "database is not open"
         async with self._write_lock:
+            if durable:
+                await self._settle("PRAGMA synchronous=FULL")
             await self._settle("BEGIN IMMEDIATE")
             try:
                 yield self._writer
@@ -126,6 +132,9 @@ class Database:
                 raise
             else:
                 await self._settle("COMMIT")
+            finally:
+                if durable:
+                    await self._settle("PRAGMA synchronous=NORMAL")
 
     async def _settle(self, sql: str) -> None:
         """Run a transaction-control statement to its end even if the caller is cancelled meanwhile.
