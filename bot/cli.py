@@ -261,35 +261,33 @@ def cmd_backup(args: argparse.Namespace, config: object) -> int:
         print(f"caunoi: no database at {config.db_path} (CAUNOI_DB)", file=sys.stderr)
         return 1
     keep = config.backup_dir is not None and folder.resolve() == config.backup_dir.resolve()
-    return asyncio.run(_backup(config, folder, args.gzip or config.backup_compress, keep))
+    return _backup(config, folder, args.gzip or config.backup_compress, keep)
 
 
-async def _backup(config: object, folder: Path, compress: bool, keep: bool) -> int:
-    from bot import backup as backups_module
+def _backup(config: object, folder: Path, compress: bool, keep: bool) -> int:
+    from bot import backup
     from bot.clock import Clock, iso
     from bot.config import Config
     from bot.store import backups
-    from bot.store.db import Database
 
     assert isinstance(config, Config)
     clock = Clock()
     started = clock.now()
-    async with Database(config.db_path) as db:
-        try:
-            result = await backups_module.backup_async(config.db_path, folder, started, compress)
-        except backups_module.BackupError as exc:
-            await backups.record(db, iso(started), iso(clock.now()), False, None, None, str(exc))
-            print(f"caunoi: {exc}", file=sys.stderr)
-            return 1
-        await backups.record(db, iso(started), iso(clock.now()), True, str(result.path.resolve()), result.size,
-                             backups_module.summary(result.counts))
-        pruned: list[Path] = []
-        if keep:  # the retention applies to the configured folder only
-            days, weeks = config.backup_keep
-            pruned = backups_module.prune(folder, days, weeks, config.tz, clock.now())
+    try:
+        result = backup.make_backup(config.db_path, folder, started, compress)
+    except backup.BackupError as exc:
+        backups.record_file(config.db_path, iso(started), iso(clock.now()), False, None, None, str(exc))
+        print(f"caunoi: {exc}", file=sys.stderr)
+        return 1
+    backups.record_file(config.db_path, iso(started), iso(clock.now()), True, str(result.path.resolve()),
+                        result.size, backup.summary(result.counts))
+    pruned: list[Path] = []
+    if keep:  # the retention applies to the configured folder only
+        days, weeks = config.backup_keep
+        pruned = backup.prune(folder, days, weeks, config.tz, clock.now())
     logging.getLogger("bot.backup").info("backup written: %s", result.path)
     print(f"{result.path}: {result.size} bytes in {result.seconds:.1f} s, verified "
-          f"({backups_module.summary(result.counts)})" + (f"; {len(pruned)} old backup(s) pruned" if pruned else ""))
+          f"({backup.summary(result.counts)})" + (f"; {len(pruned)} old backup(s) pruned" if pruned else ""))
     return 0
 
 

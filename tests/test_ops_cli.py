@@ -115,3 +115,17 @@ def test_exports_and_the_database_are_for_the_owner_only(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     for path in (tmp_path / "all.xlsx", tmp_path / "cli.sqlite3"):
         assert (path.stat().st_mode & 0o777) == 0o600, path
+
+
+def test_backup_never_migrates_the_database_it_copies(tmp_path: Path) -> None:
+    # An older database (as when a newer program is installed beside the running older bot).
+    db = tmp_path / "cli.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.executescript("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT); PRAGMA user_version = 70;")
+    conn.close()
+    result = run(tmp_path, "backup")
+    assert result.returncode == 0, result.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 70
+    assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'backups'").fetchone()[0] == 0
+    conn.close()
