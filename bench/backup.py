@@ -8,7 +8,7 @@ topics read), then per round:
      outbox does; WAL, synchronous=NORMAL) at RATE commits/s for as long as a backup takes, with
      no backup running;
   2. the same writer while `make_backup` runs in a thread of the writer's process (the daily
-     backup inside `caunoi run`);
+     backup inside `caunoi run`; `--sync-pages 0` turns off its periodic fsync to compare);
   3. the same writer while `caunoi backup` runs as a separate process.
 Printed: backup time and size, and the writer's longest wait for one commit (BEGIN IMMEDIATE to
 COMMIT done) and its p99, with the ratio to the baseline of the same round. Target: the longest
@@ -108,8 +108,8 @@ class Writer:
         return ordered[-1] * 1000, ordered[int(0.99 * (len(ordered) - 1))] * 1000
 
 
-def backup_in_thread(db: Path, folder: Path) -> tuple[float, int]:
-    result = make_backup(db, folder, datetime.now(UTC))
+def backup_in_thread(db: Path, folder: Path, sync_pages: int) -> tuple[float, int]:
+    result = make_backup(db, folder, datetime.now(UTC), sync_pages=sync_pages)
     size = result.size
     result.path.unlink()
     return result.seconds, size
@@ -133,6 +133,8 @@ def main() -> None:
     parser.add_argument("--leaders", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=60.0)
+    parser.add_argument("--sync-pages", type=int, default=2048,
+                        help="thread backup: fsync the copy every N pages (0 = only at the end)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=Path.cwd(), prefix=".bench-backup-") as raw:
         folder = Path(raw)
@@ -144,7 +146,7 @@ def main() -> None:
         worst: list[float] = []
         for number in range(1, args.rounds + 1):
             with Writer(db, args.rate) as writer:
-                seconds, size = backup_in_thread(db, folder / "bk")
+                seconds, size = backup_in_thread(db, folder / "bk", args.sync_pages)
             thread_stall = writer.summary()
             with Writer(db, args.rate) as writer:
                 process_seconds, _ = backup_in_process(db, folder / "bk")

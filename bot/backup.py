@@ -115,7 +115,8 @@ def _free_name(folder: Path, now: datetime, suffix: str) -> Path:
 
 
 def make_backup(db_path: Path, folder: Path, now: datetime, compress: bool = False, step_pages: int = 256,
-                pause: float = 0.0, progress: Callable[[int, int], None] | None = None) -> BackupResult:
+                pause: float = 0.0, progress: Callable[[int, int], None] | None = None,
+                sync_pages: int = 2048) -> BackupResult:
     """Copy the live database into `folder`, verified, under its final name; BackupError otherwise."""
     if not db_path.is_file():
         raise BackupError(f"no database at {db_path}")
@@ -127,7 +128,7 @@ def make_backup(db_path: Path, folder: Path, now: datetime, compress: bool = Fal
     packed = folder / f".{final.name}.gz.{os.getpid()}.partial"
     try:
         _create_private(partial)
-        counts = snapshot.copy_live(db_path, partial, step_pages, pause, progress)
+        counts = snapshot.copy_live(db_path, partial, step_pages, pause, progress, sync_pages)
         snapshot.verify(partial, counts)
         if compress:
             _gzip(partial, packed)

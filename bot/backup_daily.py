@@ -116,4 +116,4 @@ class DailyBackup:
             except Exception:
                 log.exception("daily backup loop")
             wait = (due - clock.now()).total_seconds()
-            await asyncio.sleep(max(1.0, min(self.check_every, wait)))
+            await asyncio.sleep(max(min(1.0, self.check_every), min(self.check_every, wait)))

@@ -157,3 +157,27 @@ def test_next_run_is_the_next_local_hour() -> None:
     assert at.astimezone(tz).strftime("%d %H:%M") == "07 02:00"
     at = backup_daily.next_run(datetime(2026, 12, 6, 20, 0, tzinfo=UTC), 2, tz)  # 03:00 local
     assert at.astimezone(tz).strftime("%d %H:%M") == "08 02:00"
+
+
+async def test_the_component_backs_up_when_the_hour_comes(app: App, clock: FakeClock,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    done = asyncio.Event()
+    real = backup_daily.run_backup
+
+    async def watched(services: object) -> object:
+        result = await real(services)  # type: ignore[arg-type]
+        done.set()
+        return result
+
+    monkeypatch.setattr(backup_daily, "run_backup", watched)
+    component = backup_daily.DailyBackup(app.services, check_every=0.02)
+    await component.start()
+    await asyncio.sleep(0)  # the loop reads the clock and sets its next hour
+    try:
+        clock.advance(timedelta(days=1))  # past the next CAUNOI_BACKUP_HOUR
+        await asyncio.wait_for(done.wait(), 30)
+    finally:
+        await component.stop()
+    last = await backups.last(app.db)
+    assert last is not None and last.ok
+    assert app.config.backup_dir is not None and len(backup.backups_in(app.config.backup_dir)) == 1

@@ -39,7 +39,7 @@ def read(path: Path, hour_ago: str, recent: int = 5) -> Health:
                 "SELECT COUNT(*), COUNT(registered_at) FROM people").fetchone()
             health.last_seen = dict(conn.execute(
                 "SELECT channel, MAX(last_seen) FROM identities WHERE last_seen IS NOT NULL GROUP BY channel"))
-            health.recent = [tuple(map(str, row)) for row in conn.execute(
+            health.recent = [(str(row[0]), str(row[1]), str(row[2]), str(row[3])) for row in conn.execute(
                 "SELECT channel, address, COALESCE(display_name, ''), last_seen FROM identities"
                 " WHERE last_seen IS NOT NULL ORDER BY last_seen DESC LIMIT ?", (recent,))]
         if "deliveries" in tables:
