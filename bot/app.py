@@ -100,7 +100,8 @@ def build_channels(app: App, options: dict[str, Any] | None = None) -> dict[str,
 def build_zalo(app: App, options: dict[str, Any]) -> Channel:
     """The Zalo channel: long polling, or a webhook server with `webhook_url` and `listen`."""
     from bot.channels.zalo import ZaloChannel, ZaloTexts
-    from bot.store import people
+    from bot.channels.zalo_delivery import UNREACHABLE_SENDS, UNREACHABLE_SPAN
+    from bot.store import delivery_failures, people
 
     texts = app.content.texts
 
@@ -109,11 +110,17 @@ def build_zalo(app: App, options: dict[str, Any]) -> Channel:
         async with app.db.write() as conn:
             await people.save_options(conn, identity, options)
 
+    async def note_refusal(identity: Identity, code: int) -> bool:
+        # Zalo's 403/404 do not prove a person gone: unreachable only on evidence over time.
+        return await delivery_failures.note_refusal(app.db, identity, code, app.clock.now(),
+                                                    sends=UNREACHABLE_SENDS, span=UNREACHABLE_SPAN)
+
     return ZaloChannel(
         app.config, app.dispatch,
-        ZaloTexts(texts("zalo.numbered_hint"), texts("zalo.no_files"), texts("zalo.photo_unavailable")),
+        ZaloTexts(texts("zalo.numbered_hint"), texts("zalo.no_files"), texts("zalo.photo_unavailable"),
+                  texts("zalo.quota_plan")),
         remember_options=remember_shown, webhook_url=options.get("webhook_url"),
-        listen=options.get("listen") or "0.0.0.0:8443",
+        listen=options.get("listen") or "0.0.0.0:8443", note_refusal=note_refusal,
     )
 
 

@@ -187,7 +187,7 @@ def _unpack(file: Path, target: Path) -> None:
     _create_private(target)
     opener = gzip.open if file.name.endswith(".gz") else open
     try:
-        with opener(file, "rb") as source, target.open("wb") as out:  # type: ignore[operator]
+        with opener(file, "rb") as source, target.open("wb") as out:
             shutil.copyfileobj(source, out, 1 << 20)
     except (OSError, EOFError) as exc:
         target.unlink(missing_ok=True)

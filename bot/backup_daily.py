@@ -73,9 +73,7 @@ async def alert_if_stale(services: Services, since: datetime) -> int:
             queued += 1
     if queued:
         log.warning("last good backup is older than %d days; %d admin(s) alerted", STALE_AFTER.days, queued)
-        wake = services.hooks.get("outbox.wake")
-        if wake is not None:
-            wake()
+        services.hooks.wake()
     return queued
 
 

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_ops_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_ops_parsers(sub: argparse._SubParsersAction) -> None:
     """`caunoi backup | restore | status` (operations)."""
     backup = sub.add_parser("backup", help="a verified copy of the live database (safe while `caunoi run` runs)")
     backup.add_argument("folder", nargs="?", type=Path, help="where to write it (default: CAUNOI_BACKUP_DIR)")
@@ -75,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         config = load_config()
-        mask.add((config.telegram_token, config.zalo_token, config.zalo_webhook_secret))
+        mask.add(secret.reveal() for secret in (config.telegram_token, config.zalo_token,
+                                                 config.zalo_webhook_secret) if secret)
         return COMMANDS[args.command](args, config)
     except ConfigError as exc:
         print(f"caunoi: configuration error: {exc}", file=sys.stderr)
@@ -114,7 +115,7 @@ def cmd_chat(args: argparse.Namespace, config: object) -> int:
     from bot.content import ContentError
 
     try:
-        asyncio.run(_chat(config, args.user, args.admin))  # type: ignore[arg-type]
+        asyncio.run(_chat(config, args.user, args.admin))
     except ContentError as exc:
         print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
         return 1
@@ -145,24 +146,28 @@ async def _chat(config: object, user: str, admin: bool) -> None:
 
 
 def cmd_check_content(args: argparse.Namespace, config: object) -> int:
-    """`caunoi check-content [FOLDER]`."""
+    """`caunoi check-content [FOLDER]`: problems (exit 1) and warnings, each as `file:line: …`."""
+    from datetime import datetime
+
     from bot.config import Config
-    from bot.content import ContentError, default_content_dir, load_content
+    from bot.content import default_content_dir
+    from bot.content.audit import audit_folder
 
     assert isinstance(config, Config)
     folder = args.folder or config.content_dir or default_content_dir()
     if not folder.is_dir():
         print(f"{folder}: not a folder", file=sys.stderr)
         return 1
-    try:
-        content = load_content(folder)
-    except ContentError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) in {folder}", file=sys.stderr)
+    report = audit_folder(folder, datetime.now(config.tz).date())
+    for line in (*report.problems, *report.warnings):
+        print(line, file=sys.stderr)
+    if report.problems or report.content is None:
+        print(f"{len(report.problems)} problem(s) in {folder}", file=sys.stderr)
         return 1
+    content = report.content
     print(f"content OK: {folder} — {len(content.texts.entries)} texts, {len(content.units.communes)} communes, "
-          f"{len(content.topics)} topics, {len(content.quizzes)} quiz banks")
+          f"{len(content.topics)} topics, {len(content.quizzes)} quiz banks, {report.citations} citations of "
+          f"{report.documents} documents in references.yaml, {len(report.warnings)} warning(s)")
     return 0
 
 

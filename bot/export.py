@@ -35,6 +35,7 @@ from typing import IO, Any
 from bot.clock import iso
 from bot.config import Config
 from bot.content import Content
+from bot.export_refs import describe_ref
 from bot.store import reports
 from bot.store.db import Database
 from bot.textutil import fold
@@ -61,7 +62,7 @@ INT_COLUMNS = frozenset((
     "recipients", "delivered", "not_delivered", "acked", "delivery_id", "attempts",
 ))
 BOOL_COLUMNS = frozenset(("reachable", "stopped", "passed", "correct"))
-SHORT_COLUMNS = frozenset(("name", "commune", "hamlet", "phone", "question", "ref"))  # bounded when stored
+SHORT_COLUMNS = frozenset(("name", "commune", "hamlet", "phone", "question"))  # bounded when stored
 ENUM_COLUMNS = frozenset((
     "channel", "source", "attempt_status", "voice_kind", "voice_status", "wish", "class_status", "rsvp",
     "attended_by", "delivery_status", "delivery_kind",
@@ -204,8 +205,11 @@ class Formatter:
             return lambda v: getattr(self.questions.get(v), "text", None) or v
         if column == "chosen_text":
             return self.chosen_text
+        if column == "ref":  # "class:3" -> "Lớp học #3": staff read words, not outbox keys
+            return lambda v: describe_ref(v, self.t, self.local_time)
         if column == "helps":
-            return lambda v: None if not v else ", ".join(self.label("export.values.helps", h) for h in v.split(","))
+            return lambda v: None if not v else ", ".join(
+                filter(None, (self.label("export.values.helps", h) for h in v.split(","))))
         return None
 
     def chosen_text(self, value: Any) -> str | None:

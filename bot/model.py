@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 EventKind = Literal["command", "choice", "text", "contact", "media"]
 
@@ -58,6 +58,12 @@ class Option:
 
 
 AttachmentKind = Literal["document", "photo", "voice", "audio", "video", "video_note"]
+ATTACHMENT_KINDS: tuple[AttachmentKind, ...] = get_args(AttachmentKind)
+
+
+def attachment_kind(value: str) -> AttachmentKind:
+    """`value` as an attachment kind; a kind stored by a channel that we cannot send is sent as a document."""
+    return next((kind for kind in ATTACHMENT_KINDS if kind == value), "document")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +108,10 @@ class Reply:
     def from_dict(cls, data: dict[str, object]) -> Reply:
         """Inverse of to_dict."""
         raw_options = data.get("options") or []
-        assert isinstance(raw_options, list)
+        columns = data.get("columns", 1)
+        assert isinstance(raw_options, list) and isinstance(columns, int)
         return cls(
             text=str(data.get("text", "")),
             options=[Option(str(label), str(payload)) for label, payload in raw_options],
-            columns=int(data.get("columns", 1)),  # type: ignore[arg-type]
+            columns=columns,
         )

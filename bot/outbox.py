@@ -432,9 +432,7 @@ class Outbox:
         moved = await store.reroute(db, self.channels)
         if moved:
             log.info("outbox: %d pending deliveries moved to a running channel", moved)
-        self.services.hooks["outbox.wake"] = self.wake
-        self.services.hooks["outbox.edit"] = self.edit
-        self.services.hooks["outbox.hold"] = self.hold
+        self.services.hooks = self
         for worker in self.workers.values():
             worker.start()
 
@@ -479,6 +477,8 @@ class Outbox:
         now = services.clock.now()
         text = services.content.texts("outbox.quota_alert", channel=channel,
                                       minutes=round(self.workers[channel].settings.quota_pause / 60))
+        if note := getattr(self.channels[channel], "quota_note", ""):  # the channel's plan, e.g. Zalo's
+            text = f"{text}\n\n{note}"
         ref = f"{channel}:{iso(now)[:13]}"  # at most one alert per channel per hour
         for identity in services.config.admins:
             if identity.channel == channel or identity.channel not in self.workers:

@@ -346,9 +346,9 @@ def make_plan(parsed: Parsed, existing: dict[str, store.Existing], units: Units,
     """Compare the rows with what the bot has; hamlet names are matched with diacritics folded."""
     plan = Plan(parsed)
     hamlet_names: dict[tuple[str, str], str] = {}
-    for commune in units.communes:
-        for hamlet in commune.hamlets:
-            hamlet_names[(commune.name, fold(hamlet))] = hamlet
+    for unit in units.communes:
+        for hamlet in unit.hamlets:
+            hamlet_names[(unit.name, fold(hamlet))] = hamlet
     for commune, hamlet in learnt:
         hamlet_names.setdefault((commune, fold(hamlet)), hamlet)
     rows: list[RosterRow] = []

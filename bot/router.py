@@ -175,9 +175,7 @@ class Dispatcher:
         person, shown = await people.touch(services.db, event.identity, event.display_name, now)
         # Queued messages to this person wait while the answer is made and for a moment after it
         # goes out (Telegram allows one message a second per chat); a slow handler holds twice.
-        hold = services.hooks.get("outbox.hold")
-        if hold is not None:
-            hold(person.id)
+        services.hooks.hold(person.id)
         conversation = await conversations.load(services.db, person.id)
         staff_rights = await staff.lookup(services.db, services.config, event.identity)
         ctx = Context(services, event.identity, person, conversation,
@@ -188,8 +186,7 @@ class Dispatcher:
             log.exception("handler failed for %s on %s", event.identity, event.kind)
             return [Reply(ctx.t("core.error"), [ctx.option("core.menu_button", "cmd:menu")])]
         await self._save(ctx, replies, now)
-        if hold is not None:
-            hold(person.id)
+        services.hooks.hold(person.id)
         if verdict is not None and verdict.skipped:
             return [*ratelimit.skipped_notice(verdict, services.content.texts), *replies]
         return replies
@@ -208,8 +205,8 @@ class Dispatcher:
                 return await self._choice(replace(event, kind="choice", value=chosen.payload), ctx, shown)
             if route := self._step_route(ctx):
                 return await self._run(route, event, ctx)
-            if name := self.router.command_words.get(fold(text)):
-                return await self._command(replace(event, kind="command", value=name, args=""), ctx)
+            if command := self.router.command_words.get(fold(text)):
+                return await self._command(replace(event, kind="command", value=command, args=""), ctx)
             return [Reply(ctx.t("core.not_understood"), [ctx.option("core.menu_button", "cmd:menu")])]
         if event.kind == "command":
             return await self._command(event, ctx)

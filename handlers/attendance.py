@@ -14,7 +14,7 @@ from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow, Invitee
 from handlers.class_admin import people_lines, view
-from handlers.classes import fmt, menu_option
+from handlers.class_format import fmt, menu_option
 
 PAGE_SIZE = 8
 CHECKIN_EARLY = timedelta(hours=1)  # the window may open this long before the start

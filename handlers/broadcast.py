@@ -15,10 +15,11 @@ from typing import Any
 from bot.clock import iso, parse_iso
 from bot.context import Context, Services
 from bot.model import Event, Option, Reply
+from bot.roles import ROLES
 from bot.router import Router
 from bot.store import broadcasts
 from bot.textutil import clean_block, clean_line, fold, has_letters
-from handlers.onboarding import ROLES
+from handlers import reachability
 
 log = logging.getLogger(__name__)
 
@@ -261,9 +262,7 @@ async def send(ctx: Context) -> list[Reply]:
     if count == 0:
         await broadcasts.cancel(ctx.db, broadcast_id, now)
         return [ctx.reply("broadcast.none_queued", back)]
-    wake = ctx.services.hooks.get("outbox.wake")
-    if wake is not None:
-        wake()
+    ctx.services.hooks.wake()
     if not_before > now:
         return [ctx.reply("broadcast.scheduled", back, id=broadcast_id, count=count, when=_local(ctx, not_before))]
     return [ctx.reply("broadcast.queued", back, id=broadcast_id, count=count)]
@@ -354,7 +353,8 @@ async def report(event: Event, ctx: Context) -> list[Reply]:
                 options.insert(0, ctx.option("broadcast.resend_unknown_button", f"bcu:{item.id}", total=total))
         elif which == "unacked" and counts.get("sent", 0):
             text += "\n" + ctx.t("broadcast.report_all_acked")
-    return [Reply(text, options)]
+    marked, reset_button = await reachability.report_part(ctx, item.id)  # see and reset "unreachable"
+    return [Reply(text + marked, reset_button + options)]
 
 
 async def resend_unknown(event: Event, ctx: Context) -> list[Reply]:
@@ -368,9 +368,7 @@ async def resend_unknown(event: Event, ctx: Context) -> list[Reply]:
     count = await broadcasts.resend_unknown(ctx.db, item.id, ctx.now())
     if not count:
         return [ctx.reply("broadcast.resend_none", back, id=item.id)]
-    wake = ctx.services.hooks.get("outbox.wake")
-    if wake is not None:
-        wake()
+    ctx.services.hooks.wake()
     return [ctx.reply("broadcast.resend_queued", [ctx.option("broadcast.report_button", f"bcr:{item.id}"), *back],
                       id=item.id, count=count)]
 
@@ -389,7 +387,6 @@ async def progress_job(services: Services) -> None:
     db = services.db
     now = services.clock.now()
     t = services.content.texts
-    edit = services.hooks.get("outbox.edit")
     for item in await broadcasts.open_broadcasts(db, now):
         counts = await broadcasts.counts(db, item.id)
         left = counts.get("pending", 0) + counts.get("sending", 0)
@@ -398,9 +395,9 @@ async def progress_job(services: Services) -> None:
         if text == item.progress:
             continue
         target = await broadcasts.progress_message(db, item) if item.staff_id else None
-        if target is not None and edit is not None:
+        if target is not None:
             channel, address, message_id = target
-            await edit(channel, address, message_id, Reply(text))
+            await services.hooks.edit(channel, address, message_id, Reply(text))
         elif target is None and left:
             continue  # the progress message itself is not out yet: try again next time
         await broadcasts.set_progress(db, item.id, text, finished=None if left else now)
@@ -414,9 +411,7 @@ async def progress_job(services: Services) -> None:
                            failed=counts.get("failed", 0)),
                          [Option(t("broadcast.report_button"), f"bcr:{item.id}")])
             await broadcasts.enqueue_done(db, item, done, now)
-            wake = services.hooks.get("outbox.wake")
-            if wake is not None:
-                wake()
+            services.hooks.wake()
 
 
 def register(router: Router) -> None:
@@ -429,5 +424,6 @@ def register(router: Router) -> None:
     router.choice("bc", on_choice, staff=True)
     router.choice("bcr", report, staff=True, durable=True)  # in the outbox's final report
     router.choice("bcu", resend_unknown, staff=True, durable=True)  # checked against the database
+    reachability.register(router)
     router.choice("ack", acknowledge, durable=True)  # under every broadcast message
     router.periodic("broadcast.progress", 2.0, progress_job)

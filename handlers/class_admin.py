@@ -13,12 +13,12 @@ from typing import Any
 from bot import reminders
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.roles import ROLES
 from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow
 from bot.textutil import clean_line, has_letters
-from handlers.classes import fmt, menu_option
-from handlers.onboarding import ROLES
+from handlers.class_format import fmt, menu_option
 
 TITLE_LIMIT = 120
 PLACE_LIMIT = 160
@@ -171,7 +171,7 @@ def ask_date(ctx: Context, error: Reply | None = None) -> list[Reply]:
                               f"cla:d:{day.isoformat()}"))
     options.append(ctx.option("core.cancel_button", "cla:no"))
     ctx.goto("cla.date")
-    return [*([error] if error else []), ctx.reply("classes.ask_date", options, columns=2)]
+    return [*([error] if error else []), ctx.reply("classes.ask_date", options, 2)]
 
 
 def _ask_time(ctx: Context, day: date) -> Reply:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import iso, parse_iso
 from bot.content.texts import Texts
 from bot.context import Context, Services
-from bot.model import Attachment, Event, Option, Reply
+from bot.model import Attachment, Event, Option, Reply, attachment_kind
 from bot.router import Router
 from bot.store import voices
 from bot.textutil import clean_block
@@ -150,15 +150,12 @@ async def show_file(ctx: Context, voice_id: int, index: int, view: View) -> list
     if item is None or not 0 <= index < len(item.media):
         return await item_view(ctx, voice_id, view)
     kind, ref = item.media[index]
-    attachment = Attachment(f"tep-{voice_id}-{index + 1}", b"", kind if kind in FILE_KINDS else "document",
+    attachment = Attachment(f"tep-{voice_id}-{index + 1}", b"", attachment_kind(kind),
                             ref=ref, ref_channel=item.channel or "")
     back = [ctx.option("inbox.back_to_item", f"ib:o:{voice_id}:{view.code()}")]
     reply = ctx.reply("inbox.file_caption", back, id=voice_id, number=index + 1)
     reply.attachment = attachment
     return [reply]
-
-
-FILE_KINDS = ("photo", "voice", "audio", "video", "video_note", "document")
 
 
 def filter_menu(ctx: Context, what: str, view: View, labels: list[str], page: int = 0) -> Reply:
@@ -208,8 +205,8 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         status = voices.STATUSES[int(parts[3])]
         if not await voices.set_status(ctx.db, voice_id, status, ctx.now_iso()):
             return await item_view(ctx, voice_id, view)
-        notice = ctx.t("inbox.status_set", id=voice_id, status=ctx.t(f"feedback.statuses.{status}"))
-        return await item_view(ctx, voice_id, view, notice)
+        done = ctx.t("inbox.status_set", id=voice_id, status=ctx.t(f"feedback.statuses.{status}"))
+        return await item_view(ctx, voice_id, view, done)
     if action in ("a", "n"):
         item = await voices.get(ctx.db, voice_id)
         if item is None:
@@ -273,9 +270,7 @@ async def send_answer(ctx: Context, voice_id: int, view: View, body: str) -> lis
                                      message, ctx.now())
     if number is None:
         return await item_view(ctx, voice_id, view)
-    wake = ctx.services.hooks.get("outbox.wake")
-    if wake is not None:
-        wake()
+    ctx.services.hooks.wake()
     return await item_view(ctx, voice_id, view, ctx.t("inbox.answered", name=item.name or ctx.t("inbox.unknown")))
 
 
@@ -361,9 +356,8 @@ async def digest_job(services: Services) -> None:
         message = digest_message(texts, config.tz, since, until, total, items, answers) if total or answers else None
         if await voices.close_digest_window(db, person_id, since, until, message, now) and message:
             queued = True
-    wake = services.hooks.get("outbox.wake")
-    if queued and wake is not None:
-        wake()
+    if queued:
+        services.hooks.wake()
 
 
 def digest_message(texts: Texts, tz: ZoneInfo, since: str, until: str, total: int, items: list[voices.Voice],

@@ -11,6 +11,7 @@ from typing import Any
 from bot.context import Context
 from bot.model import Event, Option, Reply
 from bot.phone import normalize_phone
+from bot.roles import ASSOCIATIONS, ROLES
 from bot.router import Router
 from bot.store import people
 from bot.store import roster as roster_store
@@ -19,8 +20,6 @@ from bot.textutil import clean_line, fold, has_letters
 NAME_LIMIT = 80
 HAMLET_LIMIT = 80
 PAGE_SIZE = 8
-ROLES = ("truong_thon", "to_truong", "chi_doan", "chi_hoi", "khac")
-ASSOCIATIONS = ("nong_dan", "phu_nu", "cuu_chien_binh", "nguoi_cao_tuoi", "khac")
 
 
 def profile_lines(

@@ -1,27 +1,38 @@
 """A fake Zalo Bot API server on 127.0.0.1 (aiohttp), behaving like the real one where it matters.
 
+As the real API (official docs mirrored in lamdt1/ckvn-bot `docs/zalo-bot-doc.md`; the reference
+client openclaw/openclaw `extensions/zalo/src/api.ts`, which reads errors from the JSON body):
+errors are HTTP 200 with `{"ok": false, "error_code": N, "description": ...}`; codes 400 bad
+request, 401 bad token, 403 internal server error, 404 not found, 408 timeout (an idle long
+poll), 429 quota exceeded (no retry_after). A webhook body is `{"ok": true, "result": update}`.
+Unverified, so only assumed here: what a user who blocked the bot causes (`block` answers 403 by
+default), and the 409 while a webhook is set.
+
     async with FakeZalo() as zalo:            # random free port; zalo.url is the API root
         zalo.text("u1", "Xin chào")            # a user writes to the bot (queued for getUpdates)
         texts = await zalo.wait_sent(1, "u1")  # what the bot sent to u1 (sendMessage texts)
 
 Routes `/bot{token}/{method}` (GET or POST, JSON body or query string); a wrong token → 401.
 - getMe; getUpdates `{"timeout": "30"}` returns ONE update object; an idle long poll answers
-  HTTP 408 `{"ok": false, "error_code": 408}` after min(timeout, `poll_cap`) seconds;
+  `{"ok": false, "error_code": 408}` after min(timeout, `poll_cap`) seconds;
   while a webhook is set it answers 409.
 - sendMessage `{chat_id, text}` (text 1–2,000 characters, else 400), sendPhoto (photo URL),
   sendChatAction; setWebhook `{url, secret_token}` (secret 8–256 characters), deleteWebhook,
   getWebhookInfo (404 when none is set).
-- Failures: `block(chat_id)` → 403 for sends to that chat; `quota = N` → after N accepted
-  messages every send answers 429 "Quota exceeded"; `fail_next(method, status, description,
-  retry_after=None)` fails the next call of a method once; `delay_next(method, seconds)` holds
-  the next answer (to make a client time out after sending).
+- Failures: `block(chat_id, code=403)` refuses sends to that chat; `refuse_all = code` refuses
+  every send (an outage); `quota = N` → after N accepted messages every send answers 429 "Quota
+  exceeded"; `fail_next(method, code, description, retry_after=None, http=False)` fails the next
+  call of a method once (`http=True`: as a proxy would, with that real HTTP status and no
+  envelope); `delay_next(method, seconds)` holds the next answer (to make a client time out
+  after sending).
 - Inspection: `calls` (every call: method, params, time), `sent(chat_id)` (texts accepted),
   `wait_sent(n, chat_id)`, `wait_text(needle, chat_id, since)`, `wait_calls(method, n)`.
-- Webhook side: `await post_webhook(update, secret=None, wrapped=False)` POSTs an update to the
+- Webhook side: `await post_webhook(update, secret=None, wrapped=True)` POSTs an update to the
   URL the bot registered, with the secret it registered (or the one given) in the
   `X-Bot-Api-Secret-Token` header, and returns the HTTP status.
-Update builders: `text(chat_id, text)`, `image(chat_id, url)`, `sticker(chat_id)`,
-`unsupported(chat_id)` build an update, queue it for getUpdates (`queue=False` to only build it)
+Update builders: `text(chat_id, text)`, `link(chat_id, url)`, `image(chat_id, url)`,
+`sticker(chat_id)`, `unsupported(chat_id)`, `reaction(chat_id)`, `event(name)` build an update,
+queue it for getUpdates (`queue=False` to only build it)
 and return it.
 """
 
@@ -57,12 +68,13 @@ class FakeZalo:
         self.poll_cap = poll_cap
         self.calls: list[Call] = []
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.blocked: set[str] = set()
+        self.blocked: dict[str, int] = {}
+        self.refuse_all: int | None = None
         self.quota: int | None = None
         self.accepted = 0
         self.webhook: dict[str, str] | None = None
         self.polls_idle = 0
-        self._failures: dict[str, list[tuple[int, str, float | None]]] = {}
+        self._failures: dict[str, list[tuple[int, str, float | None, bool]]] = {}
         self._delays: dict[str, float] = {}
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -90,13 +102,16 @@ class FakeZalo:
 
     # -- failure injection -----------------------------------------------------------------
 
-    def block(self, chat_id: str) -> None:
-        """Sends to this chat answer 403 (the user blocked the bot)."""
-        self.blocked.add(chat_id)
+    def block(self, chat_id: str, code: int = 403) -> None:
+        """Sends to this chat are refused with `code` (what a user blocking the bot causes is
+        not documented: 403 is an assumption)."""
+        self.blocked[chat_id] = code
 
-    def fail_next(self, method: str, status: int, description: str, retry_after: float | None = None) -> None:
-        """The next call of `method` fails once with this status."""
-        self._failures.setdefault(method, []).append((status, description, retry_after))
+    def fail_next(self, method: str, code: int, description: str, retry_after: float | None = None,
+                  http: bool = False) -> None:
+        """The next call of `method` fails once with this error code (in Zalo's envelope, or as a
+        bare HTTP status when `http`)."""
+        self._failures.setdefault(method, []).append((code, description, retry_after, http))
 
     def delay_next(self, method: str, seconds: float) -> None:
         """The next call of `method` is answered only after `seconds` (it is still accepted)."""
@@ -124,6 +139,25 @@ class FakeZalo:
         """Zalo hides the content (message.unsupported.received)."""
         return self._update("message.unsupported.received", chat_id, "Người dùng Zalo", None, queue)
 
+    def link(self, chat_id: str, url: str, text: str | None = None, queue: bool = True) -> dict[str, Any]:
+        """A user shares a link (message.link.received). Its shape is not documented: the text
+        when given, else a `link` object as the reference client reads it."""
+        fields: dict[str, Any] = {"text": text} if text is not None else {"link": {"url": url, "title": ""}}
+        return self._update("message.link.received", chat_id, "Người dùng Zalo", None, queue, **fields)
+
+    def reaction(self, chat_id: str, with_message: bool = True, queue: bool = True) -> dict[str, Any]:
+        """A user reacts to a message (message.reaction.received; its fields are not documented)."""
+        if not with_message:
+            return self.event("message.reaction.received", queue=queue)
+        return self._update("message.reaction.received", chat_id, "Người dùng Zalo", None, queue, reaction="❤")
+
+    def event(self, name: str, queue: bool = True, **fields: Any) -> dict[str, Any]:
+        """An event without a message (e.g. a kind Zalo adds later)."""
+        update = {"event_name": name, **fields}
+        if queue:
+            self.updates.put_nowait(update)
+        return update
+
     def _update(self, event: str, chat_id: str, name: str, message_id: str | None, queue: bool,
                 **fields: Any) -> dict[str, Any]:
         message = {
@@ -138,9 +172,10 @@ class FakeZalo:
             self.updates.put_nowait(update)
         return update
 
-    async def post_webhook(self, update: dict[str, Any], secret: str | None = None, wrapped: bool = False,
+    async def post_webhook(self, update: dict[str, Any], secret: str | None = None, wrapped: bool = True,
                            url: str | None = None, client: httpx.AsyncClient | None = None) -> int:
-        """POST an update to the registered webhook, as Zalo does; return the HTTP status.
+        """POST an update to the registered webhook, as Zalo does (wrapped in `{ok, result}`, as the
+        docs show; `wrapped=False` sends the bare update); return the HTTP status.
         (`url` overrides the registered one, e.g. the local port; `client` reuses connections.)"""
         assert self.webhook is not None or url, "the bot has not set a webhook"
         target = url or (self.webhook or {})["url"]
@@ -212,8 +247,10 @@ class FakeZalo:
             if request.match_info["token"] != self.token:
                 return _error(401, "Unauthorized")
             if failures := self._failures.get(method):
-                status, description, retry_after = failures.pop(0)
-                return _error(status, description, retry_after)
+                code, description, retry_after, http = failures.pop(0)
+                if http:
+                    return web.json_response({"message": description}, status=code)  # a proxy's answer
+                return _error(code, description, retry_after)
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 return _error(404, f"Not Found: method {method}")
@@ -247,7 +284,10 @@ class FakeZalo:
         if not isinstance(chat_id, str) or not chat_id:
             return _error(400, "Bad Request: chat_id is required")
         if chat_id in self.blocked:
-            return _error(403, "Forbidden: user has blocked the bot")
+            return _error(self.blocked[chat_id], "Internal server error" if self.blocked[chat_id] == 403
+                          else "Not found")
+        if self.refuse_all is not None:
+            return _error(self.refuse_all, "Internal server error")
         if self.quota is not None and self.accepted >= self.quota:
             return _error(429, "Quota exceeded")
         return None
@@ -261,7 +301,9 @@ class FakeZalo:
         if problem := self._send_check(call):
             return problem
         text = call.params.get("text")
-        if not isinstance(text, str) or not 1 <= len(text) <= 2000:
+        # "1 to 2,000 characters"; counted here in UTF-16 units (an emoji is two), the stricter
+        # reading, since what the platform counts is not documented.
+        if not isinstance(text, str) or not 1 <= len(text.encode("utf-16-le")) // 2 <= 2000:
             return _error(400, "Bad Request: text must be 1-2000 characters")
         return self._accept(call)
 
@@ -301,8 +343,9 @@ def _ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
 
 
-def _error(status: int, description: str, retry_after: float | None = None) -> web.Response:
-    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
-    if retry_after is not None:
+def _error(code: int, description: str, retry_after: float | None = None) -> web.Response:
+    """Zalo's error envelope, with HTTP 200 as the real API answers."""
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:  # not documented by Zalo; a proxy or a future version might
         body["parameters"] = {"retry_after": retry_after}
-    return web.json_response(body, status=status)
+    return web.json_response(body, status=200)

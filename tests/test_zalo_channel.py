@@ -12,10 +12,12 @@ import httpx
 import pytest
 
 from bot.app import App, build_channels, open_app
-from bot.channels.base import Blocked, QuotaExceeded, Rejected, RetryAfter, Transient, Unknown
-from bot.channels.zalo import ZaloChannel, ZaloClient, delivery_error, fit, mask, to_event, unwrap
+from bot.channels.base import QuotaExceeded, Rejected, RetryAfter, Transient, Unknown
+from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo_api import ZaloClient, fit, mask, to_event, unwrap
+from bot.channels.zalo_delivery import delivery_error
 from bot.clock import FakeClock
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, Secret, load_config
 from bot.model import Attachment, Identity, Option, Reply
 from bot.store import people
 from tests.fake_zalo import TOKEN, FakeZalo
@@ -40,7 +42,7 @@ class Bot:
 
 def zalo_config(config: Config, zalo: FakeZalo) -> Config:
     """The test config with Zalo pointed at the fake server, no rate limit."""
-    return replace(config, zalo_token=TOKEN, zalo_api_url=zalo.url, zalo_rate=0.0)
+    return replace(config, zalo_token=Secret(TOKEN), zalo_api_url=zalo.url, zalo_rate=0.0)
 
 
 @pytest.fixture
@@ -168,13 +170,10 @@ async def test_a_delivered_message_is_answered_by_typing_its_number(bot: Bot, za
 
 async def test_delivery_errors_are_mapped(bot: Bot, zalo: FakeZalo) -> None:
     channel = bot.channel
-    zalo.block("b1")
-    with pytest.raises(Blocked):
+    zalo.block("b1")  # 403 "internal server error": not proof the person is gone (tests/test_zalo_errors.py)
+    with pytest.raises(Transient):
         await channel.deliver("b1", Reply("x"))
-    zalo.fail_next("sendMessage", 429, "Quota exceeded")
-    with pytest.raises(QuotaExceeded):
-        await channel.deliver("q1", Reply("x"))
-    zalo.fail_next("sendMessage", 429, "Too many requests", retry_after=3)
+    zalo.fail_next("sendMessage", 429, "Too many requests", retry_after=3)  # a proxy's flood control
     with pytest.raises(RetryAfter) as retry:
         await channel.deliver("q1", Reply("x"))
     assert retry.value.seconds == 3
@@ -184,9 +183,25 @@ async def test_delivery_errors_are_mapped(bot: Bot, zalo: FakeZalo) -> None:
     zalo.fail_next("sendMessage", 400, "Bad Request: chat_id")
     with pytest.raises(Rejected):
         await channel.deliver("q1", Reply("x"))
-    zalo.quota = zalo.accepted
-    with pytest.raises(QuotaExceeded):
+    zalo.fail_next("sendMessage", 408, "Request timeout")  # Zalo gave up on its side: it may have arrived
+    with pytest.raises(Unknown):
         await channel.deliver("q1", Reply("x"))
+    zalo.fail_next("sendMessage", 401, "Unauthorized")
+    with pytest.raises(QuotaExceeded):  # TokenRefused: stop the channel and tell staff
+        await channel.deliver("q1", Reply("x"))
+    assert not zalo.sent("q1")  # every refusal above came in Zalo's envelope, with HTTP 200
+
+
+async def test_an_error_with_a_real_http_status_is_read_too(bot: Bot, zalo: FakeZalo) -> None:
+    # A reverse proxy between us and Zalo answers with HTTP statuses and no envelope.
+    zalo.fail_next("sendMessage", 502, "Bad Gateway", http=True)
+    with pytest.raises(Transient, match="502"):
+        await bot.channel.deliver("h1", Reply("x"))
+    zalo.fail_next("sendMessage", 400, "Bad Request", http=True)
+    with pytest.raises(Rejected):
+        await bot.channel.deliver("h1", Reply("x"))
+    await bot.channel.deliver("h1", Reply("y"))
+    assert zalo.sent("h1") == ["y"]
 
 
 async def test_timeout_after_sending_is_unknown_and_no_network_is_transient(zalo: FakeZalo) -> None:
@@ -283,11 +298,11 @@ async def test_a_direct_reply_survives_a_short_outage(bot: Bot, zalo: FakeZalo) 
 
 async def test_zalo_down_at_start_up_is_not_fatal(config: Config, zalo: FakeZalo, clock: FakeClock) -> None:
     zalo.fail_next("getMe", 502, "Bad Gateway")
-    zalo.fail_next("getWebhookInfo", 503, "Service Unavailable")
+    zalo.fail_next("deleteWebhook", 503, "Service Unavailable")
     bot = await running(config, zalo, clock, retry_base=0.05)
     try:
         assert "Cầu Nối" in (await bot.say("d1", "/help"))[0]
-        assert len(zalo.calls_of("getWebhookInfo")) == 2  # checked again once Zalo answered
+        assert len(zalo.calls_of("deleteWebhook")) == 2  # asked again once Zalo answered
     finally:
         await bot.app.close()
 

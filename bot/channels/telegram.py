@@ -124,7 +124,7 @@ class TelegramChannel:
         self._base_file_url = f"{api}/file/bot"
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
-            .token(config.telegram_token)
+            .token(config.telegram_token.reveal())
             .base_url(self._base_url)
             .base_file_url(self._base_file_url)
             .concurrent_updates(concurrency)
@@ -421,7 +421,7 @@ class TelegramChannel:
             # As many connections as sends in flight: httpcore scans every pooled connection on
             # each request, so a bigger pool only costs CPU (paid mode: 0.7 -> 0.75-0.9 of bare PTB).
             pool = HTTPXRequest(connection_pool_size=max(self.config.outbox_concurrency, 1), pool_timeout=30.0)
-            self._paid_bot = ExtBot(self.config.telegram_token, base_url=self._base_url,
+            self._paid_bot = ExtBot(self.config.telegram_token.reveal(), base_url=self._base_url,
                                     base_file_url=self._base_file_url, request=pool)
         return self._paid_bot
 

@@ -257,7 +257,8 @@ def _invitee(row: aiosqlite.Row) -> Invitee:
 
 async def invitees(db: Database, class_id: int, commune: str | None = None) -> list[Invitee]:
     """Everyone invited to a class (optionally of one commune), by commune, hamlet and name."""
-    sql, params = _INVITEE_SELECT + " WHERE ci.class_id = ?", [class_id]
+    sql = _INVITEE_SELECT + " WHERE ci.class_id = ?"
+    params: list[object] = [class_id]
     if commune is not None:
         sql += " AND p.commune IS ?"
         params.append(commune)

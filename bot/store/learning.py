@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import aiosqlite
+
 from bot.store.db import Database
 
 QUIZ_SCALE = 5  # the pass mark is given "out of 5" whatever the quiz length
@@ -36,12 +38,12 @@ class _NotRecorded(Exception):
     """The answer was already given (or the attempt moved on): roll back, count nothing."""
 
 
-def _attempt(row: object) -> Attempt:
-    questions = [(str(q), [int(i) for i in order]) for q, order in json.loads(row["questions"])]  # type: ignore[index]
+def _attempt(row: aiosqlite.Row) -> Attempt:
+    questions = [(str(q), [int(i) for i in order]) for q, order in json.loads(row["questions"])]
     return Attempt(
-        id=row["id"], person_id=row["person_id"], quiz=row["quiz"], questions=questions,  # type: ignore[index]
-        position=row["position"], score=row["score"], total=row["total"], status=row["status"],  # type: ignore[index]
-        started_at=row["started_at"], finished_at=row["finished_at"],  # type: ignore[index]
+        id=row["id"], person_id=row["person_id"], quiz=row["quiz"], questions=questions,
+        position=row["position"], score=row["score"], total=row["total"], status=row["status"],
+        started_at=row["started_at"], finished_at=row["finished_at"],
     )
 
 
