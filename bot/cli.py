@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import logmask
+from bot import cli_leaders, cli_ops, logmask
 from bot.config import ConfigError, load_config
 
 
@@ -18,6 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="caunoi", description="Cầu Nối — chatbot nối cán bộ Đảng ủy với trưởng thôn, tổ dân phố.",
+        epilog="The command line is the server operator's: it is not limited to any commune and exports"
+               " everything (commune scopes and the aspiration permission apply to staff in chat).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -36,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     roster = sub.add_parser("import-roster", help="pre-register leaders from a CSV/XLSX list (dry run unless --apply)")
     roster.add_argument("file", type=Path, help="CSV (UTF-8) or .xlsx with Họ và tên, Số điện thoại, Xã/Phường…")
     roster.add_argument("--apply", action="store_true", help="write the changes (default: only report them)")
+    roster.add_argument("--update-conflicts", action="store_true",
+                        help="with --apply: also overwrite registered leaders whose answers differ (conflicts)")
 
     export = sub.add_parser("export", help="export leaders and activity to .xlsx (or a .zip of UTF-8 CSV files)")
     export.add_argument("-o", "--output", type=Path, required=True, help="file to write")
@@ -44,19 +48,24 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--commune", help="only this commune (diacritics optional)")
     export.add_argument("--from", dest="date_from", help="from this local date (YYYY-MM-DD or DD/MM/YYYY)")
     export.add_argument("--to", dest="date_to", help="to this local date, inclusive")
-    add_ops_parsers(sub)
+    cli_leaders.add_parser(sub)
+    cli_ops.add_parsers(sub)
+    _staff_parser(sub)
     return parser
 
 
-def add_ops_parsers(sub: argparse._SubParsersAction) -> None:
-    """`caunoi backup | restore | status` (operations)."""
-    backup = sub.add_parser("backup", help="a verified copy of the live database (safe while `caunoi run` runs)")
-    backup.add_argument("folder", nargs="?", type=Path, help="where to write it (default: CAUNOI_BACKUP_DIR)")
-    backup.add_argument("--gzip", action="store_true", help="compress the copy (.sqlite3.gz)")
-    restore = sub.add_parser("restore", help="put a backup in place of the database (the bot must be stopped)")
-    restore.add_argument("file", type=Path, help="a caunoi-….sqlite3 or .sqlite3.gz backup file")
-    status = sub.add_parser("status", help="health at a glance; exit code 1 when something needs attention")
-    status.add_argument("--recent", type=int, default=5, help="how many recent senders to list (to find your id)")
+def _staff_parser(sub: argparse._SubParsersAction) -> None:
+    """`caunoi staff add|list|remove`."""
+    staff = sub.add_parser("staff", help="staff and their communes (unscoped: the operator manages everyone)")
+    actions = staff.add_subparsers(dest="staff_action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="add a staff member, or replace their communes and rights")
+    add.add_argument("identity", help="tg:123, zalo:abc or console:NAME")
+    add.add_argument("--commune", action="append", default=[], help="a commune they cover (repeat for several)")
+    add.add_argument("--sensitive", action="store_true", help="may see aspirations (admission wishes)")
+    add.add_argument("--province", action="store_true", help="province admin: every commune, manages staff")
+    actions.add_parser("list", help="list staff (CAUNOI_ADMINS and stored) and the last audit entries")
+    remove = actions.add_parser("remove", help="remove a stored staff member")
+    remove.add_argument("identity", help="tg:123, zalo:abc or console:NAME")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -183,13 +192,13 @@ def cmd_import_roster(args: argparse.Namespace, config: object) -> int:
         print(f"caunoi: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 1
     try:
-        return asyncio.run(_import_roster(config, data, args.file.name, args.apply))
+        return asyncio.run(_import_roster(config, data, args.file.name, args.apply, args.update_conflicts))
     except ContentError as exc:
         print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
         return 1
 
 
-async def _import_roster(config: object, data: bytes, name: str, write: bool) -> int:
+async def _import_roster(config: object, data: bytes, name: str, write: bool, update_conflicts: bool = False) -> int:
     from bot import roster
     from bot.app import open_app
     from bot.clock import iso
@@ -202,7 +211,8 @@ async def _import_roster(config: object, data: bytes, name: str, write: bool) ->
         year = app.clock.now().astimezone(config.tz).year
         try:
             if write:
-                plan = await roster.apply(app.db, app.content, data, name, year, iso(app.clock.now()))
+                plan = await roster.apply(app.db, app.content, data, name, year, iso(app.clock.now()),
+                                          update_conflicts=update_conflicts)
             else:
                 plan = await roster.dry_run(app.db, app.content, data, name, year)
         except roster.RosterError as exc:
@@ -241,7 +251,7 @@ async def _export(config: object, args: argparse.Namespace) -> int:
     try:
         try:
             query = export.make_query(app.content, config.tz, args.commune, args.date_from, args.date_to,
-                                       config.pass_mark)
+                                       config.pass_mark, audit=True)
         except export.ExportError as exc:
             print(f"caunoi: {app.content.texts(f'export.{exc.key}', **exc.values)}", file=sys.stderr)
             return 2
@@ -250,93 +260,98 @@ async def _export(config: object, args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"caunoi: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
             return 1
+        from bot.clock import iso
+        from bot.store import audit
+
+        await audit.record(app.db, iso(app.clock.now()), _operator(), "export", "*", query.commune or "")
         print(f"{args.output}: " + ", ".join(f"{title} {rows}" for title, rows in summary))
         return 0
     finally:
         await app.close()
 
 
-def cmd_backup(args: argparse.Namespace, config: object) -> int:
-    """`caunoi backup [FOLDER] [--gzip]`: 0 when a verified backup was written, 1 otherwise."""
-    from bot.config import Config
+def _operator() -> str:
+    """The operator as written in the audit log: cli:<login name>."""
+    import getpass
 
-    assert isinstance(config, Config)
-    folder = args.folder or config.backup_dir or config.db_path.parent / "backups"
-    if not config.db_path.is_file():
-        print(f"caunoi: no database at {config.db_path} (CAUNOI_DB)", file=sys.stderr)
-        return 1
-    keep = config.backup_dir is not None and folder.resolve() == config.backup_dir.resolve()
-    return _backup(config, folder, args.gzip or config.backup_compress, keep)
-
-
-def _backup(config: object, folder: Path, compress: bool, keep: bool) -> int:
-    from bot import backup
-    from bot.clock import Clock, iso
-    from bot.config import Config
-    from bot.store import backups
-
-    assert isinstance(config, Config)
-    clock = Clock()
-    started = clock.now()
     try:
-        result = backup.make_backup(config.db_path, folder, started, compress)
-    except backup.BackupError as exc:
-        backups.record_file(config.db_path, iso(started), iso(clock.now()), False, None, None, str(exc))
-        print(f"caunoi: {exc}", file=sys.stderr)
-        return 1
-    backups.record_file(config.db_path, iso(started), iso(clock.now()), True, str(result.path.resolve()),
-                        result.size, backup.summary(result.counts))
-    pruned: list[Path] = []
-    if keep:  # the retention applies to the configured folder only
-        days, weeks = config.backup_keep
-        pruned = backup.prune(folder, days, weeks, config.tz, clock.now())
-    logging.getLogger("bot.backup").info("backup written: %s", result.path)
-    print(f"{result.path}: {result.size} bytes in {result.seconds:.1f} s, verified "
-          f"({backup.summary(result.counts)})" + (f"; {len(pruned)} old backup(s) pruned" if pruned else ""))
-    return 0
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in a bare container
+        return "cli:operator"
 
 
-def cmd_restore(args: argparse.Namespace, config: object) -> int:
-    """`caunoi restore FILE`: refuses while `caunoi run` holds the database; 0 when restored."""
-    from bot import backup
-    from bot.clock import Clock
+def cmd_staff(args: argparse.Namespace, config: object) -> int:
+    """`caunoi staff add IDENTITY --commune NAME [--sensitive] [--province] | list | remove IDENTITY`."""
     from bot.config import Config
-    from bot.lock import LockHeld
 
     assert isinstance(config, Config)
+    return asyncio.run(_staff(config, args))
+
+
+async def _staff(config: object, args: argparse.Namespace) -> int:
+    from bot import staff as rights
+    from bot.app import open_app
+    from bot.clock import iso
+    from bot.config import Config
+    from bot.store import audit
+    from bot.store import staff as stored
+
+    assert isinstance(config, Config)
+    app = await open_app(config)
     try:
-        result = backup.restore(config.db_path, args.file, Clock().now())
-    except LockHeld as exc:
-        print(f"caunoi: the bot is running on {config.db_path} (process {exc.pid or '?'}); "
-              "stop it first (e.g. sudo systemctl stop caunoi), then restore", file=sys.stderr)
-        return 3
-    except backup.BackupError as exc:
-        print(f"caunoi: nothing restored: {exc}", file=sys.stderr)
-        return 1
-    when = result.taken_at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
-    print(f"restored {args.file} (made {when}) into {config.db_path}: {backup.summary(result.counts)}")
-    if result.aside is not None:
-        print(f"the previous database is kept as {result.aside}")
-    return 0
+        actor, now = _operator(), iso(app.clock.now())
+        if args.staff_action == "list":
+            for admin in sorted(map(str, config.admins)):
+                print(f"{admin}\tprovince (CAUNOI_ADMINS)\tsensitive")
+            for m in await stored.members(app.db):
+                where = "province" if m.province else ", ".join(sorted(m.communes)) or "(no commune)"
+                print(f"{m.identity}\t{where}\t{'sensitive' if m.sensitive else '-'}\tadded by {m.added_by}")
+            for e in await audit.recent(app.db, 10):
+                print(f"audit\t{e.at}\t{e.actor}\t{e.action}\t{e.scope}\t{e.subject}")
+            return 0
+        identity = rights.parse_identity(args.identity)
+        if identity is None:
+            print(f"caunoi: '{args.identity}' is not tg:<number>, zalo:<id> or console:<name>", file=sys.stderr)
+            return 2
+        if args.staff_action == "add":
+            return await _staff_add(app, args, str(identity), actor, now)
+        if config.is_admin(identity):
+            print(f"caunoi: {identity} is in CAUNOI_ADMINS; remove it there", file=sys.stderr)
+            return 1
+        result = await stored.remove(app.db, str(identity), by=actor, at=now, keep_province=len(config.admins))
+        if result != "removed":
+            print(f"caunoi: {identity} " + ("is not staff" if result == "absent" else
+                                            "is the last province admin; add another first"), file=sys.stderr)
+            return 1
+        print(f"{identity} removed")
+        return 0
+    finally:
+        await app.close()
 
 
-def cmd_status(args: argparse.Namespace, config: object) -> int:
-    """`caunoi status`: print the health report; 0 all well, 1 needs attention, 2 no database."""
-    from bot import status
-    from bot.clock import Clock
-    from bot.config import Config
+async def _staff_add(app: object, args: argparse.Namespace, identity: str, actor: str, now: str) -> int:
+    from bot.app import App
+    from bot.store import staff as stored
 
-    assert isinstance(config, Config)
-    if not config.db_path.is_file():
-        print(f"caunoi: no database at {config.db_path} (CAUNOI_DB); start the bot once with `caunoi run`",
-              file=sys.stderr)
+    assert isinstance(app, App)
+    names = []
+    for typed in args.commune:
+        commune = app.content.units.find(typed) or app.content.units.find(f"Xã {typed}")
+        if commune is None:
+            known = ", ".join(c.name for c in app.content.units.communes)
+            print(f"caunoi: no commune '{typed}' in units.yaml ({known})", file=sys.stderr)
+            return 2
+        names.append(commune.name)
+    if not names and not args.province:
+        print("caunoi: give --commune NAME (repeat for several) or --province", file=sys.stderr)
         return 2
-    report = status.build(config, Clock().now(), recent=args.recent)
-    print("\n".join(report.lines))
-    print("needs attention: see the lines marked !" if report.exit_code else "all well")
-    return report.exit_code
+    await stored.add(app.db, identity, communes=frozenset(names), sensitive=args.sensitive or args.province,
+                     province=args.province, by=actor, at=now)
+    print(f"{identity}: " + ("province" if args.province else ", ".join(sorted(names)))
+          + (", sensitive" if args.sensitive or args.province else ""))
+    return 0
 
 
 COMMANDS = {"run": cmd_run, "chat": cmd_chat, "check-content": cmd_check_content,
-            "import-roster": cmd_import_roster, "export": cmd_export,
-            "backup": cmd_backup, "restore": cmd_restore, "status": cmd_status}
+            "import-roster": cmd_import_roster, "export": cmd_export, "leaders": cli_leaders.cmd_leaders,
+            "staff": cmd_staff, **cli_ops.COMMANDS}

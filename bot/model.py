@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -28,8 +29,12 @@ class Event:
 
     kind=command: value is the command name without slash, args the rest of the line.
     kind=choice: value is the option payload. kind=text: value is the text.
-    kind=contact: value is the phone number shared. kind=media: value is the media kind
-    ("photo", "voice", "sticker", "document", ...), file_ref the channel's file reference.
+    kind=contact: value is the phone number shared; `verified` only when the channel vouches that
+    it is the sender's own number (Telegram: the contact's user_id is the sender's id).
+    kind=media: value is the media kind ("photo", "voice", "sticker", "document", ...),
+    file_ref the channel's file reference.
+    A document's bytes are fetched only when a handler that takes files asks (`read_file`):
+    nothing is downloaded for people who may not send one (issue 20 item 2).
     """
 
     identity: Identity
@@ -43,6 +48,14 @@ class Event:
     file_size: int = 0
     file_name: str = ""
     file_data: bytes | None = None
+    verified: bool = False
+    fetch: Callable[[], Awaitable[bytes | None]] | None = field(default=None, compare=False, repr=False)
+
+    async def read_file(self) -> bytes | None:
+        """The document's bytes: given, or downloaded now from the channel (None if unavailable)."""
+        if self.file_data is not None or self.fetch is None:
+            return self.file_data
+        return await self.fetch()
 
 
 @dataclass(frozen=True, slots=True)

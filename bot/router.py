@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,8 @@ from bot import ratelimit, staff
 from bot.clock import iso
 from bot.context import Context, Services
 from bot.model import Event, Identity, Option, Reply
-from bot.store import conversations, people
+from bot.payload import is_number
+from bot.store import busy, conversations, people
 from bot.textutil import clean_line, fold
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ class MenuItem:
     command: str
     staff: bool
     order: int
+    when: Callable[[Context], bool] | None = None  # shown only to whom this says (e.g. province admins)
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,10 @@ class Router:
             raise ValueError(f"step {prefix!r} registered twice")
         self.steps[prefix] = Route(handler, staff=staff, registered=registered)
 
-    def menu(self, label_key: str, command: str, *, staff: bool = False, order: int = 50) -> None:
-        """Add a button to /menu (or /admin when staff) that runs `/command`."""
-        self.menu_items.append(MenuItem(label_key, command, staff, order))
+    def menu(self, label_key: str, command: str, *, staff: bool = False, order: int = 50,
+             when: Callable[[Context], bool] | None = None) -> None:
+        """Add a button to /menu (or /admin when staff) that runs `/command` (for those `when` accepts)."""
+        self.menu_items.append(MenuItem(label_key, command, staff, order, when))
 
     def periodic(self, name: str, seconds: float, job: Job) -> None:
         """Run `job(services)` every `seconds` in the scheduler (jobs must be idempotent)."""
@@ -132,7 +136,7 @@ class Router:
 def match_option(text: str, options: list[Option]) -> Option | None:
     """The option a typed text names: its number ("2") or its label without diacritics."""
     stripped = text.strip().rstrip(".)")
-    if stripped.isdigit():
+    if is_number(stripped):
         number = int(stripped)
         return options[number - 1] if 1 <= number <= len(options) else None
     key = _label_key(text)
@@ -167,29 +171,52 @@ class Dispatcher:
 
     async def _handle(self, event: Event) -> list[Reply]:
         services = self.services
-        # Per-person flood limit (staff exempt), checked before any database work.
-        verdict = None if services.config.is_admin(event.identity) else self.limiter.check(event.identity)
+        # Per-person flood limit (staff exempt: one primary-key probe of the small staff table), checked
+        # before any other database work.
+        staff_rights = await staff.lookup(services.db, services.config, event.identity)
+        verdict = None if staff_rights is not None else self.limiter.check(event.identity)
         if verdict is not None and not verdict.allowed:
             return ratelimit.refusal(verdict, services.content.texts)
         now = iso(services.clock.now())
-        person, shown = await people.touch(services.db, event.identity, event.display_name, now)
+        try:  # a locked database or a full disk must not drop the message silently
+            ctx, shown = await busy.retrying(lambda: self._load(event, now, staff_rights))
+        except sqlite3.OperationalError as error:
+            return self._busy(event, error)
         # Queued messages to this person wait while the answer is made and for a moment after it
         # goes out (Telegram allows one message a second per chat); a slow handler holds twice.
-        services.hooks.hold(person.id)
-        conversation = await conversations.load(services.db, person.id)
-        staff_rights = await staff.lookup(services.db, services.config, event.identity)
-        ctx = Context(services, event.identity, person, conversation,
-                      is_staff=staff_rights is not None, staff=staff_rights)
+        services.hooks.hold(ctx.person.id)
         try:
             replies = await self._route(event, ctx, shown)
-        except Exception:
+        except Exception as error:
+            if busy.is_busy(error):  # the handler's transaction was rolled back: sending again is safe
+                return self._busy(event, error)
             log.exception("handler failed for %s on %s", event.identity, event.kind)
             return [Reply(ctx.t("core.error"), [ctx.option("core.menu_button", "cmd:menu")])]
-        await self._save(ctx, replies, now)
-        services.hooks.hold(person.id)
+        try:
+            await busy.retrying(lambda: self._save(ctx, replies, now))
+        except sqlite3.OperationalError as error:
+            return self._busy(event, error)
+        services.hooks.hold(ctx.person.id)
         if verdict is not None and verdict.skipped:
             return [*ratelimit.skipped_notice(verdict, services.content.texts), *replies]
         return replies
+
+    async def _load(self, event: Event, now: str, staff_rights: staff.Staff | None) -> tuple[Context, list[Option]]:
+        """The person (created on first contact) and their conversation, with their rights; the options
+        last shown."""
+        services = self.services
+        person, shown = await people.touch(services.db, event.identity, event.display_name, now)
+        conversation = await conversations.load(services.db, person.id)
+        return Context(services, event.identity, person, conversation,
+                       is_staff=staff_rights is not None, staff=staff_rights), shown
+
+    def _busy(self, event: Event, error: sqlite3.OperationalError) -> list[Reply]:
+        """The polite "busy, send again" answer; other database errors are bugs and propagate."""
+        if not busy.is_busy(error):
+            raise error
+        log.warning("database busy for %s on %s: %s", event.identity, event.kind, error)
+        texts = self.services.content.texts
+        return [Reply(texts("core.busy"), [Option(texts("core.menu_button"), "cmd:menu")])]
 
     async def _route(self, event: Event, ctx: Context, shown: list[Option]) -> list[Reply]:
         if event.kind == "text":
@@ -246,6 +273,9 @@ class Dispatcher:
 
     async def _run(self, route: Route, event: Event, ctx: Context) -> list[Reply]:
         if route.staff and not ctx.is_staff:
+            step_route = self._step_route(ctx)
+            if step_route is not None and step_route.staff:  # removed from staff mid-conversation
+                ctx.finish()
             return [Reply(ctx.t("core.staff_only"), [ctx.option("core.menu_button", "cmd:menu")])]
         if route.registered and not ctx.person.registered and not ctx.is_staff and self.router.resume:
             return await self.router.resume(event, ctx)
@@ -258,7 +288,8 @@ class Dispatcher:
 
     async def build_menu(self, ctx: Context, staff: bool = False) -> Reply:
         """The main menu (leaders' features, and the staff entry for staff), or the staff menu."""
-        items = sorted((i for i in self.router.menu_items if i.staff == staff), key=lambda i: i.order)
+        items = sorted((i for i in self.router.menu_items if i.staff == staff and (i.when is None or i.when(ctx))),
+                       key=lambda i: i.order)
         options = [Option(ctx.t(i.label_key), f"cmd:{i.command}") for i in items]
         if staff:
             options.append(ctx.option("core.menu_button", "cmd:menu"))

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import iso, parse_iso
 from bot.context import Context, Services
 from bot.model import Event, Option, Reply
+from bot.payload import is_number, number_or
 from bot.roles import ROLES
 from bot.router import Router
-from bot.store import broadcasts
+from bot.store import broadcasts, deliveries
 from bot.textutil import clean_block, clean_line, fold, has_letters
-from handlers import reachability
+from handlers import reachability, scope
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,9 @@ async def take_text(ctx: Context, text: str) -> list[Reply]:
         return [ctx.reply("broadcast.text_empty", [_cancel(ctx)])]
     if len(text) > TEXT_LIMIT:
         return [ctx.reply("broadcast.text_too_long", [_cancel(ctx)], length=len(text), limit=TEXT_LIMIT)]
-    ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db))
+    # The draft's id makes "Gửi" idempotent: confirming the same draft twice stores it once.
+    ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db),
+             draft=secrets.token_hex(8))
     return [ask_audience_sync(ctx)]
 
 
@@ -100,13 +104,14 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return [await preview(ctx, {"kind": value})]
     if action == "com":
         names = list(ctx.data.get("communes", []))
-        index = int(value) if value.isdigit() else -1
-        if 0 <= index < len(names):
+        index = number_or(value, -1)
+        if 0 <= index < len(names) and scope.covers(ctx, names[index]):
             return [await preview(ctx, {"kind": "commune", "value": names[index]})]
     if action == "role" and value in ROLES:
         return [await preview(ctx, {"kind": "role", "value": value})]
     if action == "other":
-        ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db))
+        ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db),
+                 draft=ctx.data.get("draft") or secrets.token_hex(8))
         return [ask_audience_sync(ctx)]
     if action == "when" and ctx.data.get("audience"):
         ctx.goto("broadcast.when", **_kept(ctx))
@@ -117,12 +122,12 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
 
 
 def _kept(ctx: Context) -> dict[str, Any]:
-    return {k: ctx.data[k] for k in ("text", "audience", "not_before", "kinds") if k in ctx.data}
+    return {k: ctx.data[k] for k in ("text", "audience", "not_before", "kinds", "draft") if k in ctx.data}
 
 
 async def ask_commune(ctx: Context) -> Reply:
     """Communes that have registered leaders (listed ones first, in content order)."""
-    known = await broadcasts.communes(ctx.db)
+    known = await broadcasts.communes(ctx.db, scope.communes(ctx))
     ordered = [c.name for c in ctx.content.units.communes if c.name in known]
     ordered += [name for name in known if name not in ordered]
     if not ordered:
@@ -144,7 +149,10 @@ def audience_name(t: Any, audience: dict[str, Any]) -> str:
     value = str(audience.get("value", ""))
     if kind == "role":
         value = t(f"onboarding.roles.{value}") if f"onboarding.roles.{value}" in t else value
-    return str(t(f"broadcast.audience_name.{kind}", value=value))
+    name = str(t(f"broadcast.audience_name.{kind}", value=value))
+    if audience.get("communes") and kind != "commune":  # a commune staff member's "Tất cả" names theirs
+        name += f" ({', '.join(audience['communes'])})"
+    return name
 
 
 def _local(ctx: Context | Services, moment: datetime) -> str:
@@ -152,9 +160,22 @@ def _local(ctx: Context | Services, moment: datetime) -> str:
     return moment.astimezone(config.tz).strftime("%H:%M %d/%m/%Y")
 
 
+def scoped(ctx: Context, audience: dict[str, Any]) -> dict[str, Any]:
+    """The audience cut to the staff member's communes ("Tất cả" = all of theirs); province admins'
+    audiences are left as chosen."""
+    mine = scope.communes(ctx)
+    if mine is None:
+        chosen = {k: v for k, v in audience.items() if k != "communes"}
+        if chosen.get("kind") == "commune":  # that commune's staff may follow its report too
+            chosen["communes"] = [str(chosen.get("value", ""))]
+        return chosen
+    return {**audience, "communes": sorted(mine)}
+
+
 async def preview(ctx: Context, audience: dict[str, Any]) -> Reply:
     """The exact message, who gets it and how many, then Gửi / Hẹn giờ / Hủy."""
     text = str(ctx.data["text"])
+    audience = scoped(ctx, audience)
     ctx.goto("broadcast.confirm", **{**_kept(ctx), "audience": audience})
     chosen = await broadcasts.select(ctx.db, audience, ctx.now())
     name = audience_name(ctx.t, audience)
@@ -239,7 +260,10 @@ async def send(ctx: Context) -> list[Reply]:
     audience when Gửi is pressed (also for a scheduled one); /stop and /delete_me are checked again
     when each message goes out."""
     text = str(ctx.data["text"])
-    audience = dict(ctx.data["audience"])
+    audience = scoped(ctx, dict(ctx.data["audience"]))  # rights may have changed since the preview
+    if audience.get("kind") == "commune" and not scope.covers(ctx, str(audience.get("value"))):
+        ctx.finish()
+        return scope.refused(ctx)
     now = ctx.now()
     not_before = parse_iso(ctx.data["not_before"]) if ctx.data.get("not_before") else now
     if not_before < now:
@@ -253,8 +277,13 @@ async def send(ctx: Context) -> list[Reply]:
     def progress(broadcast_id: int, total: int) -> Reply:
         return Reply(progress_text(t, broadcast_id, {"pending": total}, total, "sending"))
 
-    broadcast_id, count = await broadcasts.create(ctx.db, ctx.person.id, text, audience, now, not_before,
-                                                  message, progress)
+    draft = str(ctx.data["draft"]) if ctx.data.get("draft") else None
+    try:
+        broadcast_id, count = await broadcasts.create(ctx.db, ctx.person.id, text, audience, now, not_before,
+                                                      message, progress, actor=str(ctx.identity), draft=draft)
+    except broadcasts.DraftAlreadySent:
+        ctx.finish()
+        return [await _already_sent(ctx, draft or "")]
     ctx.finish()
     log.info("broadcast %d started by person %d: %d recipients, from %s", broadcast_id, ctx.person.id, count,
              iso(not_before))
@@ -266,6 +295,21 @@ async def send(ctx: Context) -> list[Reply]:
     if not_before > now:
         return [ctx.reply("broadcast.scheduled", back, id=broadcast_id, count=count, when=_local(ctx, not_before))]
     return [ctx.reply("broadcast.queued", back, id=broadcast_id, count=count)]
+
+
+async def _already_sent(ctx: Context, draft: str) -> Reply:
+    """The broadcast this draft became (a second "Gửi" after a crash or a double press): shown, not resent."""
+    item = await broadcasts.by_draft(ctx.db, draft)
+    back = [ctx.option("core.menu_button", "cmd:admin")]
+    if item is None:
+        return ctx.reply("broadcast.not_found", back)
+    return ctx.reply("broadcast.draft_already_sent", [Option(ctx.t("broadcast.report_button"), f"bcr:{item.id}"),
+                                                      *back], id=item.id, count=item.recipients)
+
+
+async def prune_payloads(services: Services) -> None:
+    """The periodic job: settled deliveries forget their text after the retention period."""
+    await deliveries.prune(services.db, services.clock.now())
 
 
 def progress_text(t: Any, broadcast_id: int, counts: dict[str, int], total: int, state: str, **values: Any) -> str:
@@ -284,7 +328,7 @@ def progress_text(t: Any, broadcast_id: int, counts: dict[str, int], total: int,
 async def acknowledge(event: Event, ctx: Context) -> list[Reply]:
     """"Đã nhận ✅" under a broadcast (durable: checked against what this person was sent)."""
     raw = event.value.partition(":")[2]
-    if not raw.isdigit():
+    if not is_number(raw):
         return [ctx.reply("broadcast.ack_invalid", [ctx.option("core.menu_button", "cmd:menu")])]
     result = await broadcasts.ack(ctx.db, int(raw), ctx.person.id, ctx.now())
     key = {"new": "broadcast.ack_thanks", "again": "broadcast.ack_again"}.get(result, "broadcast.ack_invalid")
@@ -298,7 +342,7 @@ def _excerpt(text: str, limit: int = 60) -> str:
 
 async def status(ctx: Context) -> Reply:
     """/broadcast status: recent broadcasts, a report button each, a cancel button for scheduled ones."""
-    recent = await broadcasts.recent(ctx.db)
+    recent = await broadcasts.recent(ctx.db, scope=scope.communes(ctx))
     if not recent:
         return ctx.reply("broadcast.status_empty", [ctx.option("broadcast.new_button", "cmd:broadcast")])
     options = []
@@ -315,10 +359,12 @@ async def status(ctx: Context) -> Reply:
 
 async def cancel_scheduled(ctx: Context, raw: str) -> Reply:
     """Withdraw a scheduled broadcast that has not started."""
-    item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
+    item = await broadcasts.get(ctx.db, int(raw)) if is_number(raw) else None
     back = [ctx.option("core.menu_button", "cmd:admin")]
     if item is None:
         return ctx.reply("broadcast.not_found", back)
+    if await broadcasts.get(ctx.db, item.id, scope.communes(ctx)) is None:
+        return scope.refused(ctx)[0]
     if item.finished_at is not None or item.cancelled_at is not None:
         return ctx.reply("broadcast.already_sent", back, id=item.id)
     withdrawn = await broadcasts.cancel(ctx.db, item.id, ctx.now())
@@ -332,10 +378,12 @@ async def report(event: Event, ctx: Context) -> list[Reply]:
     """bcr:<id>: counts, then who could not be reached, whose message is in doubt (with a button to
     send again), and who has or has not pressed "Đã nhận"."""
     raw = event.value.partition(":")[2]
-    item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
+    item = await broadcasts.get(ctx.db, int(raw)) if is_number(raw) else None
     back = [ctx.option("core.menu_button", "cmd:admin")]
     if item is None:
         return [ctx.reply("broadcast.not_found", back)]
+    if await broadcasts.get(ctx.db, item.id, scope.communes(ctx)) is None:
+        return scope.refused(ctx)
     counts = await broadcasts.counts(ctx.db, item.id)
     progress = progress_text(ctx.t, item.id, counts, item.recipients, _state(item, counts))
     text = ctx.t("broadcast.report", id=item.id, created=_local(ctx, parse_iso(item.created_at)),
@@ -343,7 +391,7 @@ async def report(event: Event, ctx: Context) -> list[Reply]:
     options = [Option(ctx.t("broadcast.report_button"), f"bcr:{item.id}"), *back]
     for which, key in (("unreachable", "broadcast.report_unreachable"), ("unknown", "broadcast.report_unknown"),
                        ("unacked", "broadcast.report_unacked"), ("acked", "broadcast.report_acked")):
-        names, total = await broadcasts.people_with(ctx.db, item.id, which)
+        names, total = await broadcasts.people_with(ctx.db, item.id, which, scope=scope.communes(ctx))
         if total:
             lines = [f"• {n.name} — {', '.join(x for x in (n.hamlet, n.commune) if x)}" for n in names]
             if total > len(names):
@@ -361,10 +409,12 @@ async def resend_unknown(event: Event, ctx: Context) -> list[Reply]:
     """bcu:<id>: staff decide to send again where it is unknown whether the message arrived
     (the outbox never does that by itself: a duplicate is worse than asking)."""
     raw = event.value.partition(":")[2]
-    item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
+    item = await broadcasts.get(ctx.db, int(raw)) if is_number(raw) else None
     back = [ctx.option("core.menu_button", "cmd:admin")]
     if item is None:
         return [ctx.reply("broadcast.not_found", back)]
+    if await broadcasts.get(ctx.db, item.id, scope.communes(ctx)) is None:
+        return scope.refused(ctx)
     count = await broadcasts.resend_unknown(ctx.db, item.id, ctx.now())
     if not count:
         return [ctx.reply("broadcast.resend_none", back, id=item.id)]
@@ -427,3 +477,4 @@ def register(router: Router) -> None:
     reachability.register(router)
     router.choice("ack", acknowledge, durable=True)  # under every broadcast message
     router.periodic("broadcast.progress", 2.0, progress_job)
+    router.periodic("deliveries.prune", 3600, prune_payloads)  # settled deliveries forget their text after 30 days

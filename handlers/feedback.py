@@ -13,6 +13,7 @@ from typing import Any
 from bot.clock import parse_iso
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.payload import number_or
 from bot.router import Router
 from bot.store import voices
 from bot.textutil import clean_block, clean_line, split_text
@@ -112,7 +113,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         ctx.goto("feedback.text", kind=arg, body="", media=[], draft="")
         return [ask_text(ctx)]
     if action == "my":
-        return await show_mine(ctx, int(arg) if arg.isdigit() else 0)
+        return await show_mine(ctx, number_or(arg, 0))
     if action == "cancel":
         ctx.finish()
         return [ctx.reply("feedback.cancelled"), await ctx.menu()]

@@ -13,6 +13,7 @@ from bot.context import Context
 from bot.model import Attachment, Event, Reply
 from bot.router import Router
 from bot.store import reports
+from handlers import scope
 from handlers.backup_info import backup_line
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,8 @@ log = logging.getLogger(__name__)
 async def show_stats(event: Event, ctx: Context) -> list[Reply]:
     """/stats: registered and reachable leaders by commune and role, then each feature's figures."""
     ctx.finish()
-    figures = await reports.stats(ctx.db, ctx.now_iso(), ctx.config.pass_mark)
+    figures = await reports.stats(ctx.db, ctx.now_iso(), ctx.config.pass_mark, scope.communes(ctx),
+                                  scope.sensitive(ctx))
     lines = [ctx.t("stats.title", when=ctx.local_now().strftime("%H:%M %d/%m/%Y"))]
     lines.extend(_leaders(ctx, figures))
     lines.extend(_learning(ctx, figures))

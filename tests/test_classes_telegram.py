@@ -34,7 +34,7 @@ async def test_rsvp_by_button_and_one_reminder_on_telegram(config: Config, clock
         leader = rig.user(100, "An")
         await leader.onboard()
         staff = rig.user(9000, "Cán bộ")
-        await staff.send("/newclass 2026-12-05 08:00 | Lớp bồi dưỡng nhận thức về Đảng | Hội trường UBND xã")
+        await staff.send("/newclass 2026-12-05 08:00 | Lớp bồi dưỡng nhận thức về Đảng | Hội trường UBND xã | Tất cả")
         assert "Thứ Bảy, 05/12/2026, 08:00" in staff.text
         await staff.press("Tạo lớp và gửi lời mời")
         assert "Đã tạo lớp" in staff.text

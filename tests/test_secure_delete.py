@@ -34,3 +34,17 @@ async def test_database_files_are_for_their_owner_only(app: App, leader: Chat) -
     await leader.onboard()
     for path in app.db.path.parent.glob("bot.sqlite3*"):
         assert path.stat().st_mode & 0o077 == 0, (path.name, oct(path.stat().st_mode))
+
+
+async def test_a_merged_away_record_leaves_no_trace(app: App) -> None:
+    from bot.store import merge, people
+    from tests.test_outbox_fakes import add_leader
+
+    keep = await add_leader(app, 501)
+    drop = await add_leader(app, 502)
+    await people.update_profile(app.db, drop, name="Đinh Văn Gộp Mất")
+    folder = app.db.path.parent
+    assert _found_in(folder, "Đinh Văn Gộp Mất".encode())
+    result = await merge.merge_people(app.db, keep, drop)
+    assert result.status == "merged"
+    assert _found_in(folder, "Đinh Văn Gộp Mất".encode()) == []

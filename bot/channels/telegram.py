@@ -15,6 +15,7 @@ import logging
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -276,7 +277,9 @@ class TelegramChannel:
         common: dict[str, Any] = {"display_name": message.from_user.full_name,
                                   "message_id": str(message.message_id)}
         if message.contact is not None:
-            return Event(identity, "contact", message.contact.phone_number, **common)
+            # The contact button shares the sender's own number; a forwarded card has another user_id.
+            own = message.contact.user_id is not None and message.contact.user_id == message.from_user.id
+            return Event(identity, "contact", message.contact.phone_number, verified=own, **common)
         if message.text is not None:
             command = self._command(message)
             if command is not None:
@@ -301,15 +304,15 @@ class TelegramChannel:
         return None
 
     async def _media_event(self, identity: Identity, message: Message, common: dict[str, Any]) -> Event:
-        """A photo, voice note, sticker, document… as a media Event (documents with their bytes)."""
+        """A photo, voice note, sticker, document… as a media Event (a document's bytes on request)."""
         caption = message.caption or ""
         if message.document is not None:
             doc = message.document
-            data = None
+            fetch = None
             if doc.file_size is not None and doc.file_size <= DOWNLOAD_LIMIT:
-                data = await self._download(doc.file_id)
+                fetch = partial(self._download, doc.file_id)  # only a handler that takes files calls it
             return Event(identity, "media", "document", file_ref=doc.file_id, caption=caption,
-                         file_size=doc.file_size or 0, file_name=doc.file_name or "", file_data=data, **common)
+                         file_size=doc.file_size or 0, file_name=doc.file_name or "", fetch=fetch, **common)
         if message.photo:
             photo = message.photo[-1]  # the largest size
             return Event(identity, "media", "photo", file_ref=photo.file_id, caption=caption,

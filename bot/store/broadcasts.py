@@ -10,8 +10,9 @@ from typing import Any
 
 from bot.clock import iso
 from bot.model import Reply
-from bot.store import deliveries, outbox
+from bot.store import audit, deliveries, outbox
 from bot.store.db import Database
+from bot.store.scope import audience_within, commune_in
 
 KIND = "broadcast"  # deliveries.kind of the message to leaders
 PROGRESS_KIND = "bprogress"  # the staff member's progress message, edited in place
@@ -83,6 +84,10 @@ async def _where(db: Database, audience: dict[str, Any], now: datetime) -> tuple
         params.append(iso(now))
     elif kind != "all":
         raise ValueError(f"unknown audience {kind!r}")
+    if "communes" in audience:  # sent by commune staff: only their communes, whatever the kind
+        condition, names = commune_in("p.commune", audience["communes"])
+        conditions.append(condition)
+        params.extend(names)
     return " AND ".join(conditions), params
 
 
@@ -106,48 +111,70 @@ async def select(db: Database, audience: dict[str, Any], now: datetime) -> Audie
     return Audience(ids, stopped, unreachable)
 
 
-async def communes(db: Database) -> list[str]:
-    """Communes registered leaders gave, by name."""
+async def communes(db: Database, scope: frozenset[str] | None = None) -> list[str]:
+    """Communes registered leaders gave, by name (within `scope`; None = all)."""
+    within, params = commune_in("commune", scope)
     rows = await db.fetchall(
-        "SELECT DISTINCT commune FROM people WHERE registered_at IS NOT NULL AND commune IS NOT NULL ORDER BY commune")
+        "SELECT DISTINCT commune FROM people WHERE registered_at IS NOT NULL AND commune IS NOT NULL"
+        f" AND {within} ORDER BY commune", params)
     return [str(r["commune"]) for r in rows]
 
 
 async def create(
     db: Database, staff_id: int, text: str, audience: dict[str, Any], now: datetime, not_before: datetime,
-    message: Callable[[int], Reply], progress: Callable[[int, int], Reply],
+    message: Callable[[int], Reply], progress: Callable[[int, int], Reply], actor: str = "", *,
+    draft: str | None = None,
 ) -> tuple[int, int]:
     """Store a broadcast and queue it (the staff's progress message first), in one transaction.
 
     `message(id)` builds the leaders' message, `progress(id, n)` the staff's first progress message.
     Returns (broadcast id, recipients queued). Recipients are chosen now, not at preview time.
+    A `draft` already stored (confirmed twice) queues nothing: see `by_draft`.
     """
     chosen = await select(db, audience, now)
     async with db.write() as conn:
         cursor = await conn.execute(
-            "INSERT INTO broadcasts (staff_id, text, audience, recipients, not_before, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (staff_id, text, json.dumps(audience, ensure_ascii=False), len(chosen.ids), iso(not_before), iso(now)))
+            "INSERT INTO broadcasts (staff_id, text, audience, recipients, not_before, created_at, draft_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id) WHERE draft_id IS NOT NULL DO NOTHING",
+            (staff_id, text, json.dumps(audience, ensure_ascii=False), len(chosen.ids), iso(not_before), iso(now),
+             draft))
+        if cursor.rowcount == 0:
+            raise DraftAlreadySent(draft or "")
         broadcast_id = int(cursor.lastrowid or 0)
         ref = str(broadcast_id)
         await deliveries.enqueue_in(conn, PROGRESS_KIND, ref, [staff_id], progress(broadcast_id, len(chosen.ids)),
                                     now=now, not_before=not_before)
-        queued = await deliveries.enqueue_in(conn, KIND, ref, chosen.ids, message(broadcast_id),
-                                             now=now, not_before=not_before)
+        queued = await deliveries.enqueue_shared_in(conn, KIND, ref, chosen.ids, message(broadcast_id),
+                                                    now=now, not_before=not_before)
         if queued != len(chosen.ids):
             await conn.execute("UPDATE broadcasts SET recipients = ? WHERE id = ?", (queued, broadcast_id))
+        if actor:
+            await audit.record_in(conn, iso(now), actor, "broadcast", audit.scope_label(audience.get("communes")),
+                                  f"broadcast:{broadcast_id}")
     return broadcast_id, queued
 
 
-async def get(db: Database, broadcast_id: int) -> Broadcast | None:
-    """One broadcast, or None."""
-    row = await db.fetchone("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+class DraftAlreadySent(Exception):
+    """This draft was confirmed before: the broadcast exists (find it with by_draft)."""
+
+
+async def by_draft(db: Database, draft: str) -> Broadcast | None:
+    """The broadcast stored from this draft, or None."""
+    row = await db.fetchone("SELECT * FROM broadcasts WHERE draft_id = ?", (draft,))
     return _from_row(row) if row else None
 
 
-async def recent(db: Database, limit: int = 5) -> list[Broadcast]:
-    """The latest broadcasts, newest first."""
-    rows = await db.fetchall("SELECT * FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,))
+async def get(db: Database, broadcast_id: int, scope: frozenset[str] | None = None) -> Broadcast | None:
+    """One broadcast, or None (also when it reached beyond `scope`: None = every commune)."""
+    within, params = audience_within("audience", scope)
+    row = await db.fetchone(f"SELECT * FROM broadcasts WHERE id = ? AND {within}", (broadcast_id, *params))
+    return _from_row(row) if row else None
+
+
+async def recent(db: Database, limit: int = 5, scope: frozenset[str] | None = None) -> list[Broadcast]:
+    """The latest broadcasts within `scope` (None = all), newest first."""
+    within, params = audience_within("audience", scope)
+    rows = await db.fetchall(f"SELECT * FROM broadcasts WHERE {within} ORDER BY id DESC LIMIT ?", (*params, limit))
     return [_from_row(r) for r in rows]
 
 
@@ -212,7 +239,8 @@ class Named:
     hamlet: str
 
 
-async def people_with(db: Database, broadcast_id: int, which: str, limit: int = 60) -> tuple[list[Named], int]:
+async def people_with(db: Database, broadcast_id: int, which: str, limit: int = 60,
+                      scope: frozenset[str] | None = None) -> tuple[list[Named], int]:
     """Leaders of a broadcast who are `unreachable` (blocked or failed), `unacked` (sent, no
     "Đã nhận" yet), `acked`, or `unknown` (cut off in flight by a crash or a timeout, no "Đã
     nhận" either): the first `limit` of them and the total."""
@@ -229,7 +257,10 @@ async def people_with(db: Database, broadcast_id: int, which: str, limit: int = 
     params: list[Any] = [KIND, str(broadcast_id)]
     if which != "unreachable":
         params.append(broadcast_id)
-    base = f"FROM deliveries d JOIN people p ON p.id = d.person_id WHERE d.kind = ? AND d.ref = ? AND {condition}"
+    within, names = commune_in("p.commune", scope)  # a leader who moved away is no longer listed
+    params.extend(names)
+    base = (f"FROM deliveries d JOIN people p ON p.id = d.person_id WHERE d.kind = ? AND d.ref = ? AND {condition}"
+            f" AND {within}")
     total = int(await db.fetchval(f"SELECT COUNT(*) {base}", params) or 0)
     rows = await db.fetchall(
         f"SELECT p.name, p.commune, p.hamlet {base} ORDER BY p.commune, p.hamlet, p.name LIMIT ?", [*params, limit])
