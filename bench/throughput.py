@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bot.content import load_content  # noqa: E402
 from bot.textutil import fold  # noqa: E402
 from tests.fake_telegram import Call, FakeTelegram  # noqa: E402
+from tests.proclog import log_tail, spawn_logged  # noqa: E402
 
 _texts = load_content().texts
 ODD_TEXTS = (_texts("core.stale"), _texts("core.error"), _texts("core.not_understood"))
@@ -297,9 +298,8 @@ async def measure(which: str, users: int, updates: int, mix: str, first_chat: in
                     argv[1:1] = ["-m", "cProfile", "-o", str(profile)]
             else:
                 argv = [sys.executable, SELF, "--echo-bot", tg.token, tg.url]
-            process = await asyncio.create_subprocess_exec(*argv, cwd=tmp, env=env,
-                                                           stdout=asyncio.subprocess.DEVNULL,
-                                                           stderr=asyncio.subprocess.PIPE)
+            log_path = Path(tmp) / f"{which}.log"  # a file: a pipe nobody reads would hang the bot when full
+            process = await spawn_logged(argv, log_path, cwd=tmp, env=env)
             try:
                 await tg.wait_for("getUpdates", within=60, since=0)
                 per_user = max(1, updates // users)
@@ -321,9 +321,9 @@ async def measure(which: str, users: int, updates: int, mix: str, first_chat: in
             finally:
                 if process.returncode is None:
                     process.send_signal(signal.SIGTERM)
-                _, stderr = await asyncio.wait_for(process.communicate(), 60)
+                await asyncio.wait_for(process.wait(), 60)
             if process.returncode not in (0, -signal.SIGTERM):
-                raise RuntimeError(f"{which} exited with {process.returncode}: {stderr.decode()[-2000:]}")
+                raise RuntimeError(f"{which} exited with {process.returncode}: {log_tail(log_path, 2000)}")
     return Result(sent, elapsed, cpu, rss, driver, box.odd)
 
 

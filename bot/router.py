@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,8 @@ from bot import ratelimit, staff
 from bot.clock import iso
 from bot.context import Context, Services
 from bot.model import Event, Identity, Option, Reply
-from bot.store import conversations, people
+from bot.payload import is_number
+from bot.store import busy, conversations, people
 from bot.textutil import clean_line, fold
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ class Router:
     resume: Handler | None = None  # what an unregistered person gets instead of a feature
     jobs: list[PeriodicJob] = field(default_factory=list)
     media_routes: dict[str, Route] = field(default_factory=dict)  # media kind -> handler, outside any step
+    free_text: Handler | None = None  # text outside any step that is no command and no option
 
     def command(
         self, name: str, handler: Handler, *, staff: bool = False, registered: bool = True,
@@ -126,6 +129,11 @@ class Router:
             raise ValueError(f"media {kind!r} registered twice")
         self.media_routes[kind] = Route(handler, staff=staff)
 
+    def on_free_text(self, handler: Handler) -> None:
+        """Who answers text typed outside any step that is neither a command nor a shown option
+        (handlers/menu.py: greet, or offer to send it to staff). Long pastes reach it whole."""
+        self.free_text = handler
+
     def on_unregistered(self, handler: Handler) -> None:
         """What an unregistered person gets when they reach a feature (onboarding's resume)."""
         self.resume = handler
@@ -134,7 +142,7 @@ class Router:
 def match_option(text: str, options: list[Option]) -> Option | None:
     """The option a typed text names: its number ("2") or its label without diacritics."""
     stripped = text.strip().rstrip(".)")
-    if stripped.isdigit():
+    if is_number(stripped):
         number = int(stripped)
         return options[number - 1] if 1 <= number <= len(options) else None
     key = _label_key(text)
@@ -170,33 +178,59 @@ class Dispatcher:
     async def _handle(self, event: Event) -> list[Reply]:
         services = self.services
         # Per-person flood limit (staff exempt: one primary-key probe of the small staff table), checked
-        # before any other database work.
+        # before any other database work: buttons and typed option numbers are free, commands cheap,
+        # free text and uploads dearer (bot/ratelimit.py).
         staff_rights = await staff.lookup(services.db, services.config, event.identity)
-        verdict = None if staff_rights is not None else self.limiter.check(event.identity)
+        verdict = None
+        if staff_rights is None:
+            cost = ratelimit.cost_of(event, self.router.command_words.keys())
+            verdict = self.limiter.check(event.identity, cost)
         if verdict is not None and not verdict.allowed:
             return ratelimit.refusal(verdict, services.content.texts)
         now = iso(services.clock.now())
-        person, shown = await people.touch(services.db, event.identity, event.display_name, now)
+        try:  # a locked database or a full disk must not drop the message silently
+            ctx, shown = await busy.retrying(lambda: self._load(event, now, staff_rights))
+        except sqlite3.OperationalError as error:
+            return self._busy(event, error)
         # Queued messages to this person wait while the answer is made and for a moment after it
         # goes out (Telegram allows one message a second per chat); a slow handler holds twice.
-        services.hooks.hold(person.id)
-        conversation = await conversations.load(services.db, person.id)
-        ctx = Context(services, event.identity, person, conversation,
-                      is_staff=staff_rights is not None, staff=staff_rights)
+        services.hooks.hold(ctx.person.id)
         try:
             replies = await self._route(event, ctx, shown)
-        except Exception:
+        except Exception as error:
+            if busy.is_busy(error):  # the handler's transaction was rolled back: sending again is safe
+                return self._busy(event, error)
             log.exception("handler failed for %s on %s", event.identity, event.kind)
             return [Reply(ctx.t("core.error"), [ctx.option("core.menu_button", "cmd:menu")])]
-        await self._save(ctx, replies, now)
-        services.hooks.hold(person.id)
+        try:
+            await busy.retrying(lambda: self._save(ctx, replies, now))
+        except sqlite3.OperationalError as error:
+            return self._busy(event, error)
+        services.hooks.hold(ctx.person.id)
         if verdict is not None and verdict.skipped:
             return [*ratelimit.skipped_notice(verdict, services.content.texts), *replies]
         return replies
 
+    async def _load(self, event: Event, now: str, staff_rights: staff.Staff | None) -> tuple[Context, list[Option]]:
+        """The person (created on first contact) and their conversation, with their rights; the options
+        last shown."""
+        services = self.services
+        person, shown = await people.touch(services.db, event.identity, event.display_name, now)
+        conversation = await conversations.load(services.db, person.id)
+        return Context(services, event.identity, person, conversation,
+                       is_staff=staff_rights is not None, staff=staff_rights), shown
+
+    def _busy(self, event: Event, error: sqlite3.OperationalError) -> list[Reply]:
+        """The polite "busy, send again" answer; other database errors are bugs and propagate."""
+        if not busy.is_busy(error):
+            raise error
+        log.warning("database busy for %s on %s: %s", event.identity, event.kind, error)
+        texts = self.services.content.texts
+        return [Reply(texts("core.busy"), [Option(texts("core.menu_button"), "cmd:menu")])]
+
     async def _route(self, event: Event, ctx: Context, shown: list[Option]) -> list[Reply]:
         if event.kind == "text":
-            if len(event.value) > MAX_INPUT_CHARS and not self._step_route(ctx):
+            if len(event.value) > MAX_INPUT_CHARS and not self._step_route(ctx) and self.router.free_text is None:
                 return [ctx.reply("core.too_long", limit=MAX_INPUT_CHARS)]
             text = clean_line(event.value)
             if text.startswith("/") and len(text) > 1:
@@ -210,6 +244,8 @@ class Dispatcher:
                 return await self._run(route, event, ctx)
             if command := self.router.command_words.get(fold(text)):
                 return await self._command(replace(event, kind="command", value=command, args=""), ctx)
+            if self.router.free_text is not None:  # a question typed at the menu is not thrown away
+                return await self._run(Route(self.router.free_text), event, ctx)
             return [Reply(ctx.t("core.not_understood"), [ctx.option("core.menu_button", "cmd:menu")])]
         if event.kind == "command":
             return await self._command(event, ctx)
