@@ -134,6 +134,21 @@ def build_zalo(app: App, options: dict[str, Any]) -> Channel:
     )
 
 
+def add_web(app: App, listen: str | None) -> None:
+    """The staff web dashboard beside the bot when `--web HOST:PORT` (or CAUNOI_WEB) is given."""
+    from bot.web.settings import load_web_settings
+
+    settings = load_web_settings(app.config, listen)
+    if settings is None:
+        return
+    from bot.web.server import WebServer
+
+    # /web builds its links on CAUNOI_WEB_URL; without one, on the address served here.
+    extra = {**app.config.extra, "CAUNOI_WEB_URL": settings.base_url}
+    app.config = app.services.config = replace(app.config, extra=extra)
+    app.components.append(WebServer(app.services, settings))
+
+
 async def start_background(app: App) -> None:
     """Start the components that run beside the channels (outbox workers, scheduler)."""
     for component in app.components:
@@ -155,6 +170,7 @@ async def run_forever(config: Config, options: dict[str, Any] | None = None) -> 
     app = await open_app(config)
     try:
         app.channels = build_channels(app, options)
+        add_web(app, (options or {}).get("web"))  # the staff dashboard, when asked for
         # Starting may wait for an unreachable server for ever: a signal must still stop it.
         starting = asyncio.create_task(_start_all(app), name="start")
         signalled = asyncio.create_task(stop.wait(), name="stop-signal")

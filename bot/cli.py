@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import cli_leaders, cli_ops, logmask
+from bot import cli_leaders, cli_ops, cli_web, logmask
 from bot.config import ConfigError, load_config
 
 if TYPE_CHECKING:  # imported lazily at run time: `caunoi --help` stays quick
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run every configured channel (Telegram, Zalo), the outbox and scheduler")
     run.add_argument("--webhook-url", help="Zalo webhook mode: public HTTPS URL of this bot")
     run.add_argument("--listen", default="0.0.0.0:8443", help="webhook listen address (host:port)")
+    run.add_argument("--web", metavar="HOST:PORT", help="also serve the staff web dashboard (or CAUNOI_WEB)")
 
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     chat.add_argument("--admin", action="store_true", help="act as staff")
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_leaders.add_parser(sub)
     cli_ops.add_parsers(sub)
     _staff_parser(sub)
+    cli_web.add_parser(sub)
     return parser
 
 
@@ -117,7 +119,8 @@ def cmd_run(args: argparse.Namespace, config: object) -> int:
               f"stop it first ({exc.path})", file=sys.stderr)
         return 3
     try:
-        asyncio.run(run_forever(config, {"webhook_url": args.webhook_url, "listen": args.listen}))  # type: ignore[arg-type]
+        asyncio.run(run_forever(config, {"webhook_url": args.webhook_url, "listen": args.listen,  # type: ignore[arg-type]
+                                         "web": args.web}))
     except NoChannelError as exc:
         print(f"caunoi: {exc}", file=sys.stderr)
         return 2
@@ -411,4 +414,4 @@ async def _staff_add(app: object, args: argparse.Namespace, identity: str, actor
 
 COMMANDS = {"run": cmd_run, "chat": cmd_chat, "check-content": cmd_check_content,
             "import-roster": cmd_import_roster, "export": cmd_export, "leaders": cli_leaders.cmd_leaders,
-            "staff": cmd_staff, **cli_ops.COMMANDS}
+            "staff": cmd_staff, "web": cli_web.cmd_web, "web-login": cli_web.cmd_web_login, **cli_ops.COMMANDS}

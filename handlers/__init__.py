@@ -29,6 +29,7 @@ from handlers import (
     staff,
     stats,
     topics,
+    web_login,
 )
 
 # The order is the order of the menu where modules give the same menu position.
@@ -52,6 +53,7 @@ MODULES: tuple[ModuleType, ...] = (
     export,
     roster_upload,
     staff,
+    web_login,
 )
 
 
