@@ -290,9 +290,10 @@ async def stats(db: Database, now: str, pass_mark: int, scope: frozenset[str] | 
                 chart[r["commune"]][2] = int(r["n"])
     if "quiz_attempts" in have:
         attempts = "quiz_attempts a" if scope is None else "people p CROSS JOIN quiz_attempts a ON a.person_id = p.id"
+        # Scoped: '+' keeps the status index out, so each person's attempts are read by person_id.
+        done = "a.status = 'done'" if scope is None else f"+a.status = 'done' AND {within}"
         row = await db.fetchone(
-            f"SELECT count(*) AS attempts, count(DISTINCT a.person_id) AS people FROM {attempts}"
-            f" WHERE a.status = 'done' AND {within if scope is not None else '1'}",
+            f"SELECT count(*) AS attempts, count(DISTINCT a.person_id) AS people FROM {attempts} WHERE {done}",
             names if scope is not None else [])
         per_person = await db.fetchall(
             "SELECT COALESCE(p.commune, '') AS commune, count(*) AS took, sum(a.passed) AS passed FROM ("
