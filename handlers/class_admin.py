@@ -11,15 +11,34 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bot import reminders
+from bot.callback import Actions
 from bot.context import Context
 from bot.model import Event, Option, Reply
-from bot.payload import number_or
 from bot.roles import ROLES
 from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow
 from bot.textutil import clean_line, fold, has_letters
 from handlers import scope
+from handlers.class_buttons import (
+    CancelClass,
+    CommunesDone,
+    ConfirmCancel,
+    CreateClass,
+    DefaultTitle,
+    Discard,
+    EditClass,
+    ListClasses,
+    PickAudience,
+    PickDate,
+    PickRole,
+    SaveEdit,
+    Step,
+    ToggleCommune,
+    ToggleTopic,
+    TopicsDone,
+    ViewClass,
+)
 from handlers.class_format import fmt, menu_option
 
 TITLE_LIMIT = 120
@@ -145,7 +164,7 @@ async def _one_line(ctx: Context, args: str) -> list[Reply]:
         audience = _communes_audience(ctx, parts[3]) if len(parts) > 3 and parts[3] else None
     except InputError as error:
         return [ctx.reply(error.key, **error.values), usage]
-    ctx.goto("cla.confirm", starts_at=starts_at.isoformat(), title=title, place=place, topics=[])
+    ctx.goto(Step.CONFIRM, starts_at=starts_at.isoformat(), title=title, place=place, topics=[])
     mine = _my_communes(ctx)
     if audience is None and len(mine) == 1:
         audience = {"kind": "communes", "communes": [mine[0]]}
@@ -199,61 +218,61 @@ def ask_date(ctx: Context, error: Reply | None = None) -> list[Reply]:
         day = today + timedelta(days=n)
         noon = datetime.combine(day, time(12), tzinfo=ctx.config.tz)
         options.append(Option(ctx.t("classes.date_button", weekday=f.weekday(noon), date=day.strftime("%d/%m")),
-                              f"cla:d:{day.isoformat()}"))
-    options.append(ctx.option("core.cancel_button", "cla:no"))
-    ctx.goto("cla.date")
+                              PickDate(day.isoformat()).pack()))
+    options.append(ctx.option("core.cancel_button", Discard.head))
+    ctx.goto(Step.DATE)
     return [*([error] if error else []), ctx.reply("classes.ask_date", options, 2)]
 
 
 def _ask_time(ctx: Context, day: date) -> Reply:
-    ctx.goto("cla.time", date=day.isoformat())
-    return ctx.reply("classes.ask_time", [ctx.option("core.cancel_button", "cla:no")],
+    ctx.goto(Step.TIME, date=day.isoformat())
+    return ctx.reply("classes.ask_time", [ctx.option("core.cancel_button", Discard.head)],
                      date=day.strftime("%d/%m/%Y"))
 
 
 def _ask_title(ctx: Context) -> Reply:
-    ctx.goto("cla.title", **_kept(ctx))
-    return ctx.reply("classes.ask_title", [ctx.option("classes.default_title", "cla:tdef"),
-                                           ctx.option("core.cancel_button", "cla:no")])
+    ctx.goto(Step.TITLE, **_kept(ctx))
+    return ctx.reply("classes.ask_title", [ctx.option("classes.default_title", DefaultTitle.head),
+                                           ctx.option("core.cancel_button", Discard.head)])
 
 
 def _ask_place(ctx: Context) -> Reply:
-    ctx.goto("cla.place", **_kept(ctx))
-    return ctx.reply("classes.ask_place", [ctx.option("core.cancel_button", "cla:no")])
+    ctx.goto(Step.PLACE, **_kept(ctx))
+    return ctx.reply("classes.ask_place", [ctx.option("core.cancel_button", Discard.head)])
 
 
 def _ask_topics(ctx: Context) -> Reply:
     chosen = set(ctx.data.get("topics", []))
-    options = [ctx.option("classes.topic_on" if t.id in chosen else "classes.topic_off", f"cla:tp:{i}",
+    options = [ctx.option("classes.topic_on" if t.id in chosen else "classes.topic_off", ToggleTopic(i).pack(),
                           label=getattr(t, "label", t.id)) for i, t in enumerate(ctx.content.topics)]
-    options.append(ctx.option("classes.done_button", "cla:tpd"))
-    ctx.goto("cla.topics", **_kept(ctx))
+    options.append(ctx.option("classes.done_button", TopicsDone.head))
+    ctx.goto(Step.TOPICS, **_kept(ctx))
     return ctx.reply("classes.ask_topics", options)
 
 
 def _ask_audience(ctx: Context) -> Reply:
-    ctx.goto("cla.audience", **_kept(ctx))
-    options = [ctx.option("classes.audience_all", "cla:a:all"),
-               ctx.option("classes.audience_communes_button", "cla:a:com")]
+    ctx.goto(Step.AUDIENCE, **_kept(ctx))
+    options = [ctx.option("classes.audience_all", PickAudience("all").pack()),
+               ctx.option("classes.audience_communes_button", PickAudience("com").pack())]
     if scope.communes(ctx) is None:  # a role across communes is the province's choice
-        options.append(ctx.option("classes.audience_role_button", "cla:a:role"))
-    return ctx.reply("classes.ask_audience", [*options, ctx.option("core.cancel_button", "cla:no")])
+        options.append(ctx.option("classes.audience_role_button", PickAudience("role").pack()))
+    return ctx.reply("classes.ask_audience", [*options, ctx.option("core.cancel_button", Discard.head)])
 
 
 def _ask_communes(ctx: Context, key: str = "classes.ask_communes") -> Reply:
     chosen = set(ctx.data.get("communes", []))
-    options = [ctx.option("classes.topic_on" if c.name in chosen else "classes.topic_off", f"cla:c:{i}",
+    options = [ctx.option("classes.topic_on" if c.name in chosen else "classes.topic_off", ToggleCommune(i).pack(),
                           label=c.name) for i, c in enumerate(ctx.content.units.communes) if scope.covers(ctx, c.name)]
-    options.append(ctx.option("classes.done_button", "cla:cd"))
+    options.append(ctx.option("classes.done_button", CommunesDone.head))
     if key == "classes.oneline_which_communes":
-        options.append(ctx.option("classes.audience_all", "cla:a:all"))
-    ctx.goto("cla.communes", **_kept(ctx))
+        options.append(ctx.option("classes.audience_all", PickAudience("all").pack()))
+    ctx.goto(Step.COMMUNES, **_kept(ctx))
     return ctx.reply(key, options)
 
 
 def _ask_role(ctx: Context) -> Reply:
-    ctx.goto("cla.role", **_kept(ctx))
-    options = [Option(ctx.t(f"onboarding.roles.{key}"), f"cla:r:{key}") for key in ROLES]
+    ctx.goto(Step.ROLE, **_kept(ctx))
+    options = [Option(ctx.t(f"onboarding.roles.{key}"), PickRole(key).pack()) for key in ROLES]
     return ctx.reply("classes.ask_role", options)
 
 
@@ -269,9 +288,9 @@ async def preview(ctx: Context) -> Reply:
     count = await classes.audience_count(ctx.db, audience)
     details = fmt(ctx).details(data["title"], place_with_commune(data["place"], audience), starts_at,
                                data.get("topics", []))
-    ctx.goto("cla.confirm", **_kept(ctx))
-    return ctx.reply("classes.preview", [ctx.option("classes.confirm_button", "cla:ok"),
-                                         ctx.option("classes.discard_button", "cla:no")],
+    ctx.goto(Step.CONFIRM, **_kept(ctx))
+    return ctx.reply("classes.preview", [ctx.option("classes.confirm_button", CreateClass.head),
+                                         ctx.option("classes.discard_button", Discard.head)],
                      details=details, audience=audience_text(ctx, audience), count=count)
 
 
@@ -310,30 +329,30 @@ async def on_step(event: Event, ctx: Context) -> list[Reply]:
     step = ctx.step or ""
     text = event.value if event.kind == "text" else ""
     try:
-        if step == "cla.date":
+        if step == Step.DATE:
             return [_ask_time(ctx, _future_day(ctx, parse_date(text, ctx.local_now().date())))]
-        if step == "cla.time":
+        if step == Step.TIME:
             day = date.fromisoformat(ctx.data["date"])
             starts_at = future(ctx, day, parse_time(text))
             ctx.remember(starts_at=starts_at.isoformat())
             return [_ask_title(ctx)]
-        if step == "cla.title":
+        if step == Step.TITLE:
             ctx.remember(title=valid_text(text, TITLE_LIMIT))
             return [_ask_place(ctx)]
-        if step == "cla.place":
+        if step == Step.PLACE:
             ctx.remember(place=valid_text(text, PLACE_LIMIT))
             return [_ask_topics(ctx) if ctx.content.topics else _ask_audience(ctx)]
-        if step == "cla.communes" and text:
+        if step == Step.COMMUNES and text:
             audience = _communes_audience(ctx, text)
             ctx.remember(communes=audience.get("communes", []))
             return [_ask_communes(ctx)]
-        if step == "cla.edit":
+        if step == Step.EDIT:
             return await _edit_value(ctx, text)
     except InputError as error:
-        if step == "cla.time" and error.key == "classes.past":
+        if step == Step.TIME and error.key == "classes.past":
             return [ctx.reply(error.key, **error.values), *ask_date(ctx)]
-        return [ctx.reply(error.key, [ctx.option("core.cancel_button", "cla:no")], **error.values)]
-    return [ctx.reply("core.not_understood", [ctx.option("core.cancel_button", "cla:no")])]
+        return [ctx.reply(error.key, [ctx.option("core.cancel_button", Discard.head)], **error.values)]
+    return [ctx.reply("core.not_understood", [ctx.option("core.cancel_button", Discard.head)])]
 
 
 def _future_day(ctx: Context, day: date) -> date:
@@ -342,73 +361,130 @@ def _future_day(ctx: Context, day: date) -> date:
     return day
 
 
-async def on_choice(event: Event, ctx: Context) -> list[Reply]:
-    """Staff buttons: cla:<action>[:args]."""
-    parts = event.value.split(":")
-    action, args = (parts[1] if len(parts) > 1 else ""), parts[2:]
-    step = ctx.step or ""
-    if action == "no":
-        ctx.finish()
-        return [ctx.reply("classes.discarded", [menu_option(ctx)])]
-    if action == "list":
-        return await overview(ctx)
-    if action == "v" and args:
-        return await view(ctx, number_or(args[0], 0))
-    if action == "e" and len(args) == 2:
-        return await _start_edit(ctx, number_or(args[0], 0), args[1])
-    if action == "x" and args:
-        return await _ask_cancel(ctx, number_or(args[0], 0))
-    if action == "eok" and step == "cla.editconfirm":
-        return await _save_edit(ctx)
-    if action == "xok" and step == "cla.cancel":
-        return await _cancel(ctx)
-    if action == "d" and args and step == "cla.date":
-        try:
-            return [_ask_time(ctx, _future_day(ctx, date.fromisoformat(args[0])))]
-        except (ValueError, InputError):
-            return ask_date(ctx)
-    if action == "tdef" and step == "cla.title":
-        ctx.remember(title=ctx.t("classes.default_title"))
-        return [_ask_place(ctx)]
-    if action == "tp" and args and step == "cla.topics":
-        index = number_or(args[0], len(ctx.content.topics))
-        topic = ctx.content.topics[index] if index < len(ctx.content.topics) else None
-        chosen = list(ctx.data.get("topics", []))
-        if topic is not None:
-            chosen = [t for t in chosen if t != topic.id] if topic.id in chosen else [*chosen, topic.id]
-        ctx.remember(topics=chosen)
-        return [_ask_topics(ctx)]
-    if action == "tpd" and step == "cla.topics":
-        return [_ask_audience(ctx)]
-    if action == "a" and args and (step == "cla.audience" or (step == "cla.communes" and args[0] == "all")):
-        if args[0] == "com":
-            return [_ask_communes(ctx)]
-        if args[0] == "role":
-            return [_ask_role(ctx)] if scope.communes(ctx) is None else scope.refused(ctx)
-        ctx.remember(audience=_everyone(ctx))
-        return [await preview(ctx)]
-    if action == "c" and args and step == "cla.communes":
-        communes = ctx.content.units.communes
-        index = number_or(args[0], len(communes))
-        chosen = list(ctx.data.get("communes", []))
-        if index < len(communes) and scope.covers(ctx, communes[index].name):
-            name = communes[index].name
-            chosen = [c for c in chosen if c != name] if name in chosen else [*chosen, name]
-        ctx.remember(communes=chosen)
+# --- buttons: what each kind does, in which step ----------------------------------------------
+
+async def _discard(button: Discard, ctx: Context) -> list[Reply]:
+    ctx.finish()
+    return [ctx.reply("classes.discarded", [menu_option(ctx)])]
+
+
+async def _list(button: ListClasses, ctx: Context) -> list[Reply]:
+    return await overview(ctx)
+
+
+async def _view(button: ViewClass, ctx: Context) -> list[Reply]:
+    return await view(ctx, button.class_id)
+
+
+async def _edit(button: EditClass, ctx: Context) -> list[Reply]:
+    return await _start_edit(ctx, button.class_id, button.field)
+
+
+async def _cancel_asked(button: CancelClass, ctx: Context) -> list[Reply]:
+    return await _ask_cancel(ctx, button.class_id)
+
+
+async def _save_edit_pressed(button: SaveEdit, ctx: Context) -> list[Reply]:
+    return await _save_edit(ctx)
+
+
+async def _cancel_confirmed(button: ConfirmCancel, ctx: Context) -> list[Reply]:
+    return await _cancel(ctx)
+
+
+async def _date_picked(button: PickDate, ctx: Context) -> list[Reply]:
+    try:
+        return [_ask_time(ctx, _future_day(ctx, date.fromisoformat(button.day)))]
+    except (ValueError, InputError):
+        return ask_date(ctx)
+
+
+async def _default_title(button: DefaultTitle, ctx: Context) -> list[Reply]:
+    ctx.remember(title=ctx.t("classes.default_title"))
+    return [_ask_place(ctx)]
+
+
+async def _topic_toggled(button: ToggleTopic, ctx: Context) -> list[Reply]:
+    topics = ctx.content.topics
+    chosen = list(ctx.data.get("topics", []))
+    if button.index < len(topics):
+        topic_id = topics[button.index].id
+        chosen = [t for t in chosen if t != topic_id] if topic_id in chosen else [*chosen, topic_id]
+    ctx.remember(topics=chosen)
+    return [_ask_topics(ctx)]
+
+
+async def _topics_done(button: TopicsDone, ctx: Context) -> list[Reply]:
+    return [_ask_audience(ctx)]
+
+
+async def _audience_picked(button: PickAudience, ctx: Context) -> list[Reply]:
+    if ctx.step == Step.COMMUNES and button.choice != "all":  # only "everyone" is offered there
+        return await _stale(ctx)
+    if button.choice == "com":
         return [_ask_communes(ctx)]
-    if action == "cd" and step == "cla.communes":
-        chosen = list(ctx.data.get("communes", []))
-        if not chosen:
-            return [_ask_communes(ctx, "classes.no_commune_chosen")]
-        ctx.remember(audience={"kind": "communes", "communes": chosen})
-        return [await preview(ctx)]
-    if action == "r" and args and args[0] in ROLES and step == "cla.role" and scope.communes(ctx) is None:
-        ctx.remember(audience={"kind": "role", "role": args[0]})
-        return [await preview(ctx)]
-    if action == "ok" and step == "cla.confirm":
-        return await _create(ctx)
+    if button.choice == "role":
+        return [_ask_role(ctx)] if scope.communes(ctx) is None else scope.refused(ctx)
+    ctx.remember(audience=_everyone(ctx))
+    return [await preview(ctx)]
+
+
+async def _commune_toggled(button: ToggleCommune, ctx: Context) -> list[Reply]:
+    communes = ctx.content.units.communes
+    chosen = list(ctx.data.get("communes", []))
+    if button.index < len(communes) and scope.covers(ctx, communes[button.index].name):
+        name = communes[button.index].name
+        chosen = [c for c in chosen if c != name] if name in chosen else [*chosen, name]
+    ctx.remember(communes=chosen)
+    return [_ask_communes(ctx)]
+
+
+async def _communes_done(button: CommunesDone, ctx: Context) -> list[Reply]:
+    chosen = list(ctx.data.get("communes", []))
+    if not chosen:
+        return [_ask_communes(ctx, "classes.no_commune_chosen")]
+    ctx.remember(audience={"kind": "communes", "communes": chosen})
+    return [await preview(ctx)]
+
+
+async def _role_picked(button: PickRole, ctx: Context) -> list[Reply]:
+    if button.role not in ROLES or scope.communes(ctx) is not None:
+        return await _stale(ctx)
+    ctx.remember(audience={"kind": "role", "role": button.role})
+    return [await preview(ctx)]
+
+
+async def _create_pressed(button: CreateClass, ctx: Context) -> list[Reply]:
+    return await _create(ctx)
+
+
+async def _stale(ctx: Context) -> list[Reply]:
     ctx.finish()
     return [ctx.reply("core.stale"), await ctx.menu(staff=True)]
+
+
+ACTIONS = Actions()
+ACTIONS.on(Discard, _discard)
+ACTIONS.on(ListClasses, _list)
+ACTIONS.on(ViewClass, _view)
+ACTIONS.on(EditClass, _edit)
+ACTIONS.on(CancelClass, _cancel_asked)
+ACTIONS.on(PickDate, _date_picked, steps=[Step.DATE])
+ACTIONS.on(DefaultTitle, _default_title, steps=[Step.TITLE])
+ACTIONS.on(ToggleTopic, _topic_toggled, steps=[Step.TOPICS])
+ACTIONS.on(TopicsDone, _topics_done, steps=[Step.TOPICS])
+ACTIONS.on(PickAudience, _audience_picked, steps=[Step.AUDIENCE, Step.COMMUNES])
+ACTIONS.on(ToggleCommune, _commune_toggled, steps=[Step.COMMUNES])
+ACTIONS.on(CommunesDone, _communes_done, steps=[Step.COMMUNES])
+ACTIONS.on(PickRole, _role_picked, steps=[Step.ROLE])
+ACTIONS.on(CreateClass, _create_pressed, steps=[Step.CONFIRM])
+ACTIONS.on(SaveEdit, _save_edit_pressed, steps=[Step.EDIT_CONFIRM])
+ACTIONS.on(ConfirmCancel, _cancel_confirmed, steps=[Step.CANCEL])
+
+
+async def on_choice(event: Event, ctx: Context) -> list[Reply]:
+    """Staff buttons of classes (ACTIONS); a button not valid now gets "menu has changed"."""
+    return await ACTIONS.run(event, ctx) or await _stale(ctx)
 
 
 # --- overview, view, edit, cancel ---------------------------------------------------------------
@@ -434,7 +510,8 @@ async def overview(ctx: Context) -> list[Reply]:
                                invited=c.invited, yes=c.yes, no=c.no, none=c.none, attended=attended))
             if c.none and now < klass.starts_at:
                 lines[-1] += "\n" + await _silent_line(ctx, klass.id, c.none)
-        options.append(Option(ctx.t("classes.view_button", n=n, date=f.date(klass.starts_at)), f"cla:v:{klass.id}"))
+        label = ctx.t("classes.view_button", n=n, date=f.date(klass.starts_at))
+        options.append(Option(label, ViewClass(klass.id).pack()))
     options += [new_button, menu_option(ctx)]
     return [Reply("\n\n".join(lines), options, columns=2)]
 
@@ -469,17 +546,17 @@ async def view(ctx: Context, class_id: int) -> list[Reply]:
     now = ctx.now()
     if not klass.cancelled:
         if now < klass.starts_at:
-            options += [Option(ctx.t("classes.edit_time_button"), f"cla:e:{klass.id}:time"),
-                        Option(ctx.t("classes.edit_place_button"), f"cla:e:{klass.id}:place"),
-                        Option(ctx.t("classes.edit_title_button"), f"cla:e:{klass.id}:title"),
-                        Option(ctx.t("classes.cancel_class_button"), f"cla:x:{klass.id}")]
+            options += [Option(ctx.t("classes.edit_time_button"), EditClass(klass.id, "time").pack()),
+                        Option(ctx.t("classes.edit_place_button"), EditClass(klass.id, "place").pack()),
+                        Option(ctx.t("classes.edit_title_button"), EditClass(klass.id, "title").pack()),
+                        Option(ctx.t("classes.cancel_class_button"), CancelClass(klass.id).pack())]
         options.append(Option(ctx.t("classes.attendance_button"), f"att:g:{klass.id}"))
         if klass.checkin_open(now):
             options.append(Option(ctx.t("classes.close_checkin_button"), f"att:close:{klass.id}"))
         else:
             options.append(Option(ctx.t("classes.open_checkin_button"), f"att:open:{klass.id}"))
         options.append(Option(ctx.t("classes.attendance_list_button"), f"att:list:{klass.id}"))
-    options += [ctx.option("classes.back_to_list", "cla:list"), menu_option(ctx)]
+    options += [ctx.option("classes.back_to_list", ListClasses.head), menu_option(ctx)]
     return [Reply("\n\n".join(text), options, columns=2)]
 
 
@@ -525,8 +602,8 @@ async def _start_edit(ctx: Context, class_id: int, field: str) -> list[Reply]:
     klass = await _editable(ctx, class_id)
     if isinstance(klass, list):
         return klass
-    ctx.goto("cla.edit", class_id=klass.id, field=field, version=klass.version)
-    return [ctx.reply(keys[field], [Option(ctx.t("core.cancel_button"), f"cla:v:{klass.id}")])]
+    ctx.goto(Step.EDIT, class_id=klass.id, field=field, version=klass.version)
+    return [ctx.reply(keys[field], [Option(ctx.t("core.cancel_button"), ViewClass(klass.id).pack())])]
 
 
 async def _edit_value(ctx: Context, text: str) -> list[Reply]:
@@ -543,9 +620,9 @@ async def _edit_value(ctx: Context, text: str) -> list[Reply]:
     else:
         value = valid_text(text, TITLE_LIMIT)
         details = fmt(ctx).details(value, klass.place, klass.starts_at, klass.topics)
-    ctx.goto("cla.editconfirm", **_kept(ctx), value=value)
-    return [ctx.reply("classes.edit_preview", [ctx.option("classes.edit_confirm_button", "cla:eok"),
-                                               Option(ctx.t("core.cancel_button"), f"cla:v:{klass.id}")],
+    ctx.goto(Step.EDIT_CONFIRM, **_kept(ctx), value=value)
+    return [ctx.reply("classes.edit_preview", [ctx.option("classes.edit_confirm_button", SaveEdit.head),
+                                               Option(ctx.t("core.cancel_button"), ViewClass(klass.id).pack())],
                       details=details)]
 
 
@@ -567,7 +644,7 @@ async def _save_edit(ctx: Context) -> list[Reply]:
     if updated is None:
         return [ctx.reply("classes.conflict"), *await view(ctx, class_id)]
     c = await classes.counts(ctx.db, class_id, scope.communes(ctx))
-    return [ctx.reply("classes.edited", [Option(ctx.t("classes.back_to_list"), "cla:list"), menu_option(ctx)],
+    return [ctx.reply("classes.edited", [Option(ctx.t("classes.back_to_list"), ListClasses.head), menu_option(ctx)],
                       count=c.invited)]
 
 
@@ -575,9 +652,9 @@ async def _ask_cancel(ctx: Context, class_id: int) -> list[Reply]:
     klass = await _editable(ctx, class_id)
     if isinstance(klass, list):
         return klass
-    ctx.goto("cla.cancel", class_id=klass.id, version=klass.version)
-    return [ctx.reply("classes.cancel_confirm", [ctx.option("classes.cancel_yes", "cla:xok"),
-                                                 Option(ctx.t("classes.cancel_no"), f"cla:v:{klass.id}")],
+    ctx.goto(Step.CANCEL, class_id=klass.id, version=klass.version)
+    return [ctx.reply("classes.cancel_confirm", [ctx.option("classes.cancel_yes", ConfirmCancel.head),
+                                                 Option(ctx.t("classes.cancel_no"), ViewClass(klass.id).pack())],
                       title=klass.title, when=fmt(ctx).when(klass.starts_at))]
 
 
@@ -591,7 +668,7 @@ async def _cancel(ctx: Context) -> list[Reply]:
     if cancelled is None:
         return [ctx.reply("classes.conflict"), *await view(ctx, class_id)]
     c = await classes.counts(ctx.db, class_id, scope.communes(ctx))
-    return [ctx.reply("classes.class_cancelled_done", [Option(ctx.t("classes.back_to_list"), "cla:list"),
+    return [ctx.reply("classes.class_cancelled_done", [Option(ctx.t("classes.back_to_list"), ListClasses.head),
                                                        menu_option(ctx)], count=c.invited)]
 
 
