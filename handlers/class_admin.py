@@ -21,7 +21,10 @@ from bot.store.classes import ClassRow
 from bot.textutil import clean_line, fold, has_letters
 from handlers import scope
 from handlers.class_buttons import (
+    AttendanceGroups,
+    AttendanceList,
     CancelClass,
+    CloseCheckin,
     CommunesDone,
     ConfirmCancel,
     CreateClass,
@@ -29,6 +32,7 @@ from handlers.class_buttons import (
     Discard,
     EditClass,
     ListClasses,
+    OpenCheckin,
     PickAudience,
     PickDate,
     PickRole,
@@ -550,12 +554,12 @@ async def view(ctx: Context, class_id: int) -> list[Reply]:
                         Option(ctx.t("classes.edit_place_button"), EditClass(klass.id, "place").pack()),
                         Option(ctx.t("classes.edit_title_button"), EditClass(klass.id, "title").pack()),
                         Option(ctx.t("classes.cancel_class_button"), CancelClass(klass.id).pack())]
-        options.append(Option(ctx.t("classes.attendance_button"), f"att:g:{klass.id}"))
+        options.append(Option(ctx.t("classes.attendance_button"), AttendanceGroups(klass.id).pack()))
         if klass.checkin_open(now):
-            options.append(Option(ctx.t("classes.close_checkin_button"), f"att:close:{klass.id}"))
+            options.append(Option(ctx.t("classes.close_checkin_button"), CloseCheckin(klass.id).pack()))
         else:
-            options.append(Option(ctx.t("classes.open_checkin_button"), f"att:open:{klass.id}"))
-        options.append(Option(ctx.t("classes.attendance_list_button"), f"att:list:{klass.id}"))
+            options.append(Option(ctx.t("classes.open_checkin_button"), OpenCheckin(klass.id).pack()))
+        options.append(Option(ctx.t("classes.attendance_list_button"), AttendanceList(klass.id).pack()))
     options += [ctx.option("classes.back_to_list", ListClasses.head), menu_option(ctx)]
     return [Reply("\n\n".join(text), options, columns=2)]
 

@@ -121,3 +121,52 @@ class PickRole(Payload, head="cla:r"):
 @dataclass(frozen=True)
 class CreateClass(Payload, head="cla:ok"):
     """Create the class previewed."""
+
+
+# --- attendance (handlers/attendance.py) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class AttendanceGroups(Payload, head="att:g"):
+    """Mark who came: the communes of the class."""
+
+    class_id: int
+
+
+@dataclass(frozen=True)
+class AttendanceGroup(Payload, head="att:c"):
+    """The invitees of commune number `index`, one page."""
+
+    class_id: int
+    index: int
+    page: int
+
+
+@dataclass(frozen=True)
+class ToggleAttended(Payload, head="att:t"):
+    """Mark one invitee present or absent, then back to their commune's page."""
+
+    class_id: int
+    person_id: int
+    index: int
+    page: int
+
+
+@dataclass(frozen=True)
+class OpenCheckin(Payload, head="att:open"):
+    """Open the check-in window (a code shown in the hall)."""
+
+    class_id: int
+
+
+@dataclass(frozen=True)
+class CloseCheckin(Payload, head="att:close"):
+    """Close the check-in window."""
+
+    class_id: int
+
+
+@dataclass(frozen=True)
+class AttendanceList(Payload, head="att:list"):
+    """Who came and who was absent."""
+
+    class_id: int
