@@ -28,9 +28,11 @@ def _code_in(text: str) -> str | None:
     return digits if _CODE.match(digits) else None
 
 
-def _channel_name(ctx: Context, channel: str) -> str:
-    key = f"link.channels.{channel}"
-    return ctx.t(key) if key in ctx.t else channel
+def _other_channel(ctx: Context) -> str:
+    """The one other channel an account here can be linked with, by name, or "the other channel"."""
+    here = ctx.identity.channel
+    others = [name for name, can in ctx.services.capabilities.items() if can.links_accounts and name != here]
+    return ctx.channel_name(others[0]) if len(others) == 1 else ctx.t("link.other_channel")
 
 
 async def start_link(event: Event, ctx: Context) -> list[Reply]:
@@ -43,11 +45,10 @@ async def start_link(event: Event, ctx: Context) -> list[Reply]:
     code = await links.new_code(ctx.db, ctx.person.id, ctx.identity.channel, ctx.now())
     ctx.goto("link.code")
     minutes = int(links.CODE_TTL.total_seconds() // 60)
-    there = {"zalo": "tg", "tg": "zalo"}.get(ctx.identity.channel)
     return [ctx.reply("link.code_shown", [ctx.option("link.cancel_button", "link:cancel")],
                       code=f"{code[:4]} {code[4:]}", digits=links.CODE_DIGITS, minutes=minutes,
-                      here=_channel_name(ctx, ctx.identity.channel),
-                      there=_channel_name(ctx, there) if there else ctx.t("link.other_channel"))]
+                      here=ctx.channel_name(),
+                      there=_other_channel(ctx))]
 
 
 async def on_code(event: Event, ctx: Context) -> list[Reply]:
@@ -83,9 +84,9 @@ async def _use(ctx: Context, code: str) -> list[Reply]:
         ctx.finish()
         key = "link.already" if claim.status == "same_person" else "link.same_channel"
         return [ctx.reply(key, [ctx.option("core.menu_button", "cmd:menu")],
-                          other=_channel_name(ctx, claim.issuer_channel))]
+                          other=ctx.channel_name(claim.issuer_channel))]
     # Nothing is joined yet: the person who got the code says whether this account is theirs.
-    here, there = _channel_name(ctx, ctx.identity.channel), _channel_name(ctx, claim.issuer_channel)
+    here, there = ctx.channel_name(), ctx.channel_name(claim.issuer_channel)
     answer = f"{claim.code}:{claim.claimer_id}"
     question = ctx.reply("link.confirm_ask", [Option(ctx.t("link.confirm_yes"), f"lnk:ok:{answer}"),
                                               Option(ctx.t("link.confirm_no"), f"lnk:no:{answer}")],
@@ -119,7 +120,7 @@ async def confirm(event: Event, ctx: Context) -> list[Reply]:
     # conversation under ctx.person, so it must be the kept one (the other row is gone).
     ctx.person = result.person
     ctx.finish()
-    here, other = _channel_name(ctx, ctx.identity.channel), _channel_name(ctx, claim.claimer_channel)
+    here, other = ctx.channel_name(), ctx.channel_name(claim.claimer_channel)
     await _notify(ctx, f"done:{code}", result.person.id, claim.claimer_channel,
                   ctx.reply("link.done", here=other, other=here))
     return [ctx.reply("link.done", here=here, other=other), await _next(ctx)]

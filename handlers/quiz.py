@@ -124,9 +124,9 @@ async def question(ctx: Context, attempt: Attempt) -> list[Reply]:
     options.append(ctx.option("quiz.pause_button", "cmd:menu"))
     reply = ctx.reply("quiz.question", options, number=attempt.position + 1, total=attempt.total,
                       question=found.text)
-    # Telegram cuts long button labels on a phone; the text then carries every option whole.
-    # Zalo and the console already print options as a numbered list.
-    if ctx.identity.channel == "tg" and max(len(text) for text in shown) > BUTTON_FITS:
+    # Real buttons have their long labels cut on a phone; the text then carries every option whole.
+    # A channel without buttons already prints options as a numbered list.
+    if ctx.can.buttons and max(len(text) for text in shown) > BUTTON_FITS:
         reply.text += "\n\n" + "\n".join(ctx.t("quiz.option_line", number=k, option=text)
                                           for k, text in enumerate(shown, start=1))
     return [reply]
