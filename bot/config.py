@@ -63,8 +63,8 @@ class Config:
     # Beyond DESIGN.md's table (README "Configuration"): tuning of features, validated like the rest.
     pass_mark: int = 4  # CAUNOI_PASS_MARK: right answers out of 5 to pass a quiz
     digest_minutes: int = 30  # CAUNOI_DIGEST_MINUTES: staff inbox digest window
-    flood_limit: int = 30  # CAUNOI_FLOOD_LIMIT: messages one person may send per window
-    flood_window: float = 60.0  # CAUNOI_FLOOD_WINDOW: seconds
+    flood_burst: float = 30.0  # CAUNOI_FLOOD_BURST: tokens a person may spend at once (a text costs 2)
+    flood_rate: float = 1.0  # CAUNOI_FLOOD_RATE: tokens given back per second
     zalo_rate: float = 5.0  # CAUNOI_ZALO_RATE: Zalo messages/s; 0 = no limit
     zalo_webhook_secret: Secret | None = None  # CAUNOI_ZALO_WEBHOOK_SECRET (8-256 characters)
     paid_broadcast: bool = False  # CAUNOI_PAID_BROADCAST: Telegram allow_paid_broadcast for broadcasts
@@ -180,6 +180,10 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         if not content_dir.is_dir() or not os.access(content_dir, os.R_OK | os.X_OK):
             raise ConfigError(f"CAUNOI_CONTENT: '{raw}' is not a readable folder")
 
+    for old in ("CAUNOI_FLOOD_LIMIT", "CAUNOI_FLOOD_WINDOW"):  # the fixed window became a token bucket
+        if get(old):
+            raise ConfigError(f"{old}: no longer used; set CAUNOI_FLOOD_BURST and CAUNOI_FLOOD_RATE instead")
+
     extra = {k: v for k, v in values.items() if k.startswith("CAUNOI_")}
     extra.pop("CAUNOI_ZALO_WEBHOOK_SECRET", None)  # a secret is kept only as a Secret
     secret = get("CAUNOI_ZALO_WEBHOOK_SECRET")
@@ -189,8 +193,8 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
     return Config(
         pass_mark=int(_number("CAUNOI_PASS_MARK", get("CAUNOI_PASS_MARK"), 4, 1, 5, whole=True)),
         digest_minutes=int(_number("CAUNOI_DIGEST_MINUTES", get("CAUNOI_DIGEST_MINUTES"), 30, 1, 1440, whole=True)),
-        flood_limit=int(_number("CAUNOI_FLOOD_LIMIT", get("CAUNOI_FLOOD_LIMIT"), 30, 1, 10**9, whole=True)),
-        flood_window=_number("CAUNOI_FLOOD_WINDOW", get("CAUNOI_FLOOD_WINDOW"), 60, 1, 86400),
+        flood_burst=_number("CAUNOI_FLOOD_BURST", get("CAUNOI_FLOOD_BURST"), 30, 3, 10**6),
+        flood_rate=_number("CAUNOI_FLOOD_RATE", get("CAUNOI_FLOOD_RATE"), 1, 0.01, 1000),
         zalo_rate=_number("CAUNOI_ZALO_RATE", get("CAUNOI_ZALO_RATE"), 5, 0, 1000),
         zalo_webhook_secret=_secret(secret),
         paid_broadcast=_flag("CAUNOI_PAID_BROADCAST", get("CAUNOI_PAID_BROADCAST")),

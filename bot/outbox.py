@@ -154,6 +154,8 @@ class ChannelWorker:
         self.channel = channel
         self.name = channel.name
         self.settings = settings
+        # A channel serving one identity only (a `caunoi chat` terminal) takes only that one's rows.
+        self.address: str | None = getattr(channel, "only_address", None)
         self.stats = WorkerStats()
         # The channel's pacer when it has one (its replies and these sends share one budget),
         # else one of our own at the configured rate; paid broadcasts have their own limit.
@@ -239,7 +241,8 @@ class ChannelWorker:
         if pause > 0:
             await asyncio.sleep(pause)
         services = self.outbox.services
-        rows = [r for r in await store.due(services.db, self.name, self.outbox.steady.now(), limit=200)
+        rows = [r for r in await store.due(services.db, self.name, self.outbox.steady.now(), limit=200,
+                                           address=self.address)
                 if r.id not in self._inflight]
         if not rows:
             await self._idle(self.settings.idle_poll)
@@ -448,9 +451,12 @@ class Outbox:
 
     def __init__(
         self, services: Services, channels: Mapping[str, Channel],
-        settings: Mapping[str, ChannelSettings] | None = None,
+        settings: Mapping[str, ChannelSettings] | None = None, *, shared: bool = False,
     ) -> None:
         self.services = services
+        # shared: another process (`caunoi run`) may be sending the other channels' rows right now,
+        # so their `sending` rows are not crashed ones and their pending rows are not to be moved.
+        self.shared = shared
         self.channels = dict(channels)
         self.writer = GroupWriter(services.db)
         self.steady = Steady(services.clock)  # what is due never goes back with the wall clock
@@ -463,12 +469,13 @@ class Outbox:
     async def start(self) -> None:
         """Settle what a crash left behind, then start every worker."""
         db = self.services.db
-        recovered = await store.recover(db)
-        if recovered:
-            log.warning("outbox: %d deliveries were being sent when the bot stopped; marked unknown", recovered)
-        moved = await store.reroute(db, self.channels)
-        if moved:
-            log.info("outbox: %d pending deliveries moved to a running channel", moved)
+        if not self.shared:
+            recovered = await store.recover(db)
+            if recovered:
+                log.warning("outbox: %d deliveries were being sent when the bot stopped; marked unknown", recovered)
+            moved = await store.reroute(db, self.channels)
+            if moved:
+                log.info("outbox: %d pending deliveries moved to a running channel", moved)
         self.services.hooks = self
         for worker in self.workers.values():
             worker.start()
@@ -531,8 +538,9 @@ class Outbox:
         while time.monotonic() < deadline:
             busy = any(w.busy for w in self.workers.values())
             if not busy:
-                due = [await store.due(self.services.db, name, self.steady.now(), limit=1)
-                       for name in self.workers]
+                due = [await store.due(self.services.db, name, self.steady.now(), limit=1,
+                                       address=worker.address)
+                       for name, worker in self.workers.items()]
                 if not any(due) and not any(w.busy for w in self.workers.values()):
                     return True
             await asyncio.sleep(0.02)

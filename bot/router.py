@@ -81,6 +81,7 @@ class Router:
     resume: Handler | None = None  # what an unregistered person gets instead of a feature
     jobs: list[PeriodicJob] = field(default_factory=list)
     media_routes: dict[str, Route] = field(default_factory=dict)  # media kind -> handler, outside any step
+    free_text: Handler | None = None  # text outside any step that is no command and no option
 
     def command(
         self, name: str, handler: Handler, *, staff: bool = False, registered: bool = True,
@@ -128,6 +129,11 @@ class Router:
             raise ValueError(f"media {kind!r} registered twice")
         self.media_routes[kind] = Route(handler, staff=staff)
 
+    def on_free_text(self, handler: Handler) -> None:
+        """Who answers text typed outside any step that is neither a command nor a shown option
+        (handlers/menu.py: greet, or offer to send it to staff). Long pastes reach it whole."""
+        self.free_text = handler
+
     def on_unregistered(self, handler: Handler) -> None:
         """What an unregistered person gets when they reach a feature (onboarding's resume)."""
         self.resume = handler
@@ -172,9 +178,13 @@ class Dispatcher:
     async def _handle(self, event: Event) -> list[Reply]:
         services = self.services
         # Per-person flood limit (staff exempt: one primary-key probe of the small staff table), checked
-        # before any other database work.
+        # before any other database work: buttons and typed option numbers are free, commands cheap,
+        # free text and uploads dearer (bot/ratelimit.py).
         staff_rights = await staff.lookup(services.db, services.config, event.identity)
-        verdict = None if staff_rights is not None else self.limiter.check(event.identity)
+        verdict = None
+        if staff_rights is None:
+            cost = ratelimit.cost_of(event, self.router.command_words.keys())
+            verdict = self.limiter.check(event.identity, cost)
         if verdict is not None and not verdict.allowed:
             return ratelimit.refusal(verdict, services.content.texts)
         now = iso(services.clock.now())
@@ -220,7 +230,7 @@ class Dispatcher:
 
     async def _route(self, event: Event, ctx: Context, shown: list[Option]) -> list[Reply]:
         if event.kind == "text":
-            if len(event.value) > MAX_INPUT_CHARS and not self._step_route(ctx):
+            if len(event.value) > MAX_INPUT_CHARS and not self._step_route(ctx) and self.router.free_text is None:
                 return [ctx.reply("core.too_long", limit=MAX_INPUT_CHARS)]
             text = clean_line(event.value)
             if text.startswith("/") and len(text) > 1:
@@ -234,6 +244,8 @@ class Dispatcher:
                 return await self._run(route, event, ctx)
             if command := self.router.command_words.get(fold(text)):
                 return await self._command(replace(event, kind="command", value=command, args=""), ctx)
+            if self.router.free_text is not None:  # a question typed at the menu is not thrown away
+                return await self._run(Route(self.router.free_text), event, ctx)
             return [Reply(ctx.t("core.not_understood"), [ctx.option("core.menu_button", "cmd:menu")])]
         if event.kind == "command":
             return await self._command(event, ctx)

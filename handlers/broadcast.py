@@ -7,11 +7,11 @@ flood control, /stop, /delete_me and crash recovery are the outbox's business.
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import timeparse
 from bot.clock import iso, parse_iso
 from bot.context import Context, Services
 from bot.model import Event, Option, Reply
@@ -25,8 +25,6 @@ from handlers import reachability, scope
 TEXT_LIMIT = 3000  # leaves room for Telegram's 4096 with the preview around it
 MAX_DAYS_AHEAD = 60
 STATUS_WORDS = {"status", "trang thai", "bao cao", "tien do"}
-_TIME = re.compile(r"(\d{1,2})\s*[:hg]\s*(\d{2})?")
-_DATE = re.compile(r"(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s*[/\-.]\s*(\d{2,4}))?")
 
 
 async def start(event: Event, ctx: Context) -> list[Reply]:
@@ -196,45 +194,15 @@ async def preview(ctx: Context, audience: dict[str, Any]) -> Reply:
                      when=when, text=text)
 
 
-def parse_when(typed: str, now_local: datetime) -> datetime | None:
-    """"07:30 25/12", "25/12/2026 7h30", "19:00" (today, or tomorrow if past) in local time; None if unclear."""
-    time_match = _TIME.search(typed)
-    rest = typed
-    date_match = None
-    if time_match:
-        rest = typed[:time_match.start()] + " " + typed[time_match.end():]
-        date_match = _DATE.search(rest)
-    if time_match is None:
-        return None
-    hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
-    if hour > 23 or minute > 59:
-        return None
-    try:
-        if date_match:
-            day, month = int(date_match.group(1)), int(date_match.group(2))
-            year = int(date_match.group(3)) if date_match.group(3) else now_local.year
-            year = year + 2000 if year < 100 else year
-            moment = now_local.replace(year=year, month=month, day=day, hour=hour, minute=minute,
-                                       second=0, microsecond=0)
-            if not date_match.group(3) and moment < now_local - timedelta(days=1):
-                moment = moment.replace(year=year + 1)  # "05/01" typed in December is next year
-        else:
-            moment = now_local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-            if moment <= now_local:
-                moment += timedelta(days=1)
-    except ValueError:
-        return None
-    return moment
-
-
 def take_when(ctx: Context, typed: str) -> list[Reply]:
     """The typed send time: check it, then show the preview again (sync part)."""
     now_local = ctx.local_now()
-    moment = parse_when(typed, now_local)
-    if moment is None:
-        return [ctx.reply("broadcast.bad_when", [_cancel(ctx)], typed=typed[:40])]
-    if moment < now_local + timedelta(minutes=1):
-        return [ctx.reply("broadcast.past_when", [_cancel(ctx)], when=moment.strftime("%H:%M %d/%m/%Y"))]
+    try:
+        moment = timeparse.parse_moment(typed, now_local + timedelta(minutes=1))
+    except timeparse.TimeParseError as error:
+        if error.reason == "past" and isinstance(error.when, datetime):
+            return [ctx.reply("broadcast.past_when", [_cancel(ctx)], when=error.when.strftime("%H:%M %d/%m/%Y"))]
+        return [ctx.reply("broadcast.bad_when", [_cancel(ctx)], typed=typed[:40] or "…")]
     if moment > now_local + timedelta(days=MAX_DAYS_AHEAD):
         return [ctx.reply("broadcast.far_when", [_cancel(ctx)], days=MAX_DAYS_AHEAD)]
     ctx.remember(not_before=iso(moment))

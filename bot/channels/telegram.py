@@ -48,6 +48,23 @@ from bot.textutil import split_text
 
 log = logging.getLogger(__name__)
 
+
+class _OneLineNetworkErrors(logging.Filter):
+    """PTB logs a full traceback when the server cannot be reached (e.g. its last getUpdates at
+    shutdown); a network error needs one line, not forty."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, tg_error.NetworkError):
+            record.msg = f"{record.getMessage()} ({error})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+logging.getLogger("telegram.ext.Updater").addFilter(_OneLineNetworkErrors())
+
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API's getFile limit
@@ -120,6 +137,8 @@ class TelegramChannel:
         self.poll_timeout = poll_timeout
         self._keyboard_chats: set[int] = set()  # chats showing the share-phone keyboard
         self._turns: dict[int, asyncio.Future[None]] = {}  # per chat: the update being handled last
+        self._poll_delay = 0.0  # the retry loop's current wait after failed polls
+        self._poll_failed_at = float("-inf")
         api = config.telegram_api_url.rstrip("/")
         self._base_url = f"{api}/bot"
         self._base_file_url = f"{api}/file/bot"
@@ -163,6 +182,7 @@ class TelegramChannel:
             allowed_updates=["message", "callback_query"],
             drop_pending_updates=False,
             bootstrap_retries=-1,  # a network hiccup at start-up is retried, not fatal
+            error_callback=self._polling_failed,
         )
         log.info("telegram: polling as @%s", self.bot.username)
 
@@ -181,6 +201,17 @@ class TelegramChannel:
                             self.config.telegram_api_url, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
+
+    def _polling_failed(self, exc: tg_error.TelegramError) -> None:
+        """One line per failed poll with the wait PTB's retry loop takes next (1 s, growing to 30 s),
+        instead of its traceback for every attempt."""
+        now = asyncio.get_running_loop().time()
+        if now - self._poll_failed_at > self._poll_delay + self.poll_timeout + 15:
+            self._poll_delay = 0.0  # polls worked in between: PTB starts again from 1 s
+        self._poll_failed_at = now
+        self._poll_delay = 1.0 if self._poll_delay == 0 else min(30.0, 1.5 * self._poll_delay)
+        log.warning("telegram: cannot reach %s (%s); polling again in %.1fs",
+                    self.config.telegram_api_url, exc, self._poll_delay)
 
     async def stop(self) -> None:
         """Stop polling, finish updates in progress, close connections."""

@@ -16,7 +16,7 @@ from bot.store import deliveries, traces
 from bot.store.db import Database
 from bot.store.scope import commune_in
 
-KINDS = ("kho_khan", "tam_tu", "gop_y", "nguyen_vong")
+KINDS = ("kho_khan", "tam_tu", "gop_y", "nguyen_vong", "cau_hoi")  # cau_hoi: free text sent from the menu
 STATUSES = ("new", "in_progress", "answered", "done")
 WISHES = ("yes", "maybe")
 HELPS = ("class", "talk", "docs")
