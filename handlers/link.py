@@ -11,7 +11,9 @@ bot/store/links.py. Wrong codes are counted per identity and overall, and surviv
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from bot.callback import Payload
 from bot.context import Context
 from bot.model import Event, Identity, Option, Reply
 from bot.payload import is_number
@@ -20,6 +22,16 @@ from bot.store import links, outbox
 
 _CODE = re.compile(rf"^[0-9]{{{links.CODE_DIGITS}}}$")  # ASCII digits: \d would take "١" too
 _SEPARATORS = re.compile(r"[\s.\-]")
+
+
+@dataclass(frozen=True)
+class ConfirmLink(Payload, head="lnk"):
+    """The code's owner answers "ok" (it is mine) or "no" about a claim, on the channel that showed the
+    code (delivered by the outbox: durable). The code stays text: it may start with 0."""
+
+    answer: str
+    code: str
+    claimer: str
 
 
 def _code_in(text: str) -> str | None:
@@ -88,8 +100,9 @@ async def _use(ctx: Context, code: str) -> list[Reply]:
     # Nothing is joined yet: the person who got the code says whether this account is theirs.
     here, there = ctx.channel_name(), ctx.channel_name(claim.issuer_channel)
     answer = f"{claim.code}:{claim.claimer_id}"
-    question = ctx.reply("link.confirm_ask", [Option(ctx.t("link.confirm_yes"), f"lnk:ok:{answer}"),
-                                              Option(ctx.t("link.confirm_no"), f"lnk:no:{answer}")],
+    yes, no = (ConfirmLink(word, claim.code, str(claim.claimer_id)).pack() for word in ("ok", "no"))
+    question = ctx.reply("link.confirm_ask", [Option(ctx.t("link.confirm_yes"), yes),
+                                              Option(ctx.t("link.confirm_no"), no)],
                          there=here, name=claim.claimer_name or ctx.t("link.no_name"))
     await _notify(ctx, f"ask:{answer}", claim.issuer_id, claim.issuer_channel, question)
     ctx.finish()
@@ -100,15 +113,16 @@ async def _use(ctx: Context, code: str) -> list[Reply]:
 async def confirm(event: Event, ctx: Context) -> list[Reply]:
     """lnk:<ok|no>:<code>:<claimer>: the code's owner accepts or refuses the link (checked against
     the database: only the person who got the code, on the channel that showed it)."""
-    _, action, code, claimer = [*event.value.split(":"), "", "", ""][:4]
+    button = ConfirmLink.unpack(event.value)
     now = ctx.now()
-    claim = await links.claim_of(ctx.db, code, now) if is_number(code) else None
+    claim = await links.claim_of(ctx.db, button.code, now) if button and is_number(button.code) else None
     back = [ctx.option("core.menu_button", "cmd:menu")]
-    if (claim is None or claim.issuer_id != ctx.person.id or claim.issuer_channel != ctx.identity.channel
-            or str(claim.claimer_id) != claimer):
+    if (button is None or claim is None or claim.issuer_id != ctx.person.id
+            or claim.issuer_channel != ctx.identity.channel or str(claim.claimer_id) != button.claimer):
         return [ctx.reply("link.confirm_gone", back)]
+    code = button.code
     claimer_identity = Identity(claim.claimer_channel, claim.claimer_address)
-    if action != "ok":
+    if button.answer != "ok":
         await links.drop_code(ctx.db, code)
         await links.record_guess(ctx.db, claimer_identity, now)  # a refused claim counts as a wrong code
         await _notify(ctx, f"no:{code}", claim.claimer_id, claim.claimer_channel, ctx.reply("link.refused_notice"))
