@@ -1,5 +1,5 @@
-"""Staff side of voices: /inbox (filter, read, answer, mark, note), /admission (leaders wishing to
-be considered for admission, by commune), and the opt-in digest of new items.
+"""Staff side of voices: /inbox (filter, read, answer, mark, note) and the opt-in digest of new
+items (/admission, the leaders wishing to be considered for admission, is handlers/admission.py).
 
 Inbox filters and page travel in the button payloads as "t.c.s.p" (kind, commune, status: an
 index or "a" for any; page), so the inbox keeps no state of its own and a restart loses nothing.
@@ -22,7 +22,6 @@ from bot.router import Router
 from bot.store import voices
 from bot.textutil import clean_block
 from handlers import scope
-from handlers.aspiration import helps_text
 from handlers.feedback import excerpt, has_content, local_time, media_summary, number
 from handlers.inbox_buttons import (
     Answer,
@@ -30,7 +29,6 @@ from handlers.inbox_buttons import (
     FilterCommune,
     FilterKind,
     FilterStatus,
-    FollowupCommune,
     ListPage,
     Note,
     OpenItem,
@@ -43,7 +41,6 @@ from handlers.onboarding import profile_lines
 
 PAGE_SIZE = 5
 FILTER_PAGE = 20
-FOLLOWUP_PAGE = 25
 ANSWER_LIMIT = 2000
 NOTE_LIMIT = 1000
 DIGEST_ITEMS = 10
@@ -372,70 +369,6 @@ async def send_answer(ctx: Context, voice_id: int, view: View, body: str) -> lis
     return await item_view(ctx, voice_id, view, ctx.t("inbox.answered", name=item.name or ctx.t("inbox.unknown")))
 
 
-# --- follow-up list ----------------------------------------------------------------------------
-
-async def show_followup(event: Event, ctx: Context) -> list[Reply]:
-    """/admission: how many wish to be considered, per commune, with a button per commune (staff
-    given `sensitive` only: aspirations are political opinion)."""
-    ctx.finish()
-    back = [ctx.option("inbox.menu_label", "cmd:inbox"), ctx.option("core.menu_button", "cmd:admin")]
-    if not scope.sensitive(ctx):
-        return [ctx.reply("inbox.admission_not_allowed", back)]
-    counts = await voices.followup_counts(ctx.db, scope.communes(ctx))
-    await scope.record(ctx, "admission.view")
-    if not counts:
-        return [ctx.reply("inbox.followup_empty", back)]
-    lines = [ctx.t("inbox.followup_count", commune=c or ctx.t("inbox.no_commune"), yes=yes, maybe=maybe)
-             for c, yes, maybe in counts]
-    options = [Option(f"{(c or ctx.t('inbox.no_commune'))[:50]} ({yes + maybe})", FollowupCommune(i).pack())
-               for i, (c, yes, maybe) in enumerate(counts)]
-    return [ctx.reply("inbox.followup_title", [*options, *back], lines="\n".join(lines))]
-
-
-async def on_followup(event: Event, ctx: Context) -> list[Reply]:
-    """fu:c:<commune index>:<page>: the leaders of one commune, by hamlet."""
-    button = FollowupCommune.unpack(event.value)
-    if not scope.sensitive(ctx):
-        return scope.refused(ctx)
-    counts = await voices.followup_counts(ctx.db, scope.communes(ctx))
-    if button is None or button.index >= len(counts):
-        return [Reply(ctx.t("core.stale")), *await show_followup(event, ctx)]
-    index = button.index
-    commune = counts[index][0]
-    rows = await voices.followup(ctx.db, commune, scope.communes(ctx), any_commune=False)
-    await scope.record(ctx, "admission.view", f"commune:{commune or ''}")
-    pages = max(1, -(-len(rows) // FOLLOWUP_PAGE))
-    page = min(button.page, pages - 1)
-    shown = rows[page * FOLLOWUP_PAGE:(page + 1) * FOLLOWUP_PAGE]
-    quiz = await quiz_results(ctx, [r.person_id for r in shown])
-    lines = [ctx.t("inbox.followup_commune", commune=commune or ctx.t("inbox.no_commune"), total=len(rows),
-                   page=page + 1, pages=pages)]
-    hamlet: object = object()
-    for row in shown:
-        if row.hamlet != hamlet:
-            hamlet = row.hamlet
-            lines.append(ctx.t("inbox.followup_hamlet", hamlet=row.hamlet or ctx.t("inbox.no_hamlet")))
-        fields = profile_lines(ctx, row.name, row.role, row.association, row.commune, row.hamlet, None)
-        lines.append(ctx.t(
-            "inbox.followup_person", name=fields["name"], role=fields["role"],
-            phone=ctx.t("inbox.followup_phone", phone=row.phone) if row.phone else "",
-            wish=ctx.t(f"aspiration.wishes.{row.wish}"),
-            helps=helps_text(ctx, row.helps, "inbox.followup_helps_none"),
-            quiz=ctx.t("inbox.followup_quiz", quiz=quiz[row.person_id]) if row.person_id in quiz else ""))
-    options = ctx.pager(page, pages, lambda p: FollowupCommune(index, p).pack())
-    options += [ctx.option("inbox.followup_back", "cmd:admission"), ctx.option("core.menu_button", "cmd:admin")]
-    return [Reply("\n".join(lines), options)]
-
-
-async def quiz_results(ctx: Context, person_ids: list[int]) -> dict[int, str]:
-    """Each person's quiz results as a short text; empty when the learning feature is not installed."""
-    found = await voices.quiz_summaries(ctx.db, person_ids)
-    if found is None:
-        return {}
-    return {pid: ctx.t("inbox.quiz_done", count=found[pid][0], best=found[pid][1], total=found[pid][2])
-            if pid in found else ctx.t("inbox.quiz_none") for pid in person_ids}
-
-
 # --- digest ------------------------------------------------------------------------------------
 
 def _local(tz: ZoneInfo, stamp: str) -> str:
@@ -485,14 +418,9 @@ def digest_message(texts: Texts, tz: ZoneInfo, since: str, until: str, total: in
 
 
 def register(router: Router) -> None:
-    """Register /inbox, /admission, their buttons and steps, and the digest job."""
+    """Register /inbox, its buttons and steps, and the digest job."""
     router.command("inbox", show_inbox, staff=True, aliases=("hop thu",), describe="inbox.cmd_desc")
-    # /followup is the learning follow-up (handlers/results.py); this list is /admission.
-    router.command("admission", show_followup, staff=True, aliases=("theo doi ket nap", "danh sach ket nap"),
-                   describe="inbox.followup_cmd_desc")
     router.choice("ib", on_choice, staff=True)
-    router.choice("fu", on_followup, staff=True)
     router.step("inbox", on_step, staff=True)
     router.menu("inbox.menu_label", "inbox", staff=True, order=20)
-    router.menu("inbox.followup_menu_label", "admission", staff=True, order=21, when=scope.sensitive)
     router.periodic("voices.digest", DIGEST_CHECK_SECONDS, digest_job)

@@ -106,11 +106,3 @@ class SendAnswer(Payload, head="ib:as"):
 
     voice_id: int
     view: str
-
-
-@dataclass(frozen=True)
-class FollowupCommune(Payload, head="fu:c"):
-    """/admission: the leaders of commune number `index`, one page."""
-
-    index: int
-    page: int = 0
