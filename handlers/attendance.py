@@ -15,7 +15,6 @@ from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow, Invitee
 from handlers import scope
-from handlers.class_admin import people_lines, scoped_class, view
 from handlers.class_buttons import (
     AttendanceGroup,
     AttendanceGroups,
@@ -27,6 +26,7 @@ from handlers.class_buttons import (
     ViewClass,
 )
 from handlers.class_format import fmt, menu_option
+from handlers.class_manage import people_lines, scoped_class, view
 
 PAGE_SIZE = 8
 CHECKIN_EARLY = timedelta(hours=1)  # the window may open this long before the start

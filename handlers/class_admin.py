@@ -1,29 +1,26 @@
-"""Classes for staff: /newclass (guided or one line), the overview with counts and the
-no-answer list, editing (optimistic version check) and cancelling.
+"""Classes for staff: /newclass, guided (one table of steps, handlers/class_buttons.py) or in one
+line, and the table of every class button (the overview, editing and cancelling are
+handlers/class_manage.py).
 
 Times are typed as wall time in CAUNOI_TZ and stored in UTC.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from bot import reminders, timeparse
+from bot import reminders
 from bot.callback import Actions
 from bot.context import Context
 from bot.model import Event, Option, Reply
 from bot.roles import ROLES
 from bot.router import Router
 from bot.store import classes
-from bot.store.classes import ClassRow
-from bot.textutil import clean_line, fold, has_letters
+from bot.textutil import clean_line, fold
 from handlers import scope
 from handlers.class_buttons import (
-    AttendanceGroups,
-    AttendanceList,
     CancelClass,
-    CloseCheckin,
     CommunesDone,
     ConfirmCancel,
     CreateClass,
@@ -31,7 +28,6 @@ from handlers.class_buttons import (
     Discard,
     EditClass,
     ListClasses,
-    OpenCheckin,
     PickAudience,
     PickDate,
     PickRole,
@@ -43,86 +39,21 @@ from handlers.class_buttons import (
     ViewClass,
 )
 from handlers.class_format import fmt, menu_option
+from handlers.class_input import (
+    PLACE_LIMIT,
+    TITLE_LIMIT,
+    InputError,
+    audience_text,
+    future,
+    parse_date,
+    parse_time,
+    parse_when,
+    valid_text,
+)
+from handlers.class_manage import ask_cancel, cancel, edit_value, overview, save_edit, start_edit, view
 
-TITLE_LIMIT = 120
-PLACE_LIMIT = 160
 DATE_BUTTONS = 7
-OVERVIEW_LIMIT = 10
-PEOPLE_LIMIT = 30
-RECENT_DAYS = 7
 EVERYONE_WORDS = ("tat ca", "tat ca cac xa", "all")  # the commune field of a one-line /newclass
-OVERVIEW_SILENT = 5  # names of people without an answer shown per class in the overview
-
-
-class InputError(Exception):
-    """Typed input that cannot be used: the text key saying what to fix, and its values."""
-
-    def __init__(self, key: str, **values: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
-
-
-_ERROR_KEYS = {"empty": "classes.bad_date", "bad_date": "classes.bad_date", "no_such_date": "classes.no_such_date",
-               "bad_time": "classes.bad_time", "missing_time": "classes.oneline_missing_time"}
-
-
-def _input_error(error: timeparse.TimeParseError) -> InputError:
-    """The class text for a date or time the shared parser refused."""
-    return InputError(_ERROR_KEYS.get(error.reason, "classes.bad_date"), typed=error.typed)
-
-
-def parse_date(text: str, today: date) -> date:
-    """A typed date (bot/timeparse.py); InputError for nonsense or 31/02."""
-    try:
-        return timeparse.parse_date(text, today)
-    except timeparse.TimeParseError as error:
-        raise _input_error(error) from None
-
-
-def parse_time(text: str) -> time:
-    """A typed time: 8:00, 8h30, 8 giờ, "2 giờ chiều" (bot/timeparse.py); InputError for 25:00."""
-    try:
-        return timeparse.parse_time(text)
-    except timeparse.TimeParseError as error:
-        raise _input_error(error) from None
-
-
-def parse_when(ctx: Context, text: str) -> datetime:
-    """A typed date and time ("05/12/2026 08:00", "thứ bảy 2 giờ chiều") -> an aware UTC datetime in the future."""
-    try:
-        moment = timeparse.parse_moment(text, ctx.local_now(), need_date=True)
-    except timeparse.TimeParseError as error:
-        if error.reason == "past" and isinstance(error.when, datetime):
-            raise InputError("classes.past", when=fmt(ctx).when(error.when.astimezone(UTC))) from None
-        raise _input_error(error) from None
-    return moment.astimezone(UTC)
-
-
-def future(ctx: Context, day: date, at: time) -> datetime:
-    """The UTC moment of a local date and time; InputError when it is not in the future."""
-    moment = datetime.combine(day, at, tzinfo=ctx.config.tz).astimezone(UTC)
-    if moment <= ctx.now():
-        raise InputError("classes.past", when=fmt(ctx).when(moment))
-    return moment
-
-
-def valid_text(text: str, limit: int) -> str:
-    """A title or place: letters, 3..limit characters."""
-    cleaned = clean_line(text)
-    if not has_letters(cleaned) or not 3 <= len(cleaned) <= limit:
-        raise InputError("classes.bad_text", limit=limit)
-    return cleaned
-
-
-def audience_text(ctx: Context, audience: dict[str, Any]) -> str:
-    """"tất cả", "Xã Hương Khê, Xã Hà Linh" or "chức danh Trưởng thôn"."""
-    kind = audience.get("kind")
-    if kind == "communes":
-        return ", ".join(audience.get("communes", []))
-    if kind == "role" and audience.get("role") in ROLES:
-        return ctx.t("classes.audience_role_text", role=ctx.t(f"onboarding.roles.{audience['role']}"))
-    return ctx.t("classes.audience_everyone_text")
 
 
 # --- /newclass --------------------------------------------------------------------------------
@@ -331,7 +262,7 @@ async def on_step(event: Event, ctx: Context) -> list[Reply]:
             ctx.remember(communes=audience.get("communes", []))
             return [_ask_communes(ctx)]
         if step == Step.EDIT:
-            return await _edit_value(ctx, text)
+            return await edit_value(ctx, text)
     except InputError as error:
         if step == Step.TIME and error.key == "classes.past":
             return [ctx.reply(error.key, **error.values), *ask_date(ctx)]
@@ -361,19 +292,19 @@ async def _view(button: ViewClass, ctx: Context) -> list[Reply]:
 
 
 async def _edit(button: EditClass, ctx: Context) -> list[Reply]:
-    return await _start_edit(ctx, button.class_id, button.field)
+    return await start_edit(ctx, button.class_id, button.field)
 
 
 async def _cancel_asked(button: CancelClass, ctx: Context) -> list[Reply]:
-    return await _ask_cancel(ctx, button.class_id)
+    return await ask_cancel(ctx, button.class_id)
 
 
 async def _save_edit_pressed(button: SaveEdit, ctx: Context) -> list[Reply]:
-    return await _save_edit(ctx)
+    return await save_edit(ctx)
 
 
 async def _cancel_confirmed(button: ConfirmCancel, ctx: Context) -> list[Reply]:
-    return await _cancel(ctx)
+    return await cancel(ctx)
 
 
 async def _date_picked(button: PickDate, ctx: Context) -> list[Reply]:
@@ -469,191 +400,6 @@ ACTIONS.on(ConfirmCancel, _cancel_confirmed, steps=[Step.CANCEL])
 async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     """Staff buttons of classes (ACTIONS); a button not valid now gets "menu has changed"."""
     return await ACTIONS.run(event, ctx) or await _stale(ctx)
-
-
-# --- overview, view, edit, cancel ---------------------------------------------------------------
-
-async def overview(ctx: Context) -> list[Reply]:
-    """Upcoming (and just finished) classes with invited / coming / not coming / no answer counts."""
-    ctx.finish()
-    now = ctx.now()
-    found = await classes.listed(ctx.db, now - timedelta(days=RECENT_DAYS), OVERVIEW_LIMIT, scope.communes(ctx))
-    new_button = Option(ctx.t("classes.newclass_menu_label"), "cmd:newclass")
-    if not found:
-        return [ctx.reply("classes.admin_none", [new_button, menu_option(ctx)])]
-    f = fmt(ctx)
-    lines, options = [ctx.t("classes.admin_title")], []
-    for n, klass in enumerate(found, start=1):
-        when = f.when(klass.starts_at)
-        if klass.cancelled:
-            lines.append(ctx.t("classes.admin_line_cancelled", n=n, when=when, title=klass.title))
-        else:
-            c = await classes.counts(ctx.db, klass.id, scope.communes(ctx))
-            attended = ctx.t("classes.admin_attended", n=c.attended) if now >= klass.starts_at else ""
-            lines.append(ctx.t("classes.admin_line", n=n, when=when, title=klass.title, place=klass.place,
-                               invited=c.invited, yes=c.yes, no=c.no, none=c.none, attended=attended))
-            if c.none and now < klass.starts_at:
-                lines[-1] += "\n" + await _silent_line(ctx, klass.id, c.none)
-        label = ctx.t("classes.view_button", n=n, date=f.date(klass.starts_at))
-        options.append(Option(label, ViewClass(klass.id).pack()))
-    options += [new_button, menu_option(ctx)]
-    return [Reply("\n\n".join(lines), options, columns=2)]
-
-
-async def _silent_line(ctx: Context, class_id: int, count: int) -> str:
-    """The first few who have not answered, with their phones: the staff's calling list."""
-    silent = await classes.no_answer(ctx.db, class_id, OVERVIEW_SILENT, scope.communes(ctx))
-    names = ", ".join(f"{i.name or '—'} ({i.hamlet or '—'}{', ☎ ' + i.phone if i.phone else ''})" for i in silent)
-    more = ctx.t("classes.admin_silent_more", n=count - len(silent)) if count > len(silent) else ""
-    return ctx.t("classes.admin_silent", names=names) + more
-
-
-async def view(ctx: Context, class_id: int) -> list[Reply]:
-    """One class for staff: details, counts, who has not answered (to call) and who declined."""
-    ctx.finish()
-    klass = await scoped_class(ctx, class_id)
-    if not isinstance(klass, ClassRow):
-        return klass
-    c = await classes.counts(ctx.db, klass.id, scope.communes(ctx))
-    text = [ctx.t("classes.view", details=fmt(ctx).of_class(klass), audience=audience_text(ctx, klass.audience),
-                  invited=c.invited, yes=c.yes, no=c.no, none=c.none, attended=c.attended)]
-    if klass.cancelled:
-        text.append(ctx.t("classes.view_cancelled"))
-    invitees = await classes.invitees(ctx.db, klass.id, scope=scope.communes(ctx))
-    silent = [i for i in invitees if i.rsvp is None]
-    declined = [i for i in invitees if i.rsvp == "no"]
-    if silent and not klass.cancelled:
-        text.append(ctx.t("classes.no_answer_title", count=len(silent)) + "\n" + people_lines(ctx, silent))
-    if declined:
-        text.append(ctx.t("classes.declined_title", count=len(declined)) + "\n" + people_lines(ctx, declined))
-    options: list[Option] = []
-    now = ctx.now()
-    if not klass.cancelled:
-        if now < klass.starts_at:
-            options += [Option(ctx.t("classes.edit_time_button"), EditClass(klass.id, "time").pack()),
-                        Option(ctx.t("classes.edit_place_button"), EditClass(klass.id, "place").pack()),
-                        Option(ctx.t("classes.edit_title_button"), EditClass(klass.id, "title").pack()),
-                        Option(ctx.t("classes.cancel_class_button"), CancelClass(klass.id).pack())]
-        options.append(Option(ctx.t("classes.attendance_button"), AttendanceGroups(klass.id).pack()))
-        if klass.checkin_open(now):
-            options.append(Option(ctx.t("classes.close_checkin_button"), CloseCheckin(klass.id).pack()))
-        else:
-            options.append(Option(ctx.t("classes.open_checkin_button"), OpenCheckin(klass.id).pack()))
-        options.append(Option(ctx.t("classes.attendance_list_button"), AttendanceList(klass.id).pack()))
-    options += [ctx.option("classes.back_to_list", ListClasses.head), menu_option(ctx)]
-    return [Reply("\n\n".join(text), options, columns=2)]
-
-
-def people_lines(ctx: Context, people_list: list[classes.Invitee], reasons: bool = True) -> str:
-    """• name — hamlet, commune (phone) [reason], at most PEOPLE_LIMIT lines."""
-    lines = []
-    for person in people_list[:PEOPLE_LIMIT]:
-        phone = f" ☎ {person.phone}" if person.phone else ""
-        line = ctx.t("classes.person_line", name=person.name or "—", hamlet=person.hamlet or "—",
-                     commune=person.commune or "—", phone=phone)
-        if reasons and person.reason:
-            line += f" ({person.reason})"
-        lines.append(line)
-    if len(people_list) > PEOPLE_LIMIT:
-        lines.append(ctx.t("classes.more_people", n=len(people_list) - PEOPLE_LIMIT))
-    return "\n".join(lines)
-
-
-async def scoped_class(ctx: Context, class_id: int) -> ClassRow | list[Reply]:
-    """The class if this staff member may see it; else "gone", or for another commune's class the
-    refusal a non-staff user gets."""
-    klass = await classes.get(ctx.db, class_id, scope.communes(ctx))
-    if klass is not None:
-        return klass
-    if await classes.get(ctx.db, class_id) is not None:
-        return scope.refused(ctx)
-    return [ctx.reply("classes.gone"), *await overview(ctx)]
-
-
-async def _editable(ctx: Context, class_id: int) -> ClassRow | list[Reply]:
-    klass = await scoped_class(ctx, class_id)
-    if not isinstance(klass, ClassRow):
-        return klass
-    if klass.cancelled or ctx.now() >= klass.starts_at:
-        return [ctx.reply("classes.not_editable"), *await view(ctx, class_id)]
-    return klass
-
-
-async def _start_edit(ctx: Context, class_id: int, field: str) -> list[Reply]:
-    keys = {"time": "classes.ask_new_time", "place": "classes.ask_new_place", "title": "classes.ask_new_title"}
-    if field not in keys:
-        return [ctx.reply("core.stale"), await ctx.menu(staff=True)]
-    klass = await _editable(ctx, class_id)
-    if isinstance(klass, list):
-        return klass
-    ctx.goto(Step.EDIT, class_id=klass.id, field=field, version=klass.version)
-    return [ctx.reply(keys[field], [Option(ctx.t("core.cancel_button"), ViewClass(klass.id).pack())])]
-
-
-async def _edit_value(ctx: Context, text: str) -> list[Reply]:
-    klass = await _editable(ctx, int(ctx.data["class_id"]))
-    if isinstance(klass, list):
-        return klass
-    field = ctx.data["field"]
-    if field == "time":
-        value: str = parse_when(ctx, text).isoformat()
-        details = fmt(ctx).details(klass.title, klass.place, datetime.fromisoformat(value), klass.topics)
-    elif field == "place":
-        value = valid_text(text, PLACE_LIMIT)
-        details = fmt(ctx).details(klass.title, value, klass.starts_at, klass.topics)
-    else:
-        value = valid_text(text, TITLE_LIMIT)
-        details = fmt(ctx).details(value, klass.place, klass.starts_at, klass.topics)
-    ctx.goto(Step.EDIT_CONFIRM, **_kept(ctx), value=value)
-    return [ctx.reply("classes.edit_preview", [ctx.option("classes.edit_confirm_button", SaveEdit.head),
-                                               Option(ctx.t("core.cancel_button"), ViewClass(klass.id).pack())],
-                      details=details)]
-
-
-async def _save_edit(ctx: Context) -> list[Reply]:
-    data = ctx.data
-    class_id, field, value = int(data["class_id"]), data["field"], data["value"]
-    if await classes.get(ctx.db, class_id, scope.communes(ctx)) is None:  # rights changed meanwhile
-        ctx.finish()
-        return scope.refused(ctx)
-    changes: dict[str, Any] = {"starts_at": datetime.fromisoformat(value)} if field == "time" else {field: value}
-    now = ctx.now()
-    f = fmt(ctx)
-    updated = await classes.update(
-        ctx.db, class_id, int(data["version"]), now=now, changes=changes,
-        next_reminder=lambda row: reminders.next_due(row.starts_at, ctx.config.reminders, now),
-        change_reply=f.change,
-    )
-    ctx.finish()
-    if updated is None:
-        return [ctx.reply("classes.conflict"), *await view(ctx, class_id)]
-    c = await classes.counts(ctx.db, class_id, scope.communes(ctx))
-    return [ctx.reply("classes.edited", [Option(ctx.t("classes.back_to_list"), ListClasses.head), menu_option(ctx)],
-                      count=c.invited)]
-
-
-async def _ask_cancel(ctx: Context, class_id: int) -> list[Reply]:
-    klass = await _editable(ctx, class_id)
-    if isinstance(klass, list):
-        return klass
-    ctx.goto(Step.CANCEL, class_id=klass.id, version=klass.version)
-    return [ctx.reply("classes.cancel_confirm", [ctx.option("classes.cancel_yes", ConfirmCancel.head),
-                                                 Option(ctx.t("classes.cancel_no"), ViewClass(klass.id).pack())],
-                      title=klass.title, when=fmt(ctx).when(klass.starts_at))]
-
-
-async def _cancel(ctx: Context) -> list[Reply]:
-    class_id, version = int(ctx.data["class_id"]), int(ctx.data["version"])
-    if await classes.get(ctx.db, class_id, scope.communes(ctx)) is None:  # rights changed meanwhile
-        ctx.finish()
-        return scope.refused(ctx)
-    cancelled = await classes.cancel(ctx.db, class_id, version, now=ctx.now(), cancel_reply=fmt(ctx).cancellation)
-    ctx.finish()
-    if cancelled is None:
-        return [ctx.reply("classes.conflict"), *await view(ctx, class_id)]
-    c = await classes.counts(ctx.db, class_id, scope.communes(ctx))
-    return [ctx.reply("classes.class_cancelled_done", [Option(ctx.t("classes.back_to_list"), ListClasses.head),
-                                                       menu_option(ctx)], count=c.invited)]
 
 
 def register(router: Router) -> None:
