@@ -91,14 +91,20 @@ async def show_inbox(event: Event, ctx: Context) -> list[Reply]:
     return [await inbox_page(ctx, View())]
 
 
-async def inbox_page(ctx: Context, view: View) -> Reply:
-    """One page of the inbox under `view`'s filters, with item, filter, page and digest buttons."""
+async def _filters(ctx: Context, view: View) -> tuple[str | None, str | None, str | None]:
+    """The kind, commune and status `view` names (None: any, also for an index out of range)."""
     kind = voices.KINDS[view.kind] if view.kind is not None and view.kind < len(voices.KINDS) else None
     commune = None
     if view.commune is not None:  # the communes list is only needed to name the chosen one
         communes = await voices.communes(ctx.db, scope.communes(ctx))
         commune = communes[view.commune] if view.commune < len(communes) else None
     status = voices.STATUSES[view.status] if view.status is not None and view.status < len(voices.STATUSES) else None
+    return kind, commune, status
+
+
+async def inbox_page(ctx: Context, view: View) -> Reply:
+    """One page of the inbox under `view`'s filters, with item, filter, page and digest buttons."""
+    kind, commune, status = await _filters(ctx, view)
     total, page, items = await voices.inbox(ctx.db, kind=kind, commune=commune, status=status, limit=PAGE_SIZE,
                                             page=view.page, scope=scope.communes(ctx))
     pages = max(1, -(-total // PAGE_SIZE))

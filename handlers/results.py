@@ -138,22 +138,27 @@ async def followup_page(ctx: Context, commune_key: str, page: int) -> Reply:
                                               scope.communes(ctx))
     lines = [ctx.t("results.followup_title", place=place, total=total, page=page + 1, pages=pages)]
     for index, row in enumerate(rows, start=page * PAGE_SIZE + 1):
-        missing = []
-        if row.unread:
-            missing.append(ctx.t("results.unread", topics=", ".join(str(number_of[t]) for t in row.unread)))
-        if row.best is None:
-            missing.append(ctx.t("results.no_quiz"))
-        elif not row.passed:
-            missing.append(ctx.t("results.not_passed", score=row.best[0], total=row.best[1]))
         lines.append(ctx.t("results.followup_item", index=index, name=row.name or "—",
                            hamlet=row.hamlet or "—", commune=row.commune or "—",
-                           phone=row.phone or ctx.t("results.no_phone"), missing="; ".join(missing)))
+                           phone=row.phone or ctx.t("results.no_phone"), missing=_missing(ctx, row, number_of)))
     if not rows:
         lines.append(ctx.t("results.followup_none"))
     options = ctx.pager(page, pages, lambda p: FollowupPage(commune_key, p).pack())
     options += [ctx.option("results.other_commune", ChooseCommune.head),
                 ctx.option("results.back_button", "cmd:results")]
     return Reply("\n\n".join(lines), options, columns=2 if len(options) > 2 else 1)
+
+
+def _missing(ctx: Context, row: learning.FollowUp, number_of: dict[str, int]) -> str:
+    """What a leader has still to do: the topics unread, no quiz, or no pass."""
+    missing = []
+    if row.unread:
+        missing.append(ctx.t("results.unread", topics=", ".join(str(number_of[t]) for t in row.unread)))
+    if row.best is None:
+        missing.append(ctx.t("results.no_quiz"))
+    elif not row.passed:
+        missing.append(ctx.t("results.not_passed", score=row.best[0], total=row.best[1]))
+    return "; ".join(missing)
 
 
 async def _table(button: CommuneTable, ctx: Context) -> list[Reply]:
