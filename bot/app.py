@@ -196,4 +196,7 @@ async def _start_all(app: App) -> None:
     await asyncio.gather(*(channel.start() for channel in app.channels.values()))
     app.components.append(Outbox(app.services, app.channels))  # one paced worker per channel
     app.components.append(Scheduler(app.dispatcher.router.jobs, app.services))
+    from bot.backup_daily import DailyBackup
+
+    app.components.append(DailyBackup(app.services))  # daily backup and the stale-backup alert
     await start_background(app)

@@ -6,13 +6,14 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot import cli_leaders
+from bot import cli_leaders, cli_ops, logmask
 from bot.config import ConfigError, load_config
 
 if TYPE_CHECKING:  # imported lazily at run time: `caunoi --help` stays quick
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--from", dest="date_from", help="from this local date (YYYY-MM-DD or DD/MM/YYYY)")
     export.add_argument("--to", dest="date_to", help="to this local date, inclusive")
     cli_leaders.add_parser(sub)
+    cli_ops.add_parsers(sub)
     _staff_parser(sub)
     return parser
 
@@ -76,6 +78,7 @@ def _staff_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    os.umask(0o077)  # every file the bot creates (database, exports, backups) is for its owner only
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -83,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print the bot token
+    mask = logmask.install()  # Telegram-shaped tokens are masked in every log line, whoever logs them
     if not args.verbose:  # a line every 2 s for each periodic job drowns what matters
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command is None:
@@ -90,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         config = load_config()
+        mask.add(secret.reveal() for secret in (config.telegram_token, config.zalo_token,
+                                                 config.zalo_webhook_secret) if secret)
         return COMMANDS[args.command](args, config)
     except ConfigError as exc:
         print(f"caunoi: configuration error: {exc}", file=sys.stderr)
@@ -102,7 +108,14 @@ def cmd_run(args: argparse.Namespace, config: object) -> int:
     """`caunoi run`."""
     from bot.app import NoChannelError, run_forever
     from bot.content import ContentError
+    from bot.lock import LockHeld, RunLock
 
+    try:
+        run_lock = RunLock(config.db_path).acquire()  # type: ignore[attr-defined]  # one bot per database
+    except LockHeld as exc:
+        print(f"caunoi: another `caunoi run` (process {exc.pid or '?'}) already uses this database; "
+              f"stop it first ({exc.path})", file=sys.stderr)
+        return 3
     try:
         asyncio.run(run_forever(config, {"webhook_url": args.webhook_url, "listen": args.listen}))  # type: ignore[arg-type]
     except NoChannelError as exc:
@@ -111,6 +124,8 @@ def cmd_run(args: argparse.Namespace, config: object) -> int:
     except ContentError as exc:
         print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
         return 1
+    finally:
+        run_lock.release()
     return 0
 
 
@@ -396,4 +411,4 @@ async def _staff_add(app: object, args: argparse.Namespace, identity: str, actor
 
 COMMANDS = {"run": cmd_run, "chat": cmd_chat, "check-content": cmd_check_content,
             "import-roster": cmd_import_roster, "export": cmd_export, "leaders": cli_leaders.cmd_leaders,
-            "staff": cmd_staff}
+            "staff": cmd_staff, **cli_ops.COMMANDS}

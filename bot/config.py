@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -70,6 +70,11 @@ class Config:
     paid_broadcast: bool = False  # CAUNOI_PAID_BROADCAST: Telegram allow_paid_broadcast for broadcasts
     paid_rate: float = 1000.0  # CAUNOI_PAID_RATE: messages/s in paid mode
     outbox_concurrency: int = 16  # CAUNOI_OUTBOX_CONCURRENCY: sends in flight per channel
+    # Operations (backups): see README "Backups".
+    backup_dir: Path | None = None  # CAUNOI_BACKUP_DIR: daily backups; None = off ("off")
+    backup_keep: tuple[int, int] = (14, 8)  # CAUNOI_BACKUP_KEEP "14d,8w": newest per day, per week
+    backup_hour: int = 2  # CAUNOI_BACKUP_HOUR: local hour of the daily backup
+    backup_compress: bool = False  # CAUNOI_BACKUP_GZIP: gzip the backup files
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def is_admin(self, identity: Identity) -> bool:
@@ -123,6 +128,34 @@ def parse_offsets(raw: str) -> tuple[timedelta, ...]:
             raise ConfigError(f"CAUNOI_REMINDERS: '{item}' is not like 1d, 2h or 30m")
         offsets.append(timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}))
     return tuple(sorted(set(offsets), reverse=True))
+
+
+_KEEP = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
+
+
+def parse_keep(raw: str) -> tuple[int, int]:
+    """`14d,8w` -> (14, 8): keep the newest backup of each of the last 14 days and 8 weeks."""
+    kept = {"d": 0, "w": 0}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        match = _KEEP.match(item)
+        if not match:
+            raise ConfigError(f"CAUNOI_BACKUP_KEEP: '{item}' is not like 14d or 8w")
+        kept[match.group(2)] = int(match.group(1))
+    if kept["d"] + kept["w"] == 0:
+        raise ConfigError("CAUNOI_BACKUP_KEEP: keep at least one day or week (e.g. 14d,8w)")
+    return kept["d"], kept["w"]
+
+
+def backup_settings(get: Callable[[str], str | None], db_path: Path) -> dict[str, object]:
+    """The CAUNOI_BACKUP_* values as Config fields; the default folder is `backups/` beside the database."""
+    raw_dir = get("CAUNOI_BACKUP_DIR")
+    off = raw_dir is not None and raw_dir.lower() in ("off", "none", "0", "no")
+    return {
+        "backup_dir": None if off else Path(raw_dir).expanduser() if raw_dir else db_path.parent / "backups",
+        "backup_keep": parse_keep(get("CAUNOI_BACKUP_KEEP") or "14d,8w"),
+        "backup_hour": int(_number("CAUNOI_BACKUP_HOUR", get("CAUNOI_BACKUP_HOUR"), 2, 0, 23, whole=True)),
+        "backup_compress": _flag("CAUNOI_BACKUP_GZIP", get("CAUNOI_BACKUP_GZIP")),
+    }
 
 
 def _number(name: str, raw: str | None, default: float, low: float, high: float, *, whole: bool = False) -> float:
@@ -211,5 +244,6 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         tz=tz,
         content_dir=content_dir,
         reminders=parse_offsets(get("CAUNOI_REMINDERS") or "1d,2h"),
+        **backup_settings(get, Path(get("CAUNOI_DB") or "caunoi.sqlite3")),  # type: ignore[arg-type]
         extra=extra,
     )

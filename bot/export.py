@@ -584,6 +584,7 @@ async def export_to_file(db: Database, content: Content, config: Config, query: 
     def run() -> list[tuple[str, int]]:
         try:
             with temporary.open("wb") as handle:
+                temporary.chmod(0o600)  # personal data: for the bot's user only
                 summary = write_export(db.path, content, config.tz, query, handle, fmt)
             temporary.replace(path)
             return summary

@@ -7,6 +7,7 @@ flood control, /stop, /delete_me and crash recovery are the outbox's business.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +36,8 @@ from handlers.broadcast_buttons import (
     Step,
     When,
 )
+
+log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 3000  # leaves room for Telegram's 4096 with the preview around it
 MAX_DAYS_AHEAD = 60
@@ -298,6 +301,8 @@ async def send(ctx: Context) -> list[Reply]:
         ctx.finish()
         return [await _already_sent(ctx, draft or "")]
     ctx.finish()
+    log.info("broadcast %d started by person %d: %d recipients, from %s", broadcast_id, ctx.person.id, count,
+             iso(not_before))
     back = [ctx.option("broadcast.new_button", "cmd:broadcast"), ctx.option("core.menu_button", "cmd:admin")]
     if count == 0:
         await broadcasts.cancel(ctx.db, broadcast_id, now)
@@ -463,6 +468,10 @@ async def progress_job(services: Services) -> None:
         elif target is None and left:
             continue  # the progress message itself is not out yet: try again next time
         await broadcasts.set_progress(db, item.id, text, finished=None if left else now)
+        if not left:
+            log.info("broadcast %d finished: %d recipients, %d sent, %d unknown, %d blocked, %d failed", item.id,
+                     item.recipients, counts.get("sent", 0), counts.get("unknown", 0),
+                     counts.get("blocked", 0) + counts.get("skipped", 0), counts.get("failed", 0))
         if not left and item.staff_id:
             done = Reply(t("broadcast.done", id=item.id, total=item.recipients, sent=counts.get("sent", 0),
                            blocked=counts.get("blocked", 0) + counts.get("skipped", 0),

@@ -46,7 +46,9 @@ class ConsoleChannel:
         self.saved = saved  # the "file saved" line, from content texts
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
-        self.files_dir = files_dir or Path.cwd()
+        # Files the bot sends (exports, charts, calendars) go to a folder of their own, not among the
+        # user's files (a clone would show them as untracked), readable by the owner only.
+        self.files_dir = files_dir or Path.cwd() / "caunoi-files"
         self.remember_options = remember_options
 
     @property
@@ -81,7 +83,10 @@ class ConsoleChannel:
         """Print one reply (and save its attachment to a file); return the next option number."""
         self.stdout.write("\n" + numbered(reply, self.hint, start) + "\n")
         if reply.attachment is not None:
-            path = self.files_dir / reply.attachment.filename
+            self.files_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path = self.files_dir / Path(reply.attachment.filename).name
+            path.touch(mode=0o600)
+            path.chmod(0o600)
             path.write_bytes(reply.attachment.data)
             self.stdout.write(self.saved.format(path=path) + "\n")
         self.stdout.flush()

@@ -98,6 +98,8 @@ async def merge_people(db: Database, keep_id: int, drop_id: int, *, channel: str
         result = await merge_in(conn, keep_id, drop_id, channel=channel)
         if result.status == "merged" and actor:
             await audit.record_in(conn, at, actor, "leader.merge", scope, f"person:{keep_id}<-person:{drop_id}")
+    if result.status == "merged":
+        await db.after_deletion()  # the dropped record's old versions leave the WAL too
     return result
 
 

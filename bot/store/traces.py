@@ -24,6 +24,7 @@ async def delete_person(db: Database, person_id: int) -> None:
         # A waiting file cannot be edited row by row and may list this person: staff send it again.
         await conn.execute("DELETE FROM roster_uploads")
         await conn.execute("DELETE FROM people WHERE id = ?", (person_id,))
+    await db.after_deletion()  # deleted means deleted: no old copy left in the WAL either
 
 
 async def mention_in(conn: aiosqlite.Connection, kind: str, ref: str, recipient: int, subjects: Iterable[int]) -> None:
