@@ -15,11 +15,11 @@ from typing import Any
 from bot import timeparse
 from bot.callback import Actions
 from bot.clock import iso, parse_iso
-from bot.context import Context, Services
+from bot.context import Context
 from bot.model import Event, Option, Reply
 from bot.roles import ROLES
 from bot.router import Router
-from bot.store import broadcasts, deliveries
+from bot.store import broadcasts
 from bot.textutil import clean_block, clean_line, fold, has_letters
 from handlers import reachability, scope
 from handlers.broadcast_buttons import (
@@ -30,11 +30,21 @@ from handlers.broadcast_buttons import (
     Commune,
     OtherAudience,
     Report,
-    ResendUnknown,
     Role,
     Send,
     Step,
     When,
+)
+from handlers.broadcast_report import (
+    audience_name,
+    cancel_scheduled,
+    progress_job,
+    progress_text,
+    prune_payloads,
+    report,
+    resend_unknown,
+    status,
+    when_local,
 )
 
 log = logging.getLogger(__name__)
@@ -189,23 +199,6 @@ def ask_role(ctx: Context) -> Reply:
     return ctx.reply("broadcast.ask_role", [*options, _cancel(ctx)])
 
 
-def audience_name(t: Any, audience: dict[str, Any]) -> str:
-    """The audience in words, e.g. "Xã Hương Khê" or "Trưởng thôn"."""
-    kind = str(audience.get("kind", "all"))
-    value = str(audience.get("value", ""))
-    if kind == "role":
-        value = t(f"onboarding.roles.{value}") if f"onboarding.roles.{value}" in t else value
-    name = str(t(f"broadcast.audience_name.{kind}", value=value))
-    if audience.get("communes") and kind != "commune":  # a commune staff member's "Tất cả" names theirs
-        name += f" ({', '.join(audience['communes'])})"
-    return name
-
-
-def _local(ctx: Context | Services, moment: datetime) -> str:
-    config = ctx.config
-    return moment.astimezone(config.tz).strftime("%H:%M %d/%m/%Y")
-
-
 def scoped(ctx: Context, audience: dict[str, Any]) -> dict[str, Any]:
     """The audience cut to the staff member's communes ("Tất cả" = all of theirs); province admins'
     audiences are left as chosen."""
@@ -233,7 +226,7 @@ async def preview(ctx: Context, audience: dict[str, Any]) -> Reply:
         excluded = ctx.t("broadcast.excluded", stopped=chosen.stopped, unreachable=chosen.unreachable)
     when_iso = ctx.data.get("not_before")
     if when_iso:
-        when_text = _local(ctx, parse_iso(when_iso))
+        when_text = when_local(ctx, parse_iso(when_iso))
         when = ctx.t("broadcast.when_later", when=when_text)
         send = ctx.option("broadcast.send_later_button", Send.head, when=when_text)
     else:
@@ -309,7 +302,7 @@ async def send(ctx: Context) -> list[Reply]:
         return [ctx.reply("broadcast.none_queued", back)]
     ctx.services.hooks.wake()
     if not_before > now:
-        return [ctx.reply("broadcast.scheduled", back, id=broadcast_id, count=count, when=_local(ctx, not_before))]
+        return [ctx.reply("broadcast.scheduled", back, id=broadcast_id, count=count, when=when_local(ctx, not_before))]
     return [ctx.reply("broadcast.queued", back, id=broadcast_id, count=count)]
 
 
@@ -323,24 +316,6 @@ async def _already_sent(ctx: Context, draft: str) -> Reply:
                                                       *back], id=item.id, count=item.recipients)
 
 
-async def prune_payloads(services: Services) -> None:
-    """The periodic job: settled deliveries forget their text after the retention period."""
-    await deliveries.prune(services.db, services.clock.now())
-
-
-def progress_text(t: Any, broadcast_id: int, counts: dict[str, int], total: int, state: str, **values: Any) -> str:
-    """Sent / pending / unreachable / failed, and how many pressed "Đã nhận"."""
-    unknown = counts.get("unknown", 0)
-    return str(t(
-        "broadcast.progress", id=broadcast_id, state=t(f"broadcast.state_{state}", **values),
-        sent=counts.get("sent", 0) + unknown, total=total,
-        pending=counts.get("pending", 0) + counts.get("sending", 0),
-        blocked=counts.get("blocked", 0) + counts.get("skipped", 0), failed=counts.get("failed", 0),
-        unknown=t("broadcast.progress_unknown", unknown=unknown) if unknown else "",
-        acked=counts.get("acked", 0),
-    ))
-
-
 async def acknowledge(event: Event, ctx: Context) -> list[Reply]:
     """"Đã nhận ✅" under a broadcast (durable: checked against what this person was sent)."""
     button = Ack.unpack(event.value)
@@ -349,136 +324,6 @@ async def acknowledge(event: Event, ctx: Context) -> list[Reply]:
     result = await broadcasts.ack(ctx.db, button.broadcast_id, ctx.person.id, ctx.now())
     key = {"new": "broadcast.ack_thanks", "again": "broadcast.ack_again"}.get(result, "broadcast.ack_invalid")
     return [ctx.reply(key, [ctx.option("core.menu_button", "cmd:menu")])]
-
-
-def _excerpt(text: str, limit: int = 60) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-async def status(ctx: Context) -> Reply:
-    """/broadcast status: recent broadcasts, a report button each, a cancel button for scheduled ones."""
-    recent = await broadcasts.recent(ctx.db, scope=scope.communes(ctx))
-    if not recent:
-        return ctx.reply("broadcast.status_empty", [ctx.option("broadcast.new_button", "cmd:broadcast")])
-    options = []
-    now = ctx.now()
-    for item in recent:
-        created = _local(ctx, parse_iso(item.created_at))
-        options.append(ctx.option("broadcast.status_line", Report(item.id).pack(), id=item.id, created=created,
-                                  excerpt=_excerpt(item.text, 30)))
-        if item.finished_at is None and item.cancelled_at is None and parse_iso(item.not_before) > now:
-            options.append(ctx.option("broadcast.cancel_scheduled_button", CancelScheduled(item.id).pack(), id=item.id))
-    options.append(ctx.option("core.menu_button", "cmd:admin"))
-    return ctx.reply("broadcast.status_title", options)
-
-
-async def cancel_scheduled(ctx: Context, broadcast_id: int) -> Reply:
-    """Withdraw a scheduled broadcast that has not started."""
-    item = await broadcasts.get(ctx.db, broadcast_id)
-    back = [ctx.option("core.menu_button", "cmd:admin")]
-    if item is None:
-        return ctx.reply("broadcast.not_found", back)
-    if await broadcasts.get(ctx.db, item.id, scope.communes(ctx)) is None:
-        return scope.refused(ctx)[0]
-    if item.finished_at is not None or item.cancelled_at is not None:
-        return ctx.reply("broadcast.already_sent", back, id=item.id)
-    withdrawn = await broadcasts.cancel(ctx.db, item.id, ctx.now())
-    counts = await broadcasts.counts(ctx.db, item.id)
-    await broadcasts.set_progress(ctx.db, item.id, progress_text(ctx.t, item.id, counts, item.recipients,
-                                                                 "cancelled"))
-    return ctx.reply("broadcast.scheduled_cancelled", back, id=item.id, count=withdrawn)
-
-
-async def report(event: Event, ctx: Context) -> list[Reply]:
-    """bcr:<id>: counts, then who could not be reached, whose message is in doubt (with a button to
-    send again), and who has or has not pressed "Đã nhận"."""
-    button = Report.unpack(event.value)
-    item = await broadcasts.get(ctx.db, button.broadcast_id) if button else None
-    back = [ctx.option("core.menu_button", "cmd:admin")]
-    if item is None:
-        return [ctx.reply("broadcast.not_found", back)]
-    if await broadcasts.get(ctx.db, item.id, scope.communes(ctx)) is None:
-        return scope.refused(ctx)
-    counts = await broadcasts.counts(ctx.db, item.id)
-    progress = progress_text(ctx.t, item.id, counts, item.recipients, _state(item, counts))
-    text = ctx.t("broadcast.report", id=item.id, created=_local(ctx, parse_iso(item.created_at)),
-                 excerpt=_excerpt(item.text), audience=audience_name(ctx.t, item.audience), progress=progress)
-    options = [Option(ctx.t("broadcast.report_button"), Report(item.id).pack()), *back]
-    for which, key in (("unreachable", "broadcast.report_unreachable"), ("unknown", "broadcast.report_unknown"),
-                       ("unacked", "broadcast.report_unacked"), ("acked", "broadcast.report_acked")):
-        names, total = await broadcasts.people_with(ctx.db, item.id, which, scope=scope.communes(ctx))
-        if total:
-            lines = [f"• {n.name} — {', '.join(x for x in (n.hamlet, n.commune) if x)}" for n in names]
-            if total > len(names):
-                lines.append(ctx.t("broadcast.report_more", more=total - len(names)))
-            text += "\n" + ctx.t(key, total=total, names="\n".join(lines))
-            if which == "unknown":
-                resend = ResendUnknown(item.id).pack()
-                options.insert(0, ctx.option("broadcast.resend_unknown_button", resend, total=total))
-        elif which == "unacked" and counts.get("sent", 0):
-            text += "\n" + ctx.t("broadcast.report_all_acked")
-    marked, reset_button = await reachability.report_part(ctx, item.id)  # see and reset "unreachable"
-    return [Reply(text + marked, reset_button + options)]
-
-
-async def resend_unknown(event: Event, ctx: Context) -> list[Reply]:
-    """bcu:<id>: staff decide to send again where it is unknown whether the message arrived
-    (the outbox never does that by itself: a duplicate is worse than asking)."""
-    button = ResendUnknown.unpack(event.value)
-    item = await broadcasts.get(ctx.db, button.broadcast_id) if button else None
-    back = [ctx.option("core.menu_button", "cmd:admin")]
-    if item is None:
-        return [ctx.reply("broadcast.not_found", back)]
-    if await broadcasts.get(ctx.db, item.id, scope.communes(ctx)) is None:
-        return scope.refused(ctx)
-    count = await broadcasts.resend_unknown(ctx.db, item.id, ctx.now())
-    if not count:
-        return [ctx.reply("broadcast.resend_none", back, id=item.id)]
-    ctx.services.hooks.wake()
-    return [ctx.reply("broadcast.resend_queued", [ctx.option("broadcast.report_button", Report(item.id).pack()), *back],
-                      id=item.id, count=count)]
-
-
-def _state(item: broadcasts.Broadcast, counts: dict[str, int]) -> str:
-    if item.cancelled_at:
-        return "cancelled"
-    if item.finished_at or not (counts.get("pending", 0) + counts.get("sending", 0)):
-        return "done"
-    return "sending"
-
-
-async def progress_job(services: Services) -> None:
-    """Every few seconds: edit each running broadcast's progress message when its numbers changed;
-    when nothing is left to send, mark it finished and send the staff member one final report."""
-    db = services.db
-    now = services.clock.now()
-    t = services.content.texts
-    for item in await broadcasts.open_broadcasts(db, now):
-        counts = await broadcasts.counts(db, item.id)
-        left = counts.get("pending", 0) + counts.get("sending", 0)
-        state = "sending" if left else "done"
-        text = progress_text(t, item.id, counts, item.recipients, state)
-        if text == item.progress:
-            continue
-        target = await broadcasts.progress_message(db, item) if item.staff_id else None
-        if target is not None:
-            channel, address, message_id = target
-            await services.hooks.edit(channel, address, message_id, Reply(text))
-        elif target is None and left:
-            continue  # the progress message itself is not out yet: try again next time
-        await broadcasts.set_progress(db, item.id, text, finished=None if left else now)
-        if not left:
-            log.info("broadcast %d finished: %d recipients, %d sent, %d unknown, %d blocked, %d failed", item.id,
-                     item.recipients, counts.get("sent", 0), counts.get("unknown", 0),
-                     counts.get("blocked", 0) + counts.get("skipped", 0), counts.get("failed", 0))
-        if not left and item.staff_id:
-            done = Reply(t("broadcast.done", id=item.id, total=item.recipients, sent=counts.get("sent", 0),
-                           blocked=counts.get("blocked", 0) + counts.get("skipped", 0),
-                           failed=counts.get("failed", 0)),
-                         [Option(t("broadcast.report_button"), Report(item.id).pack())])
-            await broadcasts.enqueue_done(db, item, done, now)
-            services.hooks.wake()
 
 
 def register(router: Router) -> None:
