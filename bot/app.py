@@ -18,13 +18,26 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.content import Content, load_content
 from bot.context import Services
-from bot.model import Event, Identity, Option, Reply
+from bot.model import Capabilities, Event, Identity, Option, Reply
 from bot.router import Dispatcher
 from bot.store.db import Database
 from handlers import build_router
 
 log = logging.getLogger(__name__)
 STOP_GRACE = 3.0  # seconds to stop channels and background work: `caunoi run` exits within 5 s of a signal
+
+# What each channel can do, by the channel names of Identity: the one place that knows them.
+# Handlers ask ctx.can (bot/context.py), never which channel it is.
+CAPABILITIES: dict[str, Capabilities] = {
+    # Telegram: inline buttons (labels cut on a phone), the share-contact button, documents both
+    # ways (bot/channels/telegram.py TEXT_LIMIT).
+    "tg": Capabilities(buttons=True, contact_button=True, receives_files=True, sends_documents=True,
+                       links_accounts=True, max_text=4096),
+    # Zalo OA: options as a numbered list, no files either way (bot/channels/zalo_api.py TEXT_LIMIT).
+    "zalo": Capabilities(links_accounts=True, max_text=2000),
+    # The console (`caunoi chat`): a numbered list; writes documents to disk; runs on the server.
+    "console": Capabilities(sends_documents=True, command_line=True, max_text=100_000),
+}
 
 
 class NoChannelError(Exception):
@@ -85,7 +98,7 @@ async def open_app(config: Config, clock: Clock | None = None, content: Content 
     content = content or load_content(config.content_dir)
     db = await Database(config.db_path).open()
     clock = clock or Clock()
-    services = Services(db=db, content=content, config=config, clock=clock)
+    services = Services(db=db, content=content, config=config, clock=clock, capabilities=CAPABILITIES)
     await staff.warn_orphaned(db, (c.name for c in content.units.communes))
     return App(config, content, db, clock, Dispatcher(build_router(), services))
 

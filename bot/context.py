@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -11,7 +11,7 @@ from bot.clock import Clock, iso
 from bot.config import Config
 from bot.content import Content
 from bot.content.texts import Texts
-from bot.model import Identity, Option, Reply
+from bot.model import PLAIN, Capabilities, Identity, Option, Reply
 from bot.staff import Staff
 from bot.store.conversations import Conversation
 from bot.store.db import Database
@@ -59,6 +59,8 @@ class Services:
     menu: MenuBuilder | None = None  # the Router's menu builder, set by the Router
     # The outbox plugs itself in when it starts; handlers and the router only call it.
     hooks: Hooks = field(default_factory=NoOutbox)
+    # What each channel can do, by channel name (bot/app.py CAPABILITIES): the one place names matter.
+    capabilities: Mapping[str, Capabilities] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,6 +98,17 @@ class Context:
     def config(self) -> Config:
         """The configuration."""
         return self.services.config
+
+    @property
+    def can(self) -> Capabilities:
+        """What this person's channel can do (buttons, contact sharing, files, text length)."""
+        return self.services.capabilities.get(self.identity.channel, PLAIN)
+
+    def channel_name(self, channel: str | None = None) -> str:
+        """This (or another) channel's name as people know it ("Telegram", "Zalo")."""
+        channel = self.identity.channel if channel is None else channel
+        key = f"link.channels.{channel}"
+        return self.t(key) if key in self.t else channel
 
     @property
     def step(self) -> str | None:

@@ -24,6 +24,31 @@ class Identity:
 
 
 @dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a channel can do, so handlers ask that and never which channel it is (issue 19 item 4).
+
+    buttons: options are real buttons whose labels a phone may cut (else a numbered list, printed whole).
+    contact_button: a button that shares the person's own phone number.
+    receives_files: people can send the bot a document (a roster).
+    sends_documents: the bot can send a document (an .xlsx export).
+    command_line: the person is at the server's own command line, where `caunoi` commands are at hand.
+    links_accounts: an account here can be linked with one on another such channel (/link).
+    max_text: the longest text one message may carry.
+    """
+
+    buttons: bool = False
+    contact_button: bool = False
+    receives_files: bool = False
+    sends_documents: bool = False
+    command_line: bool = False
+    links_accounts: bool = False
+    max_text: int = 2000
+
+
+PLAIN = Capabilities()  # an unknown channel: numbered options, text only
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """One thing a user did, normalised by a channel adapter.
 

@@ -11,6 +11,7 @@ from types import ModuleType
 from bot.router import Router
 from handlers import (
     account,
+    admission,
     aspiration,
     attendance,
     broadcast,
@@ -44,6 +45,7 @@ MODULES: tuple[ModuleType, ...] = (
     feedback,
     aspiration,
     inbox,
+    admission,
     topics,
     quiz,
     results,

@@ -8,15 +8,25 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from bot.callback import Actions
 from bot.context import Context
 from bot.model import Event, Option, Reply
-from bot.payload import is_number
 from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow, Invitee
 from handlers import scope
-from handlers.class_admin import people_lines, scoped_class, view
+from handlers.class_buttons import (
+    AttendanceGroup,
+    AttendanceGroups,
+    AttendanceList,
+    CloseCheckin,
+    ListClasses,
+    OpenCheckin,
+    ToggleAttended,
+    ViewClass,
+)
 from handlers.class_format import fmt, menu_option
+from handlers.class_manage import people_lines, scoped_class, view
 
 PAGE_SIZE = 8
 CHECKIN_EARLY = timedelta(hours=1)  # the window may open this long before the start
@@ -29,47 +39,75 @@ def _groups(invitees: list[Invitee]) -> list[str]:
     return sorted({i.commune or "" for i in invitees})
 
 
-async def on_choice(event: Event, ctx: Context) -> list[Reply]:
-    """att:<g|c|t|open|close|list>:<class id>[:…]."""
-    parts = event.value.split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    numbers = [int(p) for p in parts[2:] if is_number(p)]
-    if not numbers or len(numbers) != len(parts) - 2:
-        return [ctx.reply("core.stale"), await ctx.menu(staff=True)]
+async def _class(ctx: Context, class_id: int) -> ClassRow | list[Reply]:
+    """The class the button names, if this staff member may see it."""
     ctx.finish()
-    klass = await classes.get(ctx.db, numbers[0])
+    klass = await classes.get(ctx.db, class_id)
     if klass is None:
-        return [ctx.reply("classes.gone", [Option(ctx.t("classes.back_to_list"), "cla:list")])]
-    found = await scoped_class(ctx, klass.id)
-    if not isinstance(found, ClassRow):
-        return found
-    if action == "g":
-        return await _ask_group(ctx, klass)
-    if action == "c" and len(numbers) == 3:
-        return await _group(ctx, klass, numbers[1], numbers[2])
-    if action == "t" and len(numbers) == 4:
-        return await _toggle(ctx, klass, *numbers[1:])
-    if action == "open":
-        return await _open(ctx, klass)
-    if action == "close":
-        await classes.set_checkin(ctx.db, klass.id, None, None)
-        return [ctx.reply("classes.checkin_closed_done"), *await view(ctx, klass.id)]
-    if action == "list":
-        return await attendance_list(ctx, klass)
-    return [ctx.reply("core.stale"), await ctx.menu(staff=True)]
+        return [ctx.reply("classes.gone", [Option(ctx.t("classes.back_to_list"), ListClasses.head)])]
+    return await scoped_class(ctx, klass.id)
+
+
+async def _groups_pressed(button: AttendanceGroups, ctx: Context) -> list[Reply]:
+    klass = await _class(ctx, button.class_id)
+    return await _ask_group(ctx, klass) if isinstance(klass, ClassRow) else klass
+
+
+async def _group_pressed(button: AttendanceGroup, ctx: Context) -> list[Reply]:
+    klass = await _class(ctx, button.class_id)
+    return await _group(ctx, klass, button.index, button.page) if isinstance(klass, ClassRow) else klass
+
+
+async def _toggle_pressed(button: ToggleAttended, ctx: Context) -> list[Reply]:
+    klass = await _class(ctx, button.class_id)
+    if not isinstance(klass, ClassRow):
+        return klass
+    return await _toggle(ctx, klass, button.person_id, button.index, button.page)
+
+
+async def _open_pressed(button: OpenCheckin, ctx: Context) -> list[Reply]:
+    klass = await _class(ctx, button.class_id)
+    return await _open(ctx, klass) if isinstance(klass, ClassRow) else klass
+
+
+async def _close_pressed(button: CloseCheckin, ctx: Context) -> list[Reply]:
+    klass = await _class(ctx, button.class_id)
+    if not isinstance(klass, ClassRow):
+        return klass
+    await classes.set_checkin(ctx.db, klass.id, None, None)
+    return [ctx.reply("classes.checkin_closed_done"), *await view(ctx, klass.id)]
+
+
+async def _list_pressed(button: AttendanceList, ctx: Context) -> list[Reply]:
+    klass = await _class(ctx, button.class_id)
+    return await attendance_list(ctx, klass) if isinstance(klass, ClassRow) else klass
+
+
+ACTIONS = Actions()
+ACTIONS.on(AttendanceGroups, _groups_pressed)
+ACTIONS.on(AttendanceGroup, _group_pressed)
+ACTIONS.on(ToggleAttended, _toggle_pressed)
+ACTIONS.on(OpenCheckin, _open_pressed)
+ACTIONS.on(CloseCheckin, _close_pressed)
+ACTIONS.on(AttendanceList, _list_pressed)
+
+
+async def on_choice(event: Event, ctx: Context) -> list[Reply]:
+    """Attendance buttons (ACTIONS); one not understood gets "menu has changed"."""
+    return await ACTIONS.run(event, ctx) or [ctx.reply("core.stale"), await ctx.menu(staff=True)]
 
 
 async def _ask_group(ctx: Context, klass: ClassRow) -> list[Reply]:
     invitees = await classes.invitees(ctx.db, klass.id, scope=scope.communes(ctx))
     if not invitees:
-        return [ctx.reply("classes.no_invitees", [Option(ctx.t("classes.back_to_list"), f"cla:v:{klass.id}")])]
+        return [ctx.reply("classes.no_invitees", [Option(ctx.t("classes.back_to_list"), ViewClass(klass.id).pack())])]
     options = []
     for index, commune in enumerate(_groups(invitees)):
         group = [i for i in invitees if (i.commune or "") == commune]
         options.append(Option(ctx.t("classes.group_button", commune=commune or "—",
                                     present=sum(i.attended for i in group), invited=len(group)),
-                              f"att:c:{klass.id}:{index}:0"))
-    options.append(Option(ctx.t("classes.back_to_list"), f"cla:v:{klass.id}"))
+                              AttendanceGroup(klass.id, index, 0).pack()))
+    options.append(Option(ctx.t("classes.back_to_list"), ViewClass(klass.id).pack()))
     return [ctx.reply("classes.ask_group", options, title=klass.title)]
 
 
@@ -85,9 +123,9 @@ async def _group(ctx: Context, klass: ClassRow, index: int, page: int) -> list[R
     for person in members[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]:
         label = f"{person.name or '—'} ({person.hamlet or '—'})"
         options.append(Option(ctx.t("classes.present_mark" if person.attended else "classes.absent_mark",
-                                    name=label[:60]), f"att:t:{klass.id}:{person.person_id}:{index}:{page}"))
-    options += ctx.pager(page, pages, lambda p: f"att:c:{klass.id}:{index}:{p}")
-    options.append(Option(ctx.t("classes.groups_back"), f"att:g:{klass.id}"))
+                                    name=label[:60]), ToggleAttended(klass.id, person.person_id, index, page).pack()))
+    options += ctx.pager(page, pages, lambda p: AttendanceGroup(klass.id, index, p).pack())
+    options.append(Option(ctx.t("classes.groups_back"), AttendanceGroups(klass.id).pack()))
     return [ctx.reply("classes.group_title", options, commune=commune or "—")]
 
 
@@ -102,7 +140,7 @@ async def _toggle(ctx: Context, klass: ClassRow, person_id: int, index: int, pag
 
 async def _open(ctx: Context, klass: ClassRow) -> list[Reply]:
     now = ctx.now()
-    back = [Option(ctx.t("classes.back_to_list"), f"cla:v:{klass.id}")]
+    back = [Option(ctx.t("classes.back_to_list"), ViewClass(klass.id).pack())]
     if klass.cancelled:
         return [ctx.reply("classes.not_editable", back)]
     if now < klass.starts_at - CHECKIN_EARLY:
@@ -112,8 +150,8 @@ async def _open(ctx: Context, klass: ClassRow) -> list[Reply]:
         return [ctx.reply("classes.checkin_too_late", back)]
     code = klass.checkin_code if klass.checkin_open(now) and klass.checkin_code else _new_code()
     await classes.set_checkin(ctx.db, klass.id, code, until)
-    options = [Option(ctx.t("classes.close_checkin_button"), f"att:close:{klass.id}"),
-               Option(ctx.t("classes.attendance_list_button"), f"att:list:{klass.id}"), *back]
+    options = [Option(ctx.t("classes.close_checkin_button"), CloseCheckin(klass.id).pack()),
+               Option(ctx.t("classes.attendance_list_button"), AttendanceList(klass.id).pack()), *back]
     return [ctx.reply("classes.checkin_opened", options,
                       title=klass.title, code=code, until=fmt(ctx).when(until))]
 
@@ -137,8 +175,8 @@ async def attendance_list(ctx: Context, klass: ClassRow) -> list[Reply]:
     if absent:
         lines = people_lines(ctx, absent)
         text.append(ctx.t("classes.attendance_absent_title", count=len(absent)) + "\n" + lines)
-    return [Reply("\n\n".join(text), [Option(ctx.t("classes.attendance_button"), f"att:g:{klass.id}"),
-                                      Option(ctx.t("classes.back_to_list"), f"cla:v:{klass.id}"),
+    return [Reply("\n\n".join(text), [Option(ctx.t("classes.attendance_button"), AttendanceGroups(klass.id).pack()),
+                                      Option(ctx.t("classes.back_to_list"), ViewClass(klass.id).pack()),
                                       menu_option(ctx)])]
 
 

@@ -18,8 +18,8 @@ from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow, Invitee
 from bot.textutil import clean_line, has_letters
-from handlers.class_admin import overview
 from handlers.class_format import Formatter, fmt, menu_option
+from handlers.class_manage import overview
 
 REASON_LIMIT = 300
 CHECKIN_TRIES = 5

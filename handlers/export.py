@@ -19,8 +19,8 @@ async def export_file(event: Event, ctx: Context) -> list[Reply]:
     """/export [commune] [from-date [to-date]]: an .xlsx sent as a document (Telegram, console)."""
     ctx.finish()
     back = [ctx.option("core.admin_button", "cmd:admin")]
-    if ctx.identity.channel == "zalo":
-        return [Reply(ctx.t("export.zalo_no_files"), back)]
+    if not ctx.can.sends_documents:
+        return [ctx.reply("export.no_documents", back, channel=ctx.channel_name())]
     words = event.args.split()
     dates = [w for w in words if _DATE.match(w)]
     commune = " ".join(w for w in words if not _DATE.match(w))

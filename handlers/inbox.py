@@ -1,5 +1,5 @@
-"""Staff side of voices: /inbox (filter, read, answer, mark, note), /admission (leaders wishing to
-be considered for admission, by commune), and the opt-in digest of new items.
+"""Staff side of voices: /inbox (filter, read, answer, mark, note) and the opt-in digest of new
+items (/admission, the leaders wishing to be considered for admission, is handlers/admission.py).
 
 Inbox filters and page travel in the button payloads as "t.c.s.p" (kind, commune, status: an
 index or "a" for any; page), so the inbox keeps no state of its own and a restart loses nothing.
@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot import staff as rights
+from bot.callback import Actions
 from bot.clock import iso, parse_iso
 from bot.content.texts import Texts
 from bot.context import Context, Services
@@ -21,13 +22,25 @@ from bot.router import Router
 from bot.store import voices
 from bot.textutil import clean_block
 from handlers import scope
-from handlers.aspiration import helps_text
 from handlers.feedback import excerpt, has_content, local_time, media_summary, number
+from handlers.inbox_buttons import (
+    Answer,
+    Digest,
+    FilterCommune,
+    FilterKind,
+    FilterStatus,
+    ListPage,
+    Note,
+    OpenItem,
+    SendAnswer,
+    SetStatus,
+    ShowFile,
+    Step,
+)
 from handlers.onboarding import profile_lines
 
 PAGE_SIZE = 5
 FILTER_PAGE = 20
-FOLLOWUP_PAGE = 25
 ANSWER_LIMIT = 2000
 NOTE_LIMIT = 1000
 DIGEST_ITEMS = 10
@@ -78,14 +91,20 @@ async def show_inbox(event: Event, ctx: Context) -> list[Reply]:
     return [await inbox_page(ctx, View())]
 
 
-async def inbox_page(ctx: Context, view: View) -> Reply:
-    """One page of the inbox under `view`'s filters, with item, filter, page and digest buttons."""
+async def _filters(ctx: Context, view: View) -> tuple[str | None, str | None, str | None]:
+    """The kind, commune and status `view` names (None: any, also for an index out of range)."""
     kind = voices.KINDS[view.kind] if view.kind is not None and view.kind < len(voices.KINDS) else None
     commune = None
     if view.commune is not None:  # the communes list is only needed to name the chosen one
         communes = await voices.communes(ctx.db, scope.communes(ctx))
         commune = communes[view.commune] if view.commune < len(communes) else None
     status = voices.STATUSES[view.status] if view.status is not None and view.status < len(voices.STATUSES) else None
+    return kind, commune, status
+
+
+async def inbox_page(ctx: Context, view: View) -> Reply:
+    """One page of the inbox under `view`'s filters, with item, filter, page and digest buttons."""
+    kind, commune, status = await _filters(ctx, view)
     total, page, items = await voices.inbox(ctx.db, kind=kind, commune=commune, status=status, limit=PAGE_SIZE,
                                             page=view.page, scope=scope.communes(ctx))
     pages = max(1, -(-total // PAGE_SIZE))
@@ -97,16 +116,16 @@ async def inbox_page(ctx: Context, view: View) -> Reply:
         "status": ctx.t(f"feedback.statuses.{status}") if status else ctx.t("inbox.any"),
     }
     code = view.code()
-    options = [ctx.option("inbox.open_button", f"ib:o:{item.id}:{code}", id=item.id) for item in items]
-    options += ctx.pager(view.page, pages, lambda p: f"ib:l:{replace(view, page=p).code()}")
-    options += [ctx.option("inbox.filter_kind_button", f"ib:ft:{code}"),
-                ctx.option("inbox.filter_commune_button", f"ib:fc:{code}"),
-                ctx.option("inbox.filter_status_button", f"ib:fs:{code}")]
+    options = [ctx.option("inbox.open_button", OpenItem(item.id, code).pack(), id=item.id) for item in items]
+    options += ctx.pager(view.page, pages, lambda p: ListPage(replace(view, page=p).code()).pack())
+    options += [ctx.option("inbox.filter_kind_button", FilterKind(code).pack()),
+                ctx.option("inbox.filter_commune_button", FilterCommune(code).pack()),
+                ctx.option("inbox.filter_status_button", FilterStatus(code).pack())]
     minutes = ctx.config.digest_minutes
     if await voices.digest_enabled(ctx.db, ctx.person.id):
-        options.append(ctx.option("inbox.digest_off_button", f"ib:dg:0:{code}"))
+        options.append(ctx.option("inbox.digest_off_button", Digest(0, code).pack()))
     else:
-        options.append(ctx.option("inbox.digest_on_button", f"ib:dg:1:{code}", minutes=minutes))
+        options.append(ctx.option("inbox.digest_on_button", Digest(1, code).pack(), minutes=minutes))
     if scope.sensitive(ctx):
         options.append(ctx.option("inbox.followup_button", "cmd:admission"))
     options.append(ctx.option("core.menu_button", "cmd:admin"))
@@ -141,17 +160,17 @@ async def item_view(ctx: Context, voice_id: int, view: View, notice: str | None 
     for entry in (await voices.entries(ctx.db, [item.id], notes=True)).get(item.id, []):
         lines.append(ctx.t(f"inbox.entry_{entry.kind}", author=entry.author_name or ctx.t("inbox.staff_unknown"),
                            when=local_time(ctx, entry.created_at), body=entry.body))
-    options = [ctx.option("inbox.answer_button", f"ib:a:{item.id}:{code}"),
-               ctx.option("inbox.note_button", f"ib:n:{item.id}:{code}")]
+    options = [ctx.option("inbox.answer_button", Answer(item.id, code).pack()),
+               ctx.option("inbox.note_button", Note(item.id, code).pack())]
     if item.status in ("new", "answered"):
-        options.append(ctx.option("inbox.in_progress_button", f"ib:s:{item.id}:1:{code}"))
+        options.append(ctx.option("inbox.in_progress_button", SetStatus(item.id, 1, code).pack()))
     if item.status != "done":
-        options.append(ctx.option("inbox.done_button", f"ib:s:{item.id}:3:{code}"))
+        options.append(ctx.option("inbox.done_button", SetStatus(item.id, 3, code).pack()))
     else:
-        options.append(ctx.option("inbox.reopen_button", f"ib:s:{item.id}:1:{code}"))
-    options += [ctx.option("inbox.file_button", f"ib:f:{item.id}:{n}:{code}", number=n + 1)
+        options.append(ctx.option("inbox.reopen_button", SetStatus(item.id, 1, code).pack()))
+    options += [ctx.option("inbox.file_button", ShowFile(item.id, n, code).pack(), number=n + 1)
                 for n in range(len(item.media))]
-    options.append(ctx.option("inbox.back_button", f"ib:l:{code}"))
+    options.append(ctx.option("inbox.back_button", ListPage(code).pack()))
     reply = Reply("\n\n".join(lines), options)
     return [Reply(notice), reply] if notice else [reply]
 
@@ -164,78 +183,142 @@ async def show_file(ctx: Context, voice_id: int, index: int, view: View) -> list
     kind, ref = item.media[index]
     attachment = Attachment(f"tep-{voice_id}-{index + 1}", b"", attachment_kind(kind),
                             ref=ref, ref_channel=item.channel or "")
-    back = [ctx.option("inbox.back_to_item", f"ib:o:{voice_id}:{view.code()}")]
+    back = [ctx.option("inbox.back_to_item", OpenItem(voice_id, view.code()).pack())]
     reply = ctx.reply("inbox.file_caption", back, id=voice_id, number=index + 1)
     reply.attachment = attachment
     return [reply]
 
 
-def filter_menu(ctx: Context, what: str, view: View, labels: list[str], page: int = 0) -> Reply:
+Filter = type[FilterKind] | type[FilterCommune] | type[FilterStatus]
+FILTERS: dict[Filter, tuple[str, str]] = {  # kind -> the View field it sets, the question
+    FilterKind: ("kind", "inbox.choose_kind"),
+    FilterCommune: ("commune", "inbox.choose_commune"),
+    FilterStatus: ("status", "inbox.choose_status"),
+}
+
+
+def filter_menu(ctx: Context, what: Filter, view: View, labels: list[str], page: int = 0) -> Reply:
     """Buttons to pick one value of a filter (or all), FILTER_PAGE at a time (Telegram allows 100 buttons)."""
+    field, key = FILTERS[what]
+
     def with_value(index: int | None) -> str:
-        field = {"ft": "kind", "fc": "commune", "fs": "status"}[what]
         return replace(view, page=0, **{field: index}).code()
 
     pages = max(1, -(-len(labels) // FILTER_PAGE))
     page = min(max(page, 0), pages - 1)
     first = page * FILTER_PAGE
-    options = [Option(label[:60], f"ib:l:{with_value(i)}")
+    options = [Option(label[:60], ListPage(with_value(i)).pack())
                for i, label in enumerate(labels[first:first + FILTER_PAGE], start=first)]
-    options += ctx.pager(page, pages, lambda p: f"ib:{what}:{view.code()}:{p}")
-    options.append(ctx.option("inbox.filter_all", f"ib:l:{with_value(None)}"))
-    key = {"ft": "inbox.choose_kind", "fc": "inbox.choose_commune", "fs": "inbox.choose_status"}[what]
+    options += ctx.pager(page, pages, lambda p: what(view.code(), p).pack())
+    options.append(ctx.option("inbox.filter_all", ListPage(with_value(None)).pack()))
     return ctx.reply(key, options)
 
 
-async def on_choice(event: Event, ctx: Context) -> list[Reply]:
-    """Every inbox button: ib:<action>:…:<view code>."""
-    parts = event.value.split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    view = View.parse(parts[-1]) if len(parts) > 2 else View()
-    voice_id = int(parts[2]) if len(parts) > 3 and is_number(parts[2]) else 0
-    if action == "l":
-        ctx.finish()
-        return [await inbox_page(ctx, view)]
-    if action == "ft":
-        return [filter_menu(ctx, action, view, [ctx.t(f"feedback.kinds.{k}") for k in voices.KINDS])]
-    if action == "fc":
-        page = int(parts[3]) if len(parts) > 3 and is_number(parts[3]) else 0
-        return [filter_menu(ctx, action, View.parse(parts[2]), await voices.communes(ctx.db, scope.communes(ctx)),
-                            page)]
-    if action == "fs":
-        return [filter_menu(ctx, action, view, [ctx.t(f"feedback.statuses.{s}") for s in voices.STATUSES])]
-    if action == "dg" and len(parts) > 3:
-        on = parts[2] == "1"
-        await voices.set_digest(ctx.db, ctx.person.id, on, ctx.now_iso())
-        notice = ctx.reply("inbox.digest_on" if on else "inbox.digest_off", minutes=ctx.config.digest_minutes)
-        return [notice, await inbox_page(ctx, view)]
-    if action == "o":
-        ctx.finish()
-        return await item_view(ctx, voice_id, view)
-    if action == "f" and len(parts) > 4 and is_number(parts[3]):
-        return await show_file(ctx, voice_id, int(parts[3]), view)
-    if action in ("s", "a", "n", "as") and await voices.get(ctx.db, voice_id, scope.communes(ctx)) is None:
+async def _list(button: ListPage, ctx: Context) -> list[Reply]:
+    ctx.finish()
+    return [await inbox_page(ctx, View.parse(button.view))]
+
+
+async def _filter_kind(button: FilterKind, ctx: Context) -> list[Reply]:
+    labels = [ctx.t(f"feedback.kinds.{k}") for k in voices.KINDS]
+    return [filter_menu(ctx, FilterKind, View.parse(button.view), labels, button.page)]
+
+
+async def _filter_commune(button: FilterCommune, ctx: Context) -> list[Reply]:
+    labels = await voices.communes(ctx.db, scope.communes(ctx))
+    return [filter_menu(ctx, FilterCommune, View.parse(button.view), labels, button.page)]
+
+
+async def _filter_status(button: FilterStatus, ctx: Context) -> list[Reply]:
+    labels = [ctx.t(f"feedback.statuses.{s}") for s in voices.STATUSES]
+    return [filter_menu(ctx, FilterStatus, View.parse(button.view), labels, button.page)]
+
+
+async def _digest(button: Digest, ctx: Context) -> list[Reply]:
+    on = button.on == 1
+    await voices.set_digest(ctx.db, ctx.person.id, on, ctx.now_iso())
+    notice = ctx.reply("inbox.digest_on" if on else "inbox.digest_off", minutes=ctx.config.digest_minutes)
+    return [notice, await inbox_page(ctx, View.parse(button.view))]
+
+
+async def _open(button: OpenItem, ctx: Context) -> list[Reply]:
+    ctx.finish()
+    return await item_view(ctx, button.voice_id, View.parse(button.view))
+
+
+async def _file(button: ShowFile, ctx: Context) -> list[Reply]:
+    return await show_file(ctx, button.voice_id, button.index, View.parse(button.view))
+
+
+async def _status(button: SetStatus, ctx: Context) -> list[Reply]:
+    voice_id, view = button.voice_id, View.parse(button.view)
+    if await voices.get(ctx.db, voice_id, scope.communes(ctx)) is None:
         return await item_view(ctx, voice_id, view)  # gone, or another commune's: refused there
-    if action == "s" and len(parts) > 4 and is_number(parts[3]) and int(parts[3]) < len(voices.STATUSES):
-        status = voices.STATUSES[int(parts[3])]
-        if not await voices.set_status(ctx.db, voice_id, status, ctx.now_iso()):
-            return await item_view(ctx, voice_id, view)
-        done = ctx.t("inbox.status_set", id=voice_id, status=ctx.t(f"feedback.statuses.{status}"))
-        return await item_view(ctx, voice_id, view, done)
-    if action in ("a", "n"):
-        item = await voices.get(ctx.db, voice_id)
-        if item is None:
-            return await item_view(ctx, voice_id, view)
-        cancel = [ctx.option("inbox.cancel_button", f"ib:o:{voice_id}:{view.code()}")]
-        if action == "a":
-            ctx.goto("inbox.answer", id=voice_id, view=view.code(), name=item.name or "")
-            return [ctx.reply("inbox.ask_answer", cancel, id=voice_id, limit=number(ANSWER_LIMIT),
-                              name=item.name or ctx.t("inbox.unknown"))]
-        ctx.goto("inbox.note", id=voice_id, view=view.code())
-        return [ctx.reply("inbox.ask_note", cancel, id=voice_id, limit=number(NOTE_LIMIT))]
-    if action == "as" and ctx.step == "inbox.answer_ok" and ctx.data.get("id") == voice_id:
-        return await send_answer(ctx, voice_id, view, str(ctx.data.get("body", "")))
+    if button.status >= len(voices.STATUSES):
+        return await _stale(ctx, view)
+    status = voices.STATUSES[button.status]
+    if not await voices.set_status(ctx.db, voice_id, status, ctx.now_iso()):
+        return await item_view(ctx, voice_id, view)
+    done = ctx.t("inbox.status_set", id=voice_id, status=ctx.t(f"feedback.statuses.{status}"))
+    return await item_view(ctx, voice_id, view, done)
+
+
+async def _answer(button: Answer, ctx: Context) -> list[Reply]:
+    return await _ask_text(ctx, Step.ANSWER, button.voice_id, View.parse(button.view))
+
+
+async def _note(button: Note, ctx: Context) -> list[Reply]:
+    return await _ask_text(ctx, Step.NOTE, button.voice_id, View.parse(button.view))
+
+
+async def _ask_text(ctx: Context, step: str, voice_id: int, view: View) -> list[Reply]:
+    """Ask for the answer or the note about one item this staff member may see."""
+    item = await voices.get(ctx.db, voice_id, scope.communes(ctx))
+    if item is None:
+        return await item_view(ctx, voice_id, view)  # gone, or another commune's: refused there
+    cancel = [ctx.option("inbox.cancel_button", OpenItem(voice_id, view.code()).pack())]
+    if step == Step.ANSWER:
+        ctx.goto(Step.ANSWER, id=voice_id, view=view.code(), name=item.name or "")
+        return [ctx.reply("inbox.ask_answer", cancel, id=voice_id, limit=number(ANSWER_LIMIT),
+                          name=item.name or ctx.t("inbox.unknown"))]
+    ctx.goto(Step.NOTE, id=voice_id, view=view.code())
+    return [ctx.reply("inbox.ask_note", cancel, id=voice_id, limit=number(NOTE_LIMIT))]
+
+
+async def _send(button: SendAnswer, ctx: Context) -> list[Reply]:
+    voice_id, view = button.voice_id, View.parse(button.view)
+    if await voices.get(ctx.db, voice_id, scope.communes(ctx)) is None:
+        return await item_view(ctx, voice_id, view)  # gone, or another commune's: refused there
+    if ctx.step != Step.ANSWER_PREVIEW or ctx.data.get("id") != voice_id:
+        return await _stale(ctx, view)
+    return await send_answer(ctx, voice_id, view, str(ctx.data.get("body", "")))
+
+
+async def _stale(ctx: Context, view: View) -> list[Reply]:
     return [Reply(ctx.t("core.stale")), await inbox_page(ctx, view)]
+
+
+ACTIONS = Actions()
+ACTIONS.on(ListPage, _list)
+ACTIONS.on(FilterKind, _filter_kind)
+ACTIONS.on(FilterCommune, _filter_commune)
+ACTIONS.on(FilterStatus, _filter_status)
+ACTIONS.on(Digest, _digest)
+ACTIONS.on(OpenItem, _open)
+ACTIONS.on(ShowFile, _file)
+ACTIONS.on(SetStatus, _status)
+ACTIONS.on(Answer, _answer)
+ACTIONS.on(Note, _note)
+ACTIONS.on(SendAnswer, _send)  # its step is checked after the item: a gone item says so
+
+
+async def on_choice(event: Event, ctx: Context) -> list[Reply]:
+    """Every inbox button (ACTIONS); one not understood gets "menu has changed" and the inbox."""
+    replies = await ACTIONS.run(event, ctx)
+    if replies is not None:
+        return replies
+    parts = event.value.split(":")
+    return await _stale(ctx, View.parse(parts[-1]) if len(parts) > 2 else View())
 
 
 async def on_step(event: Event, ctx: Context) -> list[Reply]:
@@ -245,7 +328,7 @@ async def on_step(event: Event, ctx: Context) -> list[Reply]:
     if event.kind != "text":
         return [ctx.reply("inbox.media_instead")]
     text = clean_block(event.value)
-    limit = NOTE_LIMIT if ctx.step == "inbox.note" else ANSWER_LIMIT
+    limit = NOTE_LIMIT if ctx.step == Step.NOTE else ANSWER_LIMIT
     if not has_content(text):
         return [ctx.reply("inbox.text_empty")]
     if len(text) > limit:
@@ -254,19 +337,19 @@ async def on_step(event: Event, ctx: Context) -> list[Reply]:
     if await voices.get(ctx.db, voice_id, scope.communes(ctx)) is None:  # the leader moved away meanwhile
         ctx.finish()
         return await item_view(ctx, voice_id, view)
-    if ctx.step == "inbox.note":
+    if ctx.step == Step.NOTE:
         ctx.finish()
         if not await voices.add_note(ctx.db, voice_id, ctx.person.id, author, text, ctx.now_iso()):
             return await item_view(ctx, voice_id, view)
         return await item_view(ctx, voice_id, view, ctx.t("inbox.noted"))
-    if ctx.step in ("inbox.answer", "inbox.answer_ok"):
+    if ctx.step in (Step.ANSWER, Step.ANSWER_PREVIEW):
         name = str(ctx.data.get("name") or "") or ctx.t("inbox.unknown")
-        ctx.goto("inbox.answer_ok", id=voice_id, view=view.code(), name=name, body=text, author=author)
+        ctx.goto(Step.ANSWER_PREVIEW, id=voice_id, view=view.code(), name=name, body=text, author=author)
         code = view.code()
         return [ctx.reply("inbox.answer_preview",
-                          [ctx.option("inbox.send_button", f"ib:as:{voice_id}:{code}"),
-                           ctx.option("inbox.edit_button", f"ib:a:{voice_id}:{code}"),
-                           ctx.option("inbox.cancel_button", f"ib:o:{voice_id}:{code}")],
+                          [ctx.option("inbox.send_button", SendAnswer(voice_id, code).pack()),
+                           ctx.option("inbox.edit_button", Answer(voice_id, code).pack()),
+                           ctx.option("inbox.cancel_button", OpenItem(voice_id, code).pack())],
                           columns=3, id=voice_id, name=name, body=text)]
     ctx.finish()
     return [await inbox_page(ctx, view)]
@@ -290,70 +373,6 @@ async def send_answer(ctx: Context, voice_id: int, view: View, body: str) -> lis
         return await item_view(ctx, voice_id, view)
     ctx.services.hooks.wake()
     return await item_view(ctx, voice_id, view, ctx.t("inbox.answered", name=item.name or ctx.t("inbox.unknown")))
-
-
-# --- follow-up list ----------------------------------------------------------------------------
-
-async def show_followup(event: Event, ctx: Context) -> list[Reply]:
-    """/admission: how many wish to be considered, per commune, with a button per commune (staff
-    given `sensitive` only: aspirations are political opinion)."""
-    ctx.finish()
-    back = [ctx.option("inbox.menu_label", "cmd:inbox"), ctx.option("core.menu_button", "cmd:admin")]
-    if not scope.sensitive(ctx):
-        return [ctx.reply("inbox.admission_not_allowed", back)]
-    counts = await voices.followup_counts(ctx.db, scope.communes(ctx))
-    await scope.record(ctx, "admission.view")
-    if not counts:
-        return [ctx.reply("inbox.followup_empty", back)]
-    lines = [ctx.t("inbox.followup_count", commune=c or ctx.t("inbox.no_commune"), yes=yes, maybe=maybe)
-             for c, yes, maybe in counts]
-    options = [Option(f"{(c or ctx.t('inbox.no_commune'))[:50]} ({yes + maybe})", f"fu:c:{i}:0")
-               for i, (c, yes, maybe) in enumerate(counts)]
-    return [ctx.reply("inbox.followup_title", [*options, *back], lines="\n".join(lines))]
-
-
-async def on_followup(event: Event, ctx: Context) -> list[Reply]:
-    """fu:c:<commune index>:<page>: the leaders of one commune, by hamlet."""
-    parts = [*event.value.split(":"), "", "", ""][:4]
-    if not scope.sensitive(ctx):
-        return scope.refused(ctx)
-    counts = await voices.followup_counts(ctx.db, scope.communes(ctx))
-    index = int(parts[2]) if is_number(parts[2]) else -1
-    if not 0 <= index < len(counts):
-        return [Reply(ctx.t("core.stale")), *await show_followup(event, ctx)]
-    commune = counts[index][0]
-    rows = await voices.followup(ctx.db, commune, scope.communes(ctx), any_commune=False)
-    await scope.record(ctx, "admission.view", f"commune:{commune or ''}")
-    pages = max(1, -(-len(rows) // FOLLOWUP_PAGE))
-    page = min(int(parts[3]) if is_number(parts[3]) else 0, pages - 1)
-    shown = rows[page * FOLLOWUP_PAGE:(page + 1) * FOLLOWUP_PAGE]
-    quiz = await quiz_results(ctx, [r.person_id for r in shown])
-    lines = [ctx.t("inbox.followup_commune", commune=commune or ctx.t("inbox.no_commune"), total=len(rows),
-                   page=page + 1, pages=pages)]
-    hamlet: object = object()
-    for row in shown:
-        if row.hamlet != hamlet:
-            hamlet = row.hamlet
-            lines.append(ctx.t("inbox.followup_hamlet", hamlet=row.hamlet or ctx.t("inbox.no_hamlet")))
-        fields = profile_lines(ctx, row.name, row.role, row.association, row.commune, row.hamlet, None)
-        lines.append(ctx.t(
-            "inbox.followup_person", name=fields["name"], role=fields["role"],
-            phone=ctx.t("inbox.followup_phone", phone=row.phone) if row.phone else "",
-            wish=ctx.t(f"aspiration.wishes.{row.wish}"),
-            helps=helps_text(ctx, row.helps, "inbox.followup_helps_none"),
-            quiz=ctx.t("inbox.followup_quiz", quiz=quiz[row.person_id]) if row.person_id in quiz else ""))
-    options = ctx.pager(page, pages, lambda p: f"fu:c:{index}:{p}")
-    options += [ctx.option("inbox.followup_back", "cmd:admission"), ctx.option("core.menu_button", "cmd:admin")]
-    return [Reply("\n".join(lines), options)]
-
-
-async def quiz_results(ctx: Context, person_ids: list[int]) -> dict[int, str]:
-    """Each person's quiz results as a short text; empty when the learning feature is not installed."""
-    found = await voices.quiz_summaries(ctx.db, person_ids)
-    if found is None:
-        return {}
-    return {pid: ctx.t("inbox.quiz_done", count=found[pid][0], best=found[pid][1], total=found[pid][2])
-            if pid in found else ctx.t("inbox.quiz_none") for pid in person_ids}
 
 
 # --- digest ------------------------------------------------------------------------------------
@@ -405,14 +424,9 @@ def digest_message(texts: Texts, tz: ZoneInfo, since: str, until: str, total: in
 
 
 def register(router: Router) -> None:
-    """Register /inbox, /admission, their buttons and steps, and the digest job."""
+    """Register /inbox, its buttons and steps, and the digest job."""
     router.command("inbox", show_inbox, staff=True, aliases=("hop thu",), describe="inbox.cmd_desc")
-    # /followup is the learning follow-up (handlers/results.py); this list is /admission.
-    router.command("admission", show_followup, staff=True, aliases=("theo doi ket nap", "danh sach ket nap"),
-                   describe="inbox.followup_cmd_desc")
     router.choice("ib", on_choice, staff=True)
-    router.choice("fu", on_followup, staff=True)
     router.step("inbox", on_step, staff=True)
     router.menu("inbox.menu_label", "inbox", staff=True, order=20)
-    router.menu("inbox.followup_menu_label", "admission", staff=True, order=21, when=scope.sensitive)
     router.periodic("voices.digest", DIGEST_CHECK_SECONDS, digest_job)

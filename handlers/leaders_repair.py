@@ -137,22 +137,27 @@ async def _home(ctx: Context) -> Reply:
     return await home_reply(ctx)
 
 
+async def _typed_phone(ctx: Context, person_id: int, text: str) -> list[Reply]:
+    """A new phone for the person: valid, and nobody else's."""
+    phone = normalize_phone(text)
+    if phone is None:
+        return [ctx.reply("leaders.phone_invalid")]
+    owner = await people.by_phone(ctx.db, phone)
+    if owner is not None and owner.id != person_id:
+        # Say who only if this staff member may see them; otherwise just that it is taken.
+        other = owner.name if _staff(ctx).covers(owner.commune) else "—"
+        return [ctx.reply("leaders.phone_taken", [ctx.option("leaders.merge_cancel", f"ld:s:{person_id}")],
+                          other=other or "—", id=owner.id if other != "—" else "—")]
+    return await _save(ctx, person_id, "phone", phone)
+
+
 async def _typed_value(ctx: Context, text: str) -> list[Reply]:
     field = str(ctx.data.get("field", ""))
     person = await _load(ctx, int(ctx.data.get("person", 0)))
     if person is None or field not in TYPED_FIELDS:
         return _refused(ctx)
     if field == "phone":
-        phone = normalize_phone(text)
-        if phone is None:
-            return [ctx.reply("leaders.phone_invalid")]
-        owner = await people.by_phone(ctx.db, phone)
-        if owner is not None and owner.id != person.id:
-            # Say who only if this staff member may see them; otherwise just that it is taken.
-            other = owner.name if _staff(ctx).covers(owner.commune) else "—"
-            return [ctx.reply("leaders.phone_taken", [ctx.option("leaders.merge_cancel", f"ld:s:{person.id}")],
-                              other=other or "—", id=owner.id if other != "—" else "—")]
-        return await _save(ctx, person.id, "phone", phone)
+        return await _typed_phone(ctx, person.id, text)
     if field == "birth_year":
         year = number_or(text, 0)
         if not ctx.local_now().year - 100 <= year <= ctx.local_now().year - 16:

@@ -11,7 +11,9 @@ bot/store/links.py. Wrong codes are counted per identity and overall, and surviv
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from bot.callback import Payload
 from bot.context import Context
 from bot.model import Event, Identity, Option, Reply
 from bot.payload import is_number
@@ -22,15 +24,27 @@ _CODE = re.compile(rf"^[0-9]{{{links.CODE_DIGITS}}}$")  # ASCII digits: \d would
 _SEPARATORS = re.compile(r"[\s.\-]")
 
 
+@dataclass(frozen=True)
+class ConfirmLink(Payload, head="lnk"):
+    """The code's owner answers "ok" (it is mine) or "no" about a claim, on the channel that showed the
+    code (delivered by the outbox: durable). The code stays text: it may start with 0."""
+
+    answer: str
+    code: str
+    claimer: str
+
+
 def _code_in(text: str) -> str | None:
     """The code in what was typed ("1234 5678" and "1234-5678" too), or None."""
     digits = _SEPARATORS.sub("", text)
     return digits if _CODE.match(digits) else None
 
 
-def _channel_name(ctx: Context, channel: str) -> str:
-    key = f"link.channels.{channel}"
-    return ctx.t(key) if key in ctx.t else channel
+def _other_channel(ctx: Context) -> str:
+    """The one other channel an account here can be linked with, by name, or "the other channel"."""
+    here = ctx.identity.channel
+    others = [name for name, can in ctx.services.capabilities.items() if can.links_accounts and name != here]
+    return ctx.channel_name(others[0]) if len(others) == 1 else ctx.t("link.other_channel")
 
 
 async def start_link(event: Event, ctx: Context) -> list[Reply]:
@@ -43,11 +57,10 @@ async def start_link(event: Event, ctx: Context) -> list[Reply]:
     code = await links.new_code(ctx.db, ctx.person.id, ctx.identity.channel, ctx.now())
     ctx.goto("link.code")
     minutes = int(links.CODE_TTL.total_seconds() // 60)
-    there = {"zalo": "tg", "tg": "zalo"}.get(ctx.identity.channel)
     return [ctx.reply("link.code_shown", [ctx.option("link.cancel_button", "link:cancel")],
                       code=f"{code[:4]} {code[4:]}", digits=links.CODE_DIGITS, minutes=minutes,
-                      here=_channel_name(ctx, ctx.identity.channel),
-                      there=_channel_name(ctx, there) if there else ctx.t("link.other_channel"))]
+                      here=ctx.channel_name(),
+                      there=_other_channel(ctx))]
 
 
 async def on_code(event: Event, ctx: Context) -> list[Reply]:
@@ -83,12 +96,13 @@ async def _use(ctx: Context, code: str) -> list[Reply]:
         ctx.finish()
         key = "link.already" if claim.status == "same_person" else "link.same_channel"
         return [ctx.reply(key, [ctx.option("core.menu_button", "cmd:menu")],
-                          other=_channel_name(ctx, claim.issuer_channel))]
+                          other=ctx.channel_name(claim.issuer_channel))]
     # Nothing is joined yet: the person who got the code says whether this account is theirs.
-    here, there = _channel_name(ctx, ctx.identity.channel), _channel_name(ctx, claim.issuer_channel)
+    here, there = ctx.channel_name(), ctx.channel_name(claim.issuer_channel)
     answer = f"{claim.code}:{claim.claimer_id}"
-    question = ctx.reply("link.confirm_ask", [Option(ctx.t("link.confirm_yes"), f"lnk:ok:{answer}"),
-                                              Option(ctx.t("link.confirm_no"), f"lnk:no:{answer}")],
+    yes, no = (ConfirmLink(word, claim.code, str(claim.claimer_id)).pack() for word in ("ok", "no"))
+    question = ctx.reply("link.confirm_ask", [Option(ctx.t("link.confirm_yes"), yes),
+                                              Option(ctx.t("link.confirm_no"), no)],
                          there=here, name=claim.claimer_name or ctx.t("link.no_name"))
     await _notify(ctx, f"ask:{answer}", claim.issuer_id, claim.issuer_channel, question)
     ctx.finish()
@@ -99,15 +113,16 @@ async def _use(ctx: Context, code: str) -> list[Reply]:
 async def confirm(event: Event, ctx: Context) -> list[Reply]:
     """lnk:<ok|no>:<code>:<claimer>: the code's owner accepts or refuses the link (checked against
     the database: only the person who got the code, on the channel that showed it)."""
-    _, action, code, claimer = [*event.value.split(":"), "", "", ""][:4]
+    button = ConfirmLink.unpack(event.value)
     now = ctx.now()
-    claim = await links.claim_of(ctx.db, code, now) if is_number(code) else None
+    claim = await links.claim_of(ctx.db, button.code, now) if button and is_number(button.code) else None
     back = [ctx.option("core.menu_button", "cmd:menu")]
-    if (claim is None or claim.issuer_id != ctx.person.id or claim.issuer_channel != ctx.identity.channel
-            or str(claim.claimer_id) != claimer):
+    if (button is None or claim is None or claim.issuer_id != ctx.person.id
+            or claim.issuer_channel != ctx.identity.channel or str(claim.claimer_id) != button.claimer):
         return [ctx.reply("link.confirm_gone", back)]
+    code = button.code
     claimer_identity = Identity(claim.claimer_channel, claim.claimer_address)
-    if action != "ok":
+    if button.answer != "ok":
         await links.drop_code(ctx.db, code)
         await links.record_guess(ctx.db, claimer_identity, now)  # a refused claim counts as a wrong code
         await _notify(ctx, f"no:{code}", claim.claimer_id, claim.claimer_channel, ctx.reply("link.refused_notice"))
@@ -119,7 +134,7 @@ async def confirm(event: Event, ctx: Context) -> list[Reply]:
     # conversation under ctx.person, so it must be the kept one (the other row is gone).
     ctx.person = result.person
     ctx.finish()
-    here, other = _channel_name(ctx, ctx.identity.channel), _channel_name(ctx, claim.claimer_channel)
+    here, other = ctx.channel_name(), ctx.channel_name(claim.claimer_channel)
     await _notify(ctx, f"done:{code}", result.person.id, claim.claimer_channel,
                   ctx.reply("link.done", here=other, other=here))
     return [ctx.reply("link.done", here=here, other=other), await _next(ctx)]

@@ -80,7 +80,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     text = str(ctx.data.get("text") or "") if ctx.step == "ask" else ""
     if not text:
         return [ctx.reply("core.stale"), await ctx.menu()]
-    ctx.goto("feedback.text", kind=QUESTION_KIND, body="", media=[], draft="")
+    ctx.goto(feedback.Step.TEXT, kind=QUESTION_KIND, body="", media=[], draft="")
     return feedback.take_body(ctx, text)
 
 

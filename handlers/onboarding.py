@@ -158,7 +158,7 @@ def ask_name(ctx: Context) -> Reply:
     ctx.goto(NAME, **kept(ctx))
     if ctx.person.registered or "backup" in ctx.data:
         return ctx.reply("onboarding.ask_name", with_keep(ctx, []))
-    if ctx.identity.channel == "tg":
+    if ctx.can.contact_button:
         reply = ctx.reply("onboarding.ask_name_or_contact")
         reply.ask_contact = True
         return reply
@@ -193,7 +193,7 @@ def ask_phone(ctx: Context) -> Reply:
     skip = [ctx.option("onboarding.skip_phone_button", "ob:nophone")]
     if "backup" in ctx.data and (ctx.data["backup"] or {}).get("phone"):
         skip = [ctx.option("editor.remove_phone_button", "ob:nophone")]
-    if ctx.identity.channel == "tg":
+    if ctx.can.contact_button:
         reply = ctx.reply("onboarding.ask_phone", with_keep(ctx, skip))
         reply.ask_contact = True
         return reply

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import random
 
+from bot.callback import Actions
 from bot.content.learning import QUIZ_LENGTH, Question
 from bot.context import Context
 from bot.model import Event, Option, Reply
-from bot.payload import is_number
 from bot.router import Router
 from bot.store import learning
 from bot.store.learning import Attempt
+from handlers.learning_buttons import NewQuiz, Pick, QuizAnswer, Resume, TopicSummary
 
 MIX = "mix"
 BUTTON_FITS = 32  # characters of a one-button row a small phone shows without cutting
@@ -66,8 +67,9 @@ async def start(event: Event, ctx: Context) -> list[Reply]:
     attempt = await learning.open_attempt(ctx.db, ctx.person.id)
     if attempt is not None:
         return [ctx.reply("quiz.resume_offer", [
-            ctx.option("quiz.resume_button", f"qz:go:{attempt.id}", number=attempt.position + 1, total=attempt.total),
-            ctx.option("quiz.new_button", "qz:pick"),
+            ctx.option("quiz.resume_button", Resume(attempt.id).pack(), number=attempt.position + 1,
+                       total=attempt.total),
+            ctx.option("quiz.new_button", Pick.head),
             ctx.option("core.menu_button", "cmd:menu"),
         ], name=quiz_name(ctx, attempt.quiz), number=attempt.position + 1, total=attempt.total)]
     return [await choose(ctx)]
@@ -79,9 +81,9 @@ async def choose(ctx: Context, key: str = "quiz.choose") -> Reply:
 
     def button(label: str, quiz: str) -> Option:
         if quiz in best:
-            return ctx.option("quiz.best_button", f"qz:new:{quiz}", label=label, score=best[quiz][0],
+            return ctx.option("quiz.best_button", NewQuiz(quiz).pack(), label=label, score=best[quiz][0],
                               total=best[quiz][1])
-        return Option(label, f"qz:new:{quiz}")
+        return Option(label, NewQuiz(quiz).pack())
 
     options = [button(t.label, t.id) for t in ctx.content.topics if ctx.content.quizzes.get(t.id)]
     if len(options) > 1:
@@ -90,26 +92,37 @@ async def choose(ctx: Context, key: str = "quiz.choose") -> Reply:
     return ctx.reply(key, options, length=QUIZ_LENGTH)
 
 
-async def on_choice(event: Event, ctx: Context) -> list[Reply]:
-    """qz:pick, qz:new:<topic|mix>, qz:go:<attempt>."""
-    parts = event.value.split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    if action == "pick":
-        return [await choose(ctx)]
-    if action == "new" and len(parts) == 3:
-        quiz = parts[2]
-        known = quiz == MIX or bool(ctx.content.quizzes.get(quiz))
-        drawn = draw(ctx.content.quizzes, quiz) if known else []
-        if not drawn:
-            return [await choose(ctx, "quiz.gone")]
-        attempt = await learning.start_attempt(ctx.db, ctx.person.id, quiz, drawn, ctx.now_iso())
-        intro = ctx.t("quiz.started", name=quiz_name(ctx, quiz), total=attempt.total)
-        return _joined(intro, await question(ctx, attempt))
-    if action == "go" and len(parts) == 3 and is_number(parts[2]):
-        resumed = await learning.get_attempt(ctx.db, int(parts[2]))
-        if resumed is not None and resumed.person_id == ctx.person.id and resumed.status == "open":
-            return await question(ctx, resumed)
+async def _pick(button: Pick, ctx: Context) -> list[Reply]:
+    return [await choose(ctx)]
+
+
+async def _new(button: NewQuiz, ctx: Context) -> list[Reply]:
+    quiz = button.quiz
+    known = quiz == MIX or bool(ctx.content.quizzes.get(quiz))
+    drawn = draw(ctx.content.quizzes, quiz) if known else []
+    if not drawn:
+        return [await choose(ctx, "quiz.gone")]
+    attempt = await learning.start_attempt(ctx.db, ctx.person.id, quiz, drawn, ctx.now_iso())
+    intro = ctx.t("quiz.started", name=quiz_name(ctx, quiz), total=attempt.total)
+    return _joined(intro, await question(ctx, attempt))
+
+
+async def _resume(button: Resume, ctx: Context) -> list[Reply]:
+    resumed = await learning.get_attempt(ctx.db, button.attempt_id)
+    if resumed is not None and resumed.person_id == ctx.person.id and resumed.status == "open":
+        return await question(ctx, resumed)
     return await stale(ctx, "quiz.old_attempt")
+
+
+ACTIONS = Actions()
+ACTIONS.on(Pick, _pick)
+ACTIONS.on(NewQuiz, _new)
+ACTIONS.on(Resume, _resume)
+
+
+async def on_choice(event: Event, ctx: Context) -> list[Reply]:
+    """Quiz buttons (ACTIONS); an old or forged one gets the open quiz or the quiz list."""
+    return await ACTIONS.run(event, ctx) or await stale(ctx, "quiz.old_attempt")
 
 
 async def question(ctx: Context, attempt: Attempt) -> list[Reply]:
@@ -120,13 +133,13 @@ async def question(ctx: Context, attempt: Attempt) -> list[Reply]:
         await learning.abandon(ctx.db, attempt.id)  # the bank changed under it: it cannot go on
         return [Reply(ctx.t("quiz.changed")), await choose(ctx)]
     shown = [found.options[index] for index in order]
-    options = [Option(text, f"qa:{attempt.id}:{attempt.position}:{k}") for k, text in enumerate(shown)]
+    options = [Option(text, QuizAnswer(attempt.id, attempt.position, k).pack()) for k, text in enumerate(shown)]
     options.append(ctx.option("quiz.pause_button", "cmd:menu"))
     reply = ctx.reply("quiz.question", options, number=attempt.position + 1, total=attempt.total,
                       question=found.text)
-    # Telegram cuts long button labels on a phone; the text then carries every option whole.
-    # Zalo and the console already print options as a numbered list.
-    if ctx.identity.channel == "tg" and max(len(text) for text in shown) > BUTTON_FITS:
+    # Real buttons have their long labels cut on a phone; the text then carries every option whole.
+    # A channel without buttons already prints options as a numbered list.
+    if ctx.can.buttons and max(len(text) for text in shown) > BUTTON_FITS:
         reply.text += "\n\n" + "\n".join(ctx.t("quiz.option_line", number=k, option=text)
                                           for k, text in enumerate(shown, start=1))
     return [reply]
@@ -142,20 +155,22 @@ async def stale(ctx: Context, key: str) -> list[Reply]:
 
 async def answer(event: Event, ctx: Context) -> list[Reply]:
     """qa:<attempt>:<position>:<option shown>: check, store once, give feedback, go on."""
-    parts = event.value.split(":")
-    if len(parts) != 4 or not all(is_number(p) for p in parts[1:]):
-        return await stale(ctx, "quiz.old_attempt")
-    attempt_id, position, shown = (int(p) for p in parts[1:])
-    attempt = await learning.get_attempt(ctx.db, attempt_id)
-    if attempt is None or attempt.person_id != ctx.person.id or attempt.status == "abandoned":
+    button = QuizAnswer.unpack(event.value)
+    attempt = await learning.get_attempt(ctx.db, button.attempt_id) if button else None
+    if button is None or attempt is None or attempt.person_id != ctx.person.id or attempt.status == "abandoned":
         return await stale(ctx, "quiz.old_attempt")
     if attempt.done:
         return [ctx.reply("quiz.already_finished", [
-            ctx.option("quiz.retake_button", f"qz:new:{attempt.quiz}"),
+            ctx.option("quiz.retake_button", NewQuiz(attempt.quiz).pack()),
             ctx.option("core.menu_button", "cmd:menu"),
         ], score=attempt.score, total=attempt.total)]
-    if position < attempt.position:
+    if button.position < attempt.position:
         return [ctx.reply("quiz.already_answered"), *await question(ctx, attempt)]
+    return await _check(ctx, attempt, button.position, button.shown)
+
+
+async def _check(ctx: Context, attempt: Attempt, position: int, shown: int) -> list[Reply]:
+    """The answer to the current question: right or wrong, stored once, then the next question or the end."""
     qid, order = attempt.questions[min(position, attempt.total - 1)]
     found = questions_by_id(ctx.content.quizzes).get(qid)
     if found is None or max(order) >= len(found.options):
@@ -198,11 +213,11 @@ async def finish(ctx: Context, attempt: Attempt) -> list[Reply]:
         lines.append(ctx.t("quiz.missed_title"))
         lines += [ctx.t("quiz.missed_item", question=q.text, right=q.right, explanation=q.explanation)
                   for q in missed]
-    options = [ctx.option("quiz.retake_button", f"qz:new:{attempt.quiz}")]
+    options = [ctx.option("quiz.retake_button", NewQuiz(attempt.quiz).pack())]
     if attempt.quiz == MIX:
         options.append(ctx.option("quiz.topics_button", "cmd:topics"))
     else:
-        options.append(ctx.option("quiz.reread_button", f"tp:{attempt.quiz}"))
+        options.append(ctx.option("quiz.reread_button", TopicSummary(attempt.quiz).pack()))
     if await learning.finished_count(ctx.db, ctx.person.id) == 1:
         options.append(ctx.option("quiz.aspiration_button", "cmd:aspiration"))
     options.append(ctx.option("core.menu_button", "cmd:menu"))

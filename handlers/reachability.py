@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.model import Event, Option, Reply
-from bot.payload import is_number
 from bot.router import Router
 from bot.store import audit, delivery_failures
+from handlers.broadcast_buttons import Report, ResetReach
 
 
 def _communes(ctx: Context) -> frozenset[str] | None:
@@ -24,21 +24,21 @@ async def report_part(ctx: Context, broadcast_id: int) -> tuple[str, list[Option
     if not marked:
         return "", []
     return (ctx.t("reach.report_marked", total=len(marked)),
-            [ctx.option("reach.reset_button", f"bcreach:{broadcast_id}", total=len(marked))])
+            [ctx.option("reach.reset_button", ResetReach(broadcast_id).pack(), total=len(marked))])
 
 
 async def reset(event: Event, ctx: Context) -> list[Reply]:
     """bcreach:<broadcast id>: the people of that broadcast marked unreachable are reachable again."""
-    raw = event.value.partition(":")[2]
+    button = ResetReach.unpack(event.value)
     back = [ctx.option("core.menu_button", "cmd:admin")]
-    if not is_number(raw):
+    if button is None:
         return [ctx.reply("broadcast.not_found", back)]
     communes = _communes(ctx)
-    marked = await delivery_failures.marked_in_broadcast(ctx.db, int(raw), communes)
+    marked = await delivery_failures.marked_in_broadcast(ctx.db, button.broadcast_id, communes)
     actor = f"{ctx.identity.channel}:{ctx.identity.address}"
     changed = await delivery_failures.set_reachable(ctx.db, marked, ctx.now(), actor, audit.scope_label(communes))
-    return [ctx.reply("reach.reset_done", [Option(ctx.t("broadcast.report_button"), f"bcr:{raw}"), *back],
-                      total=changed)]
+    report = Option(ctx.t("broadcast.report_button"), Report(button.broadcast_id).pack())
+    return [ctx.reply("reach.reset_done", [report, *back], total=changed)]
 
 
 def register(router: Router) -> None:

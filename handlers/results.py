@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from bot.callback import Actions, Payload
 from bot.context import Context
 from bot.model import Event, Option, Reply
 from bot.payload import is_number
@@ -12,6 +15,24 @@ from handlers.quiz import MIX, questions_by_id, quiz_name
 
 PAGE_SIZE = 10
 QUESTION_PREVIEW = 70
+
+
+@dataclass(frozen=True)
+class CommuneTable(Payload, head="rs:c"):
+    """Results per commune."""
+
+
+@dataclass(frozen=True)
+class ChooseCommune(Payload, head="rs:fc"):
+    """Choose the commune of the follow-up list."""
+
+
+@dataclass(frozen=True)
+class FollowupPage(Payload, head="rs:f"):
+    """A page of the follow-up list of commune number `commune` ("a": all communes)."""
+
+    commune: str
+    page: int
 
 
 def _percent(part: int | float, whole: int | float) -> int:
@@ -49,7 +70,8 @@ async def show_results(event: Event, ctx: Context) -> list[Reply]:
                                    wrong=wrong, answers=answers))
         blocks.append("\n".join(lines))
     body = "\n\n".join(blocks) if blocks else ctx.t("results.no_attempts")
-    options = [ctx.option("results.communes_button", "rs:c"), ctx.option("results.followup_button", "rs:fc"),
+    options = [ctx.option("results.communes_button", CommuneTable.head),
+               ctx.option("results.followup_button", ChooseCommune.head),
                ctx.option("results.admin_button", "cmd:admin")]
     return [Reply(ctx.t("results.title", mark=mark) + "\n\n" + body, options)]
 
@@ -70,8 +92,8 @@ async def _communes(ctx: Context) -> list[str]:
 
 async def choose_commune(ctx: Context) -> Reply:
     """Buttons: all communes, or one."""
-    options = [ctx.option("results.all_communes", "rs:f:a:0")]
-    options += [Option(name, f"rs:f:{i}:0") for i, name in enumerate(await _communes(ctx))]
+    options = [ctx.option("results.all_communes", FollowupPage("a", 0).pack())]
+    options += [Option(name, FollowupPage(str(i), 0).pack()) for i, name in enumerate(await _communes(ctx))]
     options.append(ctx.option("results.back_button", "cmd:results"))
     return ctx.reply("results.choose_commune", options)
 
@@ -90,7 +112,8 @@ async def commune_table(ctx: Context) -> Reply:
                            registered=row.registered, reads=reads, took=row.took, passed=row.passed))
     if not rows:
         lines.append(ctx.t("results.nobody"))
-    options = [ctx.option("results.followup_button", "rs:fc"), ctx.option("results.back_button", "cmd:results")]
+    options = [ctx.option("results.followup_button", ChooseCommune.head),
+               ctx.option("results.back_button", "cmd:results")]
     return Reply("\n\n".join(lines), options)
 
 
@@ -115,33 +138,50 @@ async def followup_page(ctx: Context, commune_key: str, page: int) -> Reply:
                                               scope.communes(ctx))
     lines = [ctx.t("results.followup_title", place=place, total=total, page=page + 1, pages=pages)]
     for index, row in enumerate(rows, start=page * PAGE_SIZE + 1):
-        missing = []
-        if row.unread:
-            missing.append(ctx.t("results.unread", topics=", ".join(str(number_of[t]) for t in row.unread)))
-        if row.best is None:
-            missing.append(ctx.t("results.no_quiz"))
-        elif not row.passed:
-            missing.append(ctx.t("results.not_passed", score=row.best[0], total=row.best[1]))
         lines.append(ctx.t("results.followup_item", index=index, name=row.name or "—",
                            hamlet=row.hamlet or "—", commune=row.commune or "—",
-                           phone=row.phone or ctx.t("results.no_phone"), missing="; ".join(missing)))
+                           phone=row.phone or ctx.t("results.no_phone"), missing=_missing(ctx, row, number_of)))
     if not rows:
         lines.append(ctx.t("results.followup_none"))
-    options = ctx.pager(page, pages, lambda p: f"rs:f:{commune_key}:{p}")
-    options += [ctx.option("results.other_commune", "rs:fc"), ctx.option("results.back_button", "cmd:results")]
+    options = ctx.pager(page, pages, lambda p: FollowupPage(commune_key, p).pack())
+    options += [ctx.option("results.other_commune", ChooseCommune.head),
+                ctx.option("results.back_button", "cmd:results")]
     return Reply("\n\n".join(lines), options, columns=2 if len(options) > 2 else 1)
 
 
+def _missing(ctx: Context, row: learning.FollowUp, number_of: dict[str, int]) -> str:
+    """What a leader has still to do: the topics unread, no quiz, or no pass."""
+    missing = []
+    if row.unread:
+        missing.append(ctx.t("results.unread", topics=", ".join(str(number_of[t]) for t in row.unread)))
+    if row.best is None:
+        missing.append(ctx.t("results.no_quiz"))
+    elif not row.passed:
+        missing.append(ctx.t("results.not_passed", score=row.best[0], total=row.best[1]))
+    return "; ".join(missing)
+
+
+async def _table(button: CommuneTable, ctx: Context) -> list[Reply]:
+    return [await commune_table(ctx)]
+
+
+async def _choose(button: ChooseCommune, ctx: Context) -> list[Reply]:
+    return [await choose_commune(ctx)]
+
+
+async def _page(button: FollowupPage, ctx: Context) -> list[Reply]:
+    return [await followup_page(ctx, button.commune, button.page)]
+
+
+ACTIONS = Actions()
+ACTIONS.on(CommuneTable, _table)
+ACTIONS.on(ChooseCommune, _choose)
+ACTIONS.on(FollowupPage, _page)
+
+
 async def on_choice(event: Event, ctx: Context) -> list[Reply]:
-    """rs:c (per commune), rs:fc (choose commune), rs:f:<commune>:<page> (follow-up list)."""
-    parts = event.value.split(":")
-    if parts[1:] == ["c"]:
-        return [await commune_table(ctx)]
-    if parts[1:] == ["fc"]:
-        return [await choose_commune(ctx)]
-    if len(parts) == 4 and parts[1] == "f" and is_number(parts[3]):
-        return [await followup_page(ctx, parts[2], int(parts[3]))]
-    return [Reply(ctx.t("core.stale")), await choose_commune(ctx)]
+    """/results buttons (ACTIONS)."""
+    return await ACTIONS.run(event, ctx) or [Reply(ctx.t("core.stale")), await choose_commune(ctx)]
 
 
 def register(router: Router) -> None:

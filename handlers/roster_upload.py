@@ -22,10 +22,11 @@ REPORT_LINES = 15  # rows listed per section in the chat; the command line lists
 
 
 async def ask_file(event: Event, ctx: Context) -> list[Reply]:
-    """/import: ask for the file (Telegram and console; Zalo cannot send files to a bot)."""
-    if ctx.identity.channel in ("zalo", "console"):  # neither can send a file to the bot
+    """/import: ask for the file, where the channel lets people send one to the bot."""
+    if not ctx.can.receives_files:
         ctx.finish()
-        return [Reply(ctx.t(f"roster.{ctx.identity.channel}_no_files"), [ctx.option("core.admin_button", "cmd:admin")])]
+        key = "roster.no_files_command_line" if ctx.can.command_line else "roster.no_files_chat"
+        return [ctx.reply(key, [ctx.option("core.admin_button", "cmd:admin")], channel=ctx.channel_name())]
     ctx.goto("roster.wait")
     return [ctx.reply("roster.ask_file", [ctx.option("roster.cancel_button", "roster:cancel")])]
 

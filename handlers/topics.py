@@ -8,6 +8,7 @@ from bot.model import Event, Option, Reply
 from bot.payload import number_or
 from bot.router import Router
 from bot.store import learning
+from handlers.learning_buttons import NewQuiz, TopicSection, TopicSummary
 
 
 def find_topic(ctx: Context, topic_id: str) -> Topic | None:
@@ -29,20 +30,21 @@ async def topic_list(ctx: Context, key: str = "topics.list") -> Reply:
         total = len(topic.sections)
         read = min(progress.get(topic.id, 0), total)
         label_key = "topics.topic_button_done" if read >= total else "topics.topic_button"
-        options.append(ctx.option(label_key, f"tp:{topic.id}", label=topic.label, read=read, total=total))
+        options.append(ctx.option(label_key, TopicSummary(topic.id).pack(), label=topic.label, read=read, total=total))
     options.append(ctx.option("core.menu_button", "cmd:menu"))
     return ctx.reply(key, options)
 
 
 async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     """tp:<topic> (summary) or tp:<topic>:<section> (one section, 1-based)."""
-    parts = event.value.split(":")
-    topic = find_topic(ctx, parts[1]) if len(parts) in (2, 3) else None
+    whole, part = TopicSummary.unpack(event.value), TopicSection.unpack(event.value)
+    button = whole or part
+    topic = find_topic(ctx, button.topic) if button else None
     if topic is None:
         return [await topic_list(ctx, "topics.gone")]
-    if len(parts) == 2:
+    if part is None:
         return [await summary(ctx, topic)]
-    number = number_or(parts[2], 0)
+    number = number_or(part.section, 0)
     if not 1 <= number <= len(topic.sections):
         return [Reply(ctx.t("topics.no_section")), await summary(ctx, topic)]
     return await section(ctx, topic, number)
@@ -56,10 +58,10 @@ async def summary(ctx: Context, topic: Topic) -> Reply:
     options: list[Option] = []
     unread = next((n for n in range(1, total + 1) if n not in read), None)
     if count and unread is not None:
-        options.append(ctx.option("topics.continue_button", f"tp:{topic.id}:{unread}", number=unread))
-    options.append(ctx.option("topics.start_button", f"tp:{topic.id}:1"))
+        options.append(ctx.option("topics.continue_button", TopicSection.of(topic.id, unread), number=unread))
+    options.append(ctx.option("topics.start_button", TopicSection.of(topic.id, 1)))
     if count >= total and topic.id in ctx.content.quizzes:
-        options.append(ctx.option("topics.quiz_button", f"qz:new:{topic.id}"))
+        options.append(ctx.option("topics.quiz_button", NewQuiz(topic.id).pack()))
     options.append(ctx.option("topics.list_button", "cmd:topics"))
     options.append(ctx.option("core.menu_button", "cmd:menu"))
     return ctx.reply("topics.summary", options, title=topic.title, summary=topic.summary,
@@ -73,14 +75,14 @@ async def section(ctx: Context, topic: Topic, number: int) -> list[Reply]:
     part = topic.sections[number - 1]
     text = ctx.t("topics.section", label=topic.label, number=number, total=total, title=part.title,
                  body=part.body, progress=ctx.t("topics.progress", read=read, total=total))
-    back = f"tp:{topic.id}:{number - 1}" if number > 1 else f"tp:{topic.id}"
+    back = TopicSection.of(topic.id, number - 1) if number > 1 else TopicSummary(topic.id).pack()
     if number < total:
-        options = [ctx.option("topics.next_button", f"tp:{topic.id}:{number + 1}"),
+        options = [ctx.option("topics.next_button", TopicSection.of(topic.id, number + 1)),
                    ctx.option("core.back_button", back), ctx.option("core.menu_button", "cmd:menu")]
         return [Reply(text, options)]
     options = []
     if topic.id in ctx.content.quizzes:
-        options.append(ctx.option("topics.quiz_button", f"qz:new:{topic.id}"))
+        options.append(ctx.option("topics.quiz_button", NewQuiz(topic.id).pack()))
     options += [ctx.option("core.back_button", back), ctx.option("topics.list_button", "cmd:topics"),
                 ctx.option("core.menu_button", "cmd:menu")]
     key = "topics.finished" if read >= total else "topics.finished_partly"

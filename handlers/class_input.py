@@ -1,0 +1,87 @@
+"""What staff type about a class, checked: dates and times (bot/timeparse.py, local wall time in
+CAUNOI_TZ, stored in UTC), titles and places; and the audience in words."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from bot import timeparse
+from bot.context import Context
+from bot.roles import ROLES
+from bot.textutil import clean_line, has_letters
+from handlers.class_format import fmt
+
+TITLE_LIMIT = 120
+PLACE_LIMIT = 160
+
+
+class InputError(Exception):
+    """Typed input that cannot be used: the text key saying what to fix, and its values."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+_ERROR_KEYS = {"empty": "classes.bad_date", "bad_date": "classes.bad_date", "no_such_date": "classes.no_such_date",
+               "bad_time": "classes.bad_time", "missing_time": "classes.oneline_missing_time"}
+
+
+def _input_error(error: timeparse.TimeParseError) -> InputError:
+    """The class text for a date or time the shared parser refused."""
+    return InputError(_ERROR_KEYS.get(error.reason, "classes.bad_date"), typed=error.typed)
+
+
+def parse_date(text: str, today: date) -> date:
+    """A typed date (bot/timeparse.py); InputError for nonsense or 31/02."""
+    try:
+        return timeparse.parse_date(text, today)
+    except timeparse.TimeParseError as error:
+        raise _input_error(error) from None
+
+
+def parse_time(text: str) -> time:
+    """A typed time: 8:00, 8h30, 8 giờ, "2 giờ chiều" (bot/timeparse.py); InputError for 25:00."""
+    try:
+        return timeparse.parse_time(text)
+    except timeparse.TimeParseError as error:
+        raise _input_error(error) from None
+
+
+def parse_when(ctx: Context, text: str) -> datetime:
+    """A typed date and time ("05/12/2026 08:00", "thứ bảy 2 giờ chiều") -> an aware UTC datetime in the future."""
+    try:
+        moment = timeparse.parse_moment(text, ctx.local_now(), need_date=True)
+    except timeparse.TimeParseError as error:
+        if error.reason == "past" and isinstance(error.when, datetime):
+            raise InputError("classes.past", when=fmt(ctx).when(error.when.astimezone(UTC))) from None
+        raise _input_error(error) from None
+    return moment.astimezone(UTC)
+
+
+def future(ctx: Context, day: date, at: time) -> datetime:
+    """The UTC moment of a local date and time; InputError when it is not in the future."""
+    moment = datetime.combine(day, at, tzinfo=ctx.config.tz).astimezone(UTC)
+    if moment <= ctx.now():
+        raise InputError("classes.past", when=fmt(ctx).when(moment))
+    return moment
+
+
+def valid_text(text: str, limit: int) -> str:
+    """A title or place: letters, 3..limit characters."""
+    cleaned = clean_line(text)
+    if not has_letters(cleaned) or not 3 <= len(cleaned) <= limit:
+        raise InputError("classes.bad_text", limit=limit)
+    return cleaned
+
+
+def audience_text(ctx: Context, audience: dict[str, Any]) -> str:
+    """"tất cả", "Xã Hương Khê, Xã Hà Linh" or "chức danh Trưởng thôn"."""
+    kind = audience.get("kind")
+    if kind == "communes":
+        return ", ".join(audience.get("communes", []))
+    if kind == "role" and audience.get("role") in ROLES:
+        return ctx.t("classes.audience_role_text", role=ctx.t(f"onboarding.roles.{audience['role']}"))
+    return ctx.t("classes.audience_everyone_text")
