@@ -2,11 +2,12 @@
 
 Run: .venv/bin/python bench/voices_inbox.py [--people 5000] [--items 50000] [--rounds 200]
 
-A temporary SQLite file gets every migration, N leaders spread over 7 communes and M feedback
+A temporary SQLite file gets every migration, N leaders spread over 70 communes and M feedback
 items (a third answered). Through the real dispatcher, the same staff identity then runs
 `/admin` (baseline: a menu built, state stored, no voices query), `/inbox`, a filtered page
 (commune + status), an item opened, and the flood limiter's check on its own. Printed: the
-mean milliseconds of each and its ratio to the baseline measured in the same run.
+mean milliseconds of each and its ratio to the baseline measured in the same run. The same
+screens are then timed for commune staff who cover 1 of the 70 communes (the scoped run).
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from bot.clock import FakeClock, iso  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.model import Event, Identity  # noqa: E402
 from bot.ratelimit import RateLimiter  # noqa: E402
+from bot.store import staff as staff_store  # noqa: E402
 
 COMMUNES = ["Xã Hương Khê", "Xã Hà Linh", "Xã Hương Bình", "Xã Hương Phố", "Xã Hương Xuân", "Xã Phúc Trạch",
-            "Xã Hương Đô"]
+            "Xã Hương Đô", *(f"Xã Thử {n}" for n in range(8, 71))]
 KINDS = ["kho_khan", "tam_tu", "gop_y", "nguyen_vong"]
 STAFF = Identity("tg", "9000")
+SCOPED = Identity("tg", "7001")  # commune staff: one commune of 70
 
 
 async def fill(db: object, people: int, items: int, clock: FakeClock) -> None:
@@ -43,7 +46,7 @@ async def fill(db: object, people: int, items: int, clock: FakeClock) -> None:
         await conn.executemany(
             "INSERT INTO people (id, name, role, commune, hamlet, registered_at, created_at, last_channel)"
             " VALUES (?, ?, 'truong_thon', ?, ?, ?, ?, 'tg')",
-            [(i, f"Người {i}", COMMUNES[i % 7], f"Thôn {i % 12 + 1}", iso(clock.now()), iso(clock.now()))
+            [(i, f"Người {i}", COMMUNES[i % len(COMMUNES)], f"Thôn {i % 12 + 1}", iso(clock.now()), iso(clock.now()))
              for i in range(1, people + 1)])
         rows = []
         for n in range(1, items + 1):
@@ -76,6 +79,25 @@ async def alternate(app: object, events: list[Event], rounds: int) -> float:
             replies = await app.dispatch(event)  # type: ignore[attr-defined]
             assert "đã cũ" not in replies[0].text, replies[0].text  # a stale button would time the wrong path
     return (time.perf_counter() - began) * 1000 / (rounds * len(events))
+
+
+async def scoped_run(app: object, rounds: int) -> dict[str, float]:
+    """The same screens for commune staff of one commune: the filter is in the queries."""
+    db = app.db  # type: ignore[attr-defined]
+    await staff_store.add(db, str(SCOPED), communes=frozenset({COMMUNES[0]}), sensitive=False, province=False,
+                          by="bench", at="2026-01-01T00:00:00Z")
+    results = {"scoped: /inbox": await timed(app, Event(SCOPED, "command", "inbox"), rounds)}
+    await app.dispatch(Event(SCOPED, "command", "inbox"))  # type: ignore[attr-defined]
+    await app.dispatch(Event(SCOPED, "choice", "ib:fs:a.a.a.0"))  # type: ignore[attr-defined]
+    await app.dispatch(Event(SCOPED, "choice", "ib:l:a.a.0.0"))  # type: ignore[attr-defined]
+    results["scoped: status pages"] = await alternate(
+        app, [Event(SCOPED, "choice", "ib:l:a.a.0.1"), Event(SCOPED, "choice", "ib:l:a.a.0.0")], rounds)
+    newest = int(await db.fetchval(
+        "SELECT max(v.id) FROM voices v JOIN people p ON p.id = v.person_id WHERE p.commune = ?", (COMMUNES[0],)))
+    await app.dispatch(Event(SCOPED, "command", "inbox"))  # type: ignore[attr-defined]
+    results["scoped: open an item / back"] = await alternate(
+        app, [Event(SCOPED, "choice", f"ib:o:{newest}:a.a.a.0"), Event(SCOPED, "choice", "ib:l:a.a.a.0")], rounds)
+    return results
 
 
 async def main() -> None:
@@ -114,6 +136,7 @@ async def main() -> None:
             results["open an item / back to list"] = await alternate(
                 app, [Event(STAFF, "choice", f"ib:o:{newest}:a.a.a.0"), Event(STAFF, "choice", "ib:l:a.a.a.0")],
                 args.rounds)
+            results.update(await scoped_run(app, args.rounds))
         finally:
             await app.close()
     limiter = RateLimiter(FakeClock(), limit=30, window=60)

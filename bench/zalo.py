@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import App, build_channels, open_app
 from bot.channels.zalo import ZaloChannel
-from bot.config import load_config
+from bot.config import Secret, load_config
 from bot.model import Event, Identity
 from tests.fake_zalo import TOKEN, FakeZalo
 
@@ -36,7 +36,7 @@ from tests.fake_zalo import TOKEN, FakeZalo
 async def fresh_app(folder: Path, name: str, zalo: FakeZalo | None) -> App:
     config = load_config(env={"CAUNOI_DB": str(folder / f"{name}.sqlite3")}, dotenv=folder / "none.env")
     if zalo is not None:
-        config = replace(config, zalo_token=TOKEN, zalo_api_url=zalo.url, zalo_rate=0.0)
+        config = replace(config, zalo_token=Secret(TOKEN), zalo_api_url=zalo.url, zalo_rate=0.0)
     return await open_app(config)
 
 

@@ -12,6 +12,7 @@ import signal
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from bot import staff
 from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.config import Config
@@ -77,6 +78,7 @@ async def open_app(config: Config, clock: Clock | None = None, content: Content 
     db = await Database(config.db_path).open()
     clock = clock or Clock()
     services = Services(db=db, content=content, config=config, clock=clock)
+    await staff.warn_orphaned(db, (c.name for c in content.units.communes))
     return App(config, content, db, clock, Dispatcher(build_router(), services))
 
 

@@ -22,13 +22,38 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class Secret:
+    """A token or password. It prints as *** (in a repr of the config, a log line, a traceback's
+    locals); the channel that needs the value calls `reveal()` where it hands it to the API."""
+
+    _value: str
+
+    def reveal(self) -> str:
+        """The value itself, for the API call that needs it; never for logs or messages."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def _secret(value: str | None) -> Secret | None:
+    return None if value is None else Secret(value)
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the bot reads from its environment."""
 
-    telegram_token: str | None = None
+    telegram_token: Secret | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_rate: float = 30.0
-    zalo_token: str | None = None
+    zalo_token: Secret | None = None
     zalo_api_url: str = "https://bot-api.zaloplatforms.com"
     db_path: Path = Path("caunoi.sqlite3")
     admins: frozenset[Identity] = field(default_factory=frozenset)
@@ -41,7 +66,7 @@ class Config:
     flood_limit: int = 30  # CAUNOI_FLOOD_LIMIT: messages one person may send per window
     flood_window: float = 60.0  # CAUNOI_FLOOD_WINDOW: seconds
     zalo_rate: float = 5.0  # CAUNOI_ZALO_RATE: Zalo messages/s; 0 = no limit
-    zalo_webhook_secret: str | None = None  # CAUNOI_ZALO_WEBHOOK_SECRET (8-256 characters)
+    zalo_webhook_secret: Secret | None = None  # CAUNOI_ZALO_WEBHOOK_SECRET (8-256 characters)
     paid_broadcast: bool = False  # CAUNOI_PAID_BROADCAST: Telegram allow_paid_broadcast for broadcasts
     paid_rate: float = 1000.0  # CAUNOI_PAID_RATE: messages/s in paid mode
     outbox_concurrency: int = 16  # CAUNOI_OUTBOX_CONCURRENCY: sends in flight per channel
@@ -155,6 +180,8 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         if not content_dir.is_dir() or not os.access(content_dir, os.R_OK | os.X_OK):
             raise ConfigError(f"CAUNOI_CONTENT: '{raw}' is not a readable folder")
 
+    extra = {k: v for k, v in values.items() if k.startswith("CAUNOI_")}
+    extra.pop("CAUNOI_ZALO_WEBHOOK_SECRET", None)  # a secret is kept only as a Secret
     secret = get("CAUNOI_ZALO_WEBHOOK_SECRET")
     if secret is not None and not 8 <= len(secret) <= 256:
         raise ConfigError("CAUNOI_ZALO_WEBHOOK_SECRET: must be 8 to 256 characters")
@@ -165,20 +192,20 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         flood_limit=int(_number("CAUNOI_FLOOD_LIMIT", get("CAUNOI_FLOOD_LIMIT"), 30, 1, 10**9, whole=True)),
         flood_window=_number("CAUNOI_FLOOD_WINDOW", get("CAUNOI_FLOOD_WINDOW"), 60, 1, 86400),
         zalo_rate=_number("CAUNOI_ZALO_RATE", get("CAUNOI_ZALO_RATE"), 5, 0, 1000),
-        zalo_webhook_secret=secret,
+        zalo_webhook_secret=_secret(secret),
         paid_broadcast=_flag("CAUNOI_PAID_BROADCAST", get("CAUNOI_PAID_BROADCAST")),
         paid_rate=_number("CAUNOI_PAID_RATE", get("CAUNOI_PAID_RATE"), 1000, 1, 1000),
         outbox_concurrency=int(_number("CAUNOI_OUTBOX_CONCURRENCY", get("CAUNOI_OUTBOX_CONCURRENCY"), 16, 1, 256,
                                        whole=True)),
-        telegram_token=get("TELEGRAM_BOT_TOKEN"),
+        telegram_token=_secret(get("TELEGRAM_BOT_TOKEN")),
         telegram_api_url=(get("TELEGRAM_API_URL") or "https://api.telegram.org").rstrip("/"),
         telegram_rate=rate,
-        zalo_token=get("ZALO_BOT_TOKEN"),
+        zalo_token=_secret(get("ZALO_BOT_TOKEN")),
         zalo_api_url=(get("ZALO_API_URL") or "https://bot-api.zaloplatforms.com").rstrip("/"),
         db_path=Path(get("CAUNOI_DB") or "caunoi.sqlite3"),
         admins=parse_admins(get("CAUNOI_ADMINS") or ""),
         tz=tz,
         content_dir=content_dir,
         reminders=parse_offsets(get("CAUNOI_REMINDERS") or "1d,2h"),
-        extra={k: v for k, v in values.items() if k.startswith("CAUNOI_")},
+        extra=extra,
     )

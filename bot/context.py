@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bot.clock import Clock, iso
 from bot.config import Config
@@ -18,6 +18,36 @@ from bot.store.db import Database
 from bot.store.people import Person
 
 
+class Hooks(Protocol):
+    """What the running outbox (bot/outbox.py) lets handlers and the router do."""
+
+    def wake(self, channel: str | None = None) -> None:
+        """Rows were queued (for `channel`, or any): send them now rather than at the next poll."""
+
+    async def edit(self, channel: str, address: str, message_id: str, reply: Reply) -> bool:
+        """Edit a message the outbox delivered; False if not possible."""
+
+    def hold(self, person_id: int) -> None:
+        """Keep queued messages away from a person the bot is answering right now."""
+
+
+class NoOutbox:
+    """The hooks while no outbox runs (tests, `caunoi` commands): nothing to wake, edit or hold."""
+
+    def wake(self, channel: str | None = None) -> None:
+        """Nothing sends, so nothing to wake."""
+
+    async def edit(self, channel: str, address: str, message_id: str, reply: Reply) -> bool:
+        """Nothing was delivered, so nothing can be edited."""
+        return False
+
+    def hold(self, person_id: int) -> None:
+        """Nothing queued goes out, so nothing to hold."""
+
+
+MenuBuilder = Callable[["Context", bool], Awaitable[Reply]]
+
+
 @dataclass
 class Services:
     """What stays the same for every message: store, content, config, clock, and the menu."""
@@ -26,9 +56,9 @@ class Services:
     content: Content
     config: Config
     clock: Clock
-    menu: Any = None  # the Router's menu builder, set by the Router
-    # Hooks other parts plug in (e.g. the outbox's wake-up); handlers only call them.
-    hooks: dict[str, Any] = field(default_factory=dict)
+    menu: MenuBuilder | None = None  # the Router's menu builder, set by the Router
+    # The outbox plugs itself in when it starts; handlers and the router only call it.
+    hooks: Hooks = field(default_factory=NoOutbox)
 
 
 @dataclass
@@ -103,8 +133,8 @@ class Context:
         """Leave any pending step."""
         self.goto(None)
 
-    def reply(self, key: str, options: list[Option] | None = None, columns: int = 1, **values: Any) -> Reply:
-        """A Reply whose text is the content text `key` formatted with `values`."""
+    def reply(self, key: str, options: list[Option] | None = None, columns: int = 1, /, **values: Any) -> Reply:
+        """A Reply whose text is the content text `key` formatted with `values` (any name, even "columns")."""
         return Reply(self.t(key, **values), options or [], columns)
 
     def option(self, key: str, payload: str, **values: Any) -> Option:
@@ -122,5 +152,5 @@ class Context:
 
     async def menu(self, staff: bool = False) -> Reply:
         """The main menu for this person, or the staff menu (/admin)."""
-        reply: Reply = await self.services.menu(self, staff)
-        return reply
+        assert self.services.menu is not None, "the Router sets services.menu"
+        return await self.services.menu(self, staff)

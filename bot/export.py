@@ -35,6 +35,7 @@ from typing import IO, Any
 from bot.clock import iso
 from bot.config import Config
 from bot.content import Content
+from bot.export_refs import describe_ref
 from bot.store import reports
 from bot.store.db import Database
 from bot.textutil import fold
@@ -61,7 +62,7 @@ INT_COLUMNS = frozenset((
     "recipients", "delivered", "not_delivered", "acked", "delivery_id", "attempts",
 ))
 BOOL_COLUMNS = frozenset(("reachable", "stopped", "passed", "correct"))
-SHORT_COLUMNS = frozenset(("name", "commune", "hamlet", "phone", "question", "ref"))  # bounded when stored
+SHORT_COLUMNS = frozenset(("name", "commune", "hamlet", "phone", "question"))  # bounded when stored
 ENUM_COLUMNS = frozenset((
     "channel", "source", "attempt_status", "voice_kind", "voice_status", "wish", "class_status", "rsvp",
     "attended_by", "delivery_status", "delivery_kind",
@@ -88,7 +89,8 @@ class ExportQuery:
 
     def describe(self, t: Any) -> str:
         """The filters in words, for the reply."""
-        parts = [self.commune or t("export.all_communes")]
+        mine = self.filters.scope
+        parts = [self.commune or (", ".join(sorted(mine)) if mine is not None else t("export.all_communes"))]
         if self.date_from or self.date_to:
             parts.append(t("export.date_range", start=_vn_date(self.date_from) if self.date_from else "…",
                            end=_vn_date(self.date_to) if self.date_to else "…"))
@@ -111,8 +113,10 @@ def parse_date(text: str) -> date:
 
 
 def make_query(content: Content, tz: tzinfo, commune: str | None, date_from: str | None, date_to: str | None,
-               mark: int = 4) -> ExportQuery:
-    """Check the filters typed by staff (commune by folded name, dates in local time, `to` inclusive)."""
+               mark: int = 4, *, scope: frozenset[str] | None = None, sensitive: bool = True,
+               audit: bool = False) -> ExportQuery:
+    """Check the filters typed by staff (commune by folded name, dates in local time, `to` inclusive);
+    `scope` and `sensitive` are the exporting staff member's rights (None = every commune)."""
     name = None
     if commune and commune.strip():
         found = _find_commune(content, commune)
@@ -120,6 +124,8 @@ def make_query(content: Content, tz: tzinfo, commune: str | None, date_from: str
             raise ExportError("unknown_commune", value=commune.strip()[:40],
                               known=", ".join(c.name for c in content.units.communes))
         name = found
+        if scope is not None and name not in scope:
+            raise ExportError("outside_scope", value=name, known=", ".join(sorted(scope)) or "—")
     start = parse_date(date_from) if date_from else None
     end = parse_date(date_to) if date_to else None
     if start and end and end < start:
@@ -131,7 +137,7 @@ def make_query(content: Content, tz: tzinfo, commune: str | None, date_from: str
         return iso(datetime(day.year, day.month, day.day, tzinfo=tz))
 
     filters = reports.Filters(commune=name, start=utc(start), end=utc(end + timedelta(days=1) if end else None),
-                              pass_mark=mark)
+                              pass_mark=mark, scope=scope, sensitive=sensitive, audit=audit)
     return ExportQuery(filters, name, start, end)
 
 
@@ -204,8 +210,11 @@ class Formatter:
             return lambda v: getattr(self.questions.get(v), "text", None) or v
         if column == "chosen_text":
             return self.chosen_text
+        if column == "ref":  # "class:3" -> "Lớp học #3": staff read words, not outbox keys
+            return lambda v: describe_ref(v, self.t, self.local_time)
         if column == "helps":
-            return lambda v: None if not v else ", ".join(self.label("export.values.helps", h) for h in v.split(","))
+            return lambda v: None if not v else ", ".join(
+                filter(None, (self.label("export.values.helps", h) for h in v.split(","))))
         return None
 
     def chosen_text(self, value: Any) -> str | None:
@@ -529,7 +538,7 @@ def write_export(db_path: Path, content: Content, tz: tzinfo, query: ExportQuery
         conn.execute("BEGIN")  # one snapshot for every sheet
         have = reports.table_names(conn)
         for sheet in reports.SHEETS[:1] if fmt == "csv-leaders" else reports.SHEETS:
-            if not set(sheet.tables) <= have:
+            if not set(sheet.tables) <= have or not query.filters.includes(sheet):
                 continue
             try:
                 columns, rows = reports.sheet_rows(conn, sheet, query.filters)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 EventKind = Literal["command", "choice", "text", "contact", "media"]
 
@@ -28,8 +28,10 @@ class Event:
 
     kind=command: value is the command name without slash, args the rest of the line.
     kind=choice: value is the option payload. kind=text: value is the text.
-    kind=contact: value is the phone number shared. kind=media: value is the media kind
-    ("photo", "voice", "sticker", "document", ...), file_ref the channel's file reference.
+    kind=contact: value is the phone number shared; `verified` only when the channel vouches that
+    it is the sender's own number (Telegram: the contact's user_id is the sender's id).
+    kind=media: value is the media kind ("photo", "voice", "sticker", "document", ...),
+    file_ref the channel's file reference.
     """
 
     identity: Identity
@@ -43,6 +45,7 @@ class Event:
     file_size: int = 0
     file_name: str = ""
     file_data: bytes | None = None
+    verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,12 @@ class Option:
 
 
 AttachmentKind = Literal["document", "photo", "voice", "audio", "video", "video_note"]
+ATTACHMENT_KINDS: tuple[AttachmentKind, ...] = get_args(AttachmentKind)
+
+
+def attachment_kind(value: str) -> AttachmentKind:
+    """`value` as an attachment kind; a kind stored by a channel that we cannot send is sent as a document."""
+    return next((kind for kind in ATTACHMENT_KINDS if kind == value), "document")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +111,10 @@ class Reply:
     def from_dict(cls, data: dict[str, object]) -> Reply:
         """Inverse of to_dict."""
         raw_options = data.get("options") or []
-        assert isinstance(raw_options, list)
+        columns = data.get("columns", 1)
+        assert isinstance(raw_options, list) and isinstance(columns, int)
         return cls(
             text=str(data.get("text", "")),
             options=[Option(str(label), str(payload)) for label, payload in raw_options],
-            columns=int(data.get("columns", 1)),  # type: ignore[arg-type]
+            columns=columns,
         )

@@ -429,9 +429,7 @@ class Outbox:
         moved = await store.reroute(db, self.channels)
         if moved:
             log.info("outbox: %d pending deliveries moved to a running channel", moved)
-        self.services.hooks["outbox.wake"] = self.wake
-        self.services.hooks["outbox.edit"] = self.edit
-        self.services.hooks["outbox.hold"] = self.hold
+        self.services.hooks = self
         for worker in self.workers.values():
             worker.start()
 

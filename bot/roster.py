@@ -9,7 +9,9 @@ Decisions (see also roster.yaml):
   columns are ignored and named in the report. The header is the first of the first 10
   rows that names at least two known columns (a title row above it is fine).
 - Phones are the key: a row whose phone is already in the bot updates that person. A person
-  who registered through the bot keeps their own answers; the roster only fills blanks.
+  who registered through the bot keeps their own answers; the roster only fills blanks. A row
+  whose phone belongs to a registered leader with another name, role or place is a *conflict*,
+  listed with both values; `apply` skips conflicts unless asked to update them.
 - An unknown commune rejects the row (the report lists the known communes), because a
   misspelt commune would create leaders nobody's broadcast reaches.
 - A text cell starting with = + - @ rejects the row (a formula, or something pasted wrong);
@@ -26,8 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.content import Content
-from bot.content.units import Units
+from bot.content.units import Units, hamlet_key
 from bot.phone import normalize_phone
+from bot.store import hamlets as hamlet_store
 from bot.store import roster as store
 from bot.store.db import Database
 from bot.textutil import clean_line, fold, has_letters
@@ -39,6 +42,8 @@ HAMLET_LIMIT = 80
 FIELDS = ("name", "phone", "commune", "hamlet", "role", "birth_year")
 REQUIRED = ("name", "phone", "commune")
 PROFILE = ("name", "role", "association", "commune", "hamlet", "birth_year")
+# A registered leader whose own answer differs from the roster on one of these is a conflict.
+CONFLICT_FIELDS = ("name", "role", "association", "commune", "hamlet")
 FORMULA_START = ("=", "+", "-", "@")
 
 # Folded header words (punctuation as spaces) -> field.
@@ -124,15 +129,26 @@ class Change:
 
 
 @dataclass
+class Conflict:
+    """A registered leader's own answers differ from the row: (theirs, the roster's) per field."""
+
+    row: RosterRow
+    person_id: int
+    fields: dict[str, tuple[Any, Any]]
+
+
+@dataclass
 class Plan:
-    """What applying the file does: adds, changes, unchanged rows, rejected rows, new hamlets."""
+    """What applying the file does: adds, changes, conflicts, unchanged rows, rejected rows, new hamlets."""
 
     parsed: Parsed
     add: list[RosterRow] = field(default_factory=list)
     change: list[Change] = field(default_factory=list)
+    conflict: list[Conflict] = field(default_factory=list)
     same: int = 0
     new_hamlets: list[tuple[str, str]] = field(default_factory=list)
     applied: bool = False
+    conflicts_updated: bool = False
 
     @property
     def rejected(self) -> list[Rejected]:
@@ -142,7 +158,7 @@ class Plan:
     @property
     def writes_anything(self) -> bool:
         """Whether applying would change the database."""
-        return bool(self.add or self.change or self.new_hamlets)
+        return bool(self.add or self.change or self.conflict or self.new_hamlets)
 
 
 # ---------------------------------------------------------------- reading the file
@@ -341,20 +357,40 @@ def parse(data: bytes, filename: str, units: Units, year: int) -> Parsed:
 
 # ---------------------------------------------------------------- planning and applying
 
+def within_scope(parsed: Parsed, existing: dict[str, store.Existing], scope: frozenset[str] | None) -> Parsed:
+    """Reject, with the reason, rows a commune staff member may not write: another commune's rows, and
+    rows whose phone belongs to a leader of another commune (scope None = every commune)."""
+    if scope is None:
+        return parsed
+    mine = ", ".join(sorted(scope)) or "—"
+    kept: list[RosterRow] = []
+    for row in parsed.rows:
+        person = existing.get(row.phone)
+        if row.commune not in scope:
+            parsed.rejected.append(Rejected(row.line, "outside_scope", {"value": row.commune, "known": mine}))
+        elif person is not None and person.profile.get("commune") not in scope:
+            parsed.rejected.append(Rejected(row.line, "other_commune_phone", {"phone": row.phone}))
+        else:
+            kept.append(row)
+    parsed.rows = kept
+    parsed.rejected.sort(key=lambda r: r.line)
+    return parsed
+
+
 def make_plan(parsed: Parsed, existing: dict[str, store.Existing], units: Units,
               learnt: set[tuple[str, str]]) -> Plan:
     """Compare the rows with what the bot has; hamlet names are matched with diacritics folded."""
     plan = Plan(parsed)
     hamlet_names: dict[tuple[str, str], str] = {}
-    for commune in units.communes:
-        for hamlet in commune.hamlets:
-            hamlet_names[(commune.name, fold(hamlet))] = hamlet
-    for commune, hamlet in learnt:
-        hamlet_names.setdefault((commune, fold(hamlet)), hamlet)
+    for unit in units.communes:
+        for hamlet in unit.hamlets:
+            hamlet_names[(unit.name, hamlet_key(hamlet))] = hamlet
+    for place, hamlet in sorted(learnt):
+        hamlet_names.setdefault((place, hamlet_key(hamlet)), hamlet)
     rows: list[RosterRow] = []
     for row in parsed.rows:
         if row.hamlet is not None:
-            key = (row.commune, fold(row.hamlet))
+            key = (row.commune, hamlet_key(row.hamlet))
             if key not in hamlet_names:
                 hamlet_names[key] = row.hamlet
                 plan.new_hamlets.append((row.commune, row.hamlet))
@@ -367,40 +403,58 @@ def make_plan(parsed: Parsed, existing: dict[str, store.Existing], units: Units,
         if person is None:
             plan.add.append(row)
             continue
-        fields = {}
-        for name, value in row.profile().items():
-            if value is None or value == person.profile.get(name):
-                continue
-            if person.registered and person.profile.get(name) is not None:
-                continue  # their own confirmed answer wins; the roster fills blanks only
-            fields[name] = value
-        if fields:
-            plan.change.append(Change(row, person.id, fields))
-        else:
-            plan.same += 1
+        _compare(plan, row, person)
     return plan
 
 
-async def dry_run(db: Database, content: Content, data: bytes, filename: str, year: int) -> Plan:
-    """What importing the file would do; writes nothing."""
+def _compare(plan: Plan, row: RosterRow, person: store.Existing) -> None:
+    """Sort a row whose phone is known into change, conflict or same."""
+    fields: dict[str, Any] = {}
+    differ: dict[str, tuple[Any, Any]] = {}
+    for name, value in row.profile().items():
+        theirs = person.profile.get(name)
+        if value is None or value == theirs:
+            continue
+        if person.registered and theirs is not None:
+            if name in CONFLICT_FIELDS:
+                differ[name] = (theirs, value)  # their own confirmed answer: staff decide
+            continue
+        fields[name] = value
+    if differ:
+        plan.conflict.append(Conflict(row, person.id, differ))
+    elif fields:
+        plan.change.append(Change(row, person.id, fields))
+    else:
+        plan.same += 1
+
+
+async def dry_run(db: Database, content: Content, data: bytes, filename: str, year: int,
+                  scope: frozenset[str] | None = None) -> Plan:
+    """What importing the file would do (rows within `scope` only, None = all); writes nothing."""
     parsed = parse(data, filename, content.units, year)
     existing = await store.existing_by_phone(db)
-    learnt = await store.learnt_hamlets(db)
-    return make_plan(parsed, existing, content.units, learnt)
+    learnt = await hamlet_store.all_known(db)
+    return make_plan(within_scope(parsed, existing, scope), existing, content.units, learnt)
 
 
-async def apply(db: Database, content: Content, data: bytes, filename: str, year: int, now: str) -> Plan:
-    """Import the file: the plan is made again inside one write transaction and applied there."""
+async def apply(db: Database, content: Content, data: bytes, filename: str, year: int, now: str,
+                update_conflicts: bool = False, scope: frozenset[str] | None = None) -> Plan:
+    """Import the file (rows within `scope` only, None = all): the plan is made again inside one write
+    transaction and applied there. Conflicts are left as they are unless `update_conflicts` (then the
+    roster's values win)."""
     parsed = parse(data, filename, content.units, year)
     async with db.write() as conn:
         existing = await store.existing_by_phone_in(conn)
-        learnt = await store.learnt_hamlets_in(conn)
-        plan = make_plan(parsed, existing, content.units, learnt)
-        await store.apply_plan(
-            conn, [r.profile() | {"phone": r.phone} for r in plan.add],
-            [(c.person_id, c.fields) for c in plan.change], plan.new_hamlets, now,
-        )
+        learnt = await hamlet_store.all_known_in(conn)
+        plan = make_plan(within_scope(parsed, existing, scope), existing, content.units, learnt)
+        changes = [(c.person_id, c.fields) for c in plan.change]
+        if update_conflicts:
+            changes += [(c.person_id, {f: new for f, (_, new) in c.fields.items()}) for c in plan.conflict]
+        # Every hamlet the roster names is approved (staff sent it), the new ones and those a leader proposed.
+        named = sorted({(r.commune, r.hamlet) for r in plan.parsed.rows if r.hamlet} | set(plan.new_hamlets))
+        await store.apply_plan(conn, [r.profile() | {"phone": r.phone} for r in plan.add], changes, named, now)
     plan.applied = True
+    plan.conflicts_updated = update_conflicts
     return plan
 
 
@@ -421,24 +475,47 @@ def _reason(t: Any, rejected: Rejected) -> str:
     return str(t(f"roster.reasons.{rejected.reason}", **values))
 
 
+def _conflict_line(t: Any, conflict: Conflict) -> str:
+    """"Dòng 3: 0912… — họ tên: “An” trong bot, “Ân” trong tệp"."""
+    fields = "; ".join(t("roster.conflict_field", field=t(f"roster.fields.{f}"), theirs=_shown(t, f, old),
+                         roster=_shown(t, f, new)) for f, (old, new) in conflict.fields.items())
+    return str(t("roster.conflict_line", line=conflict.row.line, phone=conflict.row.phone, fields=fields))
+
+
+def _shown(t: Any, name: str, value: Any) -> str:
+    if name == "role" and value:
+        return str(t(f"onboarding.roles.{value}"))
+    if name == "association" and value:
+        return str(t(f"onboarding.associations.{value}"))
+    return str(value)
+
+
 def render_report(t: Any, plan: Plan, filename: str, limit: int | None = None, note: str | None = None) -> str:
     """The dry-run (or applied) report: counts, then rejected / added / changed rows (at most `limit` each);
     `note` is the text key that tells how to apply (differs between the bot and the command line)."""
     parsed = plan.parsed
-    lines = [t("roster.report_applied" if plan.applied else "roster.report_title", file=filename[:60]),
-             t("roster.report_counts", rows=len(parsed.rows) + len(parsed.rejected), add=len(plan.add),
-               change=len(plan.change), same=plan.same, rejected=len(parsed.rejected),
+    done = plan.applied
+    changed = len(plan.change) + (len(plan.conflict) if plan.conflicts_updated else 0)
+    skipped = 0 if plan.conflicts_updated else len(plan.conflict)
+    lines = [t("roster.report_applied" if done else "roster.report_title", file=filename[:60]),
+             t("roster.report_counts_applied" if done else "roster.report_counts",
+               rows=len(parsed.rows) + len(parsed.rejected), add=len(plan.add), change=changed,
+               conflict=len(plan.conflict), skipped=skipped, same=plan.same, rejected=len(parsed.rejected),
                hamlets=len(plan.new_hamlets), blank=parsed.blank)]
     if parsed.ignored_columns:
         lines.append(t("roster.ignored_columns", columns=", ".join(parsed.ignored_columns[:10])))
     sections: list[tuple[str, list[str]]] = [
         ("roster.rejected_title", [t("roster.rejected_line", line=r.line, reason=_reason(t, r))
                                    for r in parsed.rejected]),
-        ("roster.add_title", [t("roster.add_line", line=r.line, name=r.name, phone=r.phone, commune=r.commune,
-                                hamlet=r.hamlet or "—") for r in plan.add]),
-        ("roster.change_title", [t("roster.change_line", line=c.row.line, name=c.row.name, phone=c.row.phone,
-                                   fields=", ".join(t(f"roster.fields.{f}") for f in c.fields))
-                                 for c in plan.change]),
+        ("roster.conflict_title" if not done else
+         "roster.conflict_updated_title" if plan.conflicts_updated else "roster.conflict_skipped_title",
+         [_conflict_line(t, c) for c in plan.conflict]),
+        ("roster.added_title" if done else "roster.add_title",
+         [t("roster.add_line", line=r.line, name=r.name, phone=r.phone, commune=r.commune,
+            hamlet=r.hamlet or "—") for r in plan.add]),
+        ("roster.changed_title" if done else "roster.change_title",
+         [t("roster.change_line", line=c.row.line, name=c.row.name, phone=c.row.phone,
+            fields=", ".join(t(f"roster.fields.{f}") for f in c.fields)) for c in plan.change]),
         ("roster.hamlets_title", [t("roster.hamlet_line", commune=c, hamlet=h) for c, h in plan.new_hamlets]),
     ]
     for title, items in sections:
@@ -450,6 +527,9 @@ def render_report(t: Any, plan: Plan, filename: str, limit: int | None = None, n
         lines.extend(shown)
         if len(items) > len(shown):
             lines.append(t("roster.more", count=len(items) - len(shown)))
+    if plan.conflict and not done:
+        lines.append("")
+        lines.append(t("roster.conflict_note"))
     if not plan.applied and (note or not plan.writes_anything):
         lines.append("")
         lines.append(t(note if plan.writes_anything and note else "roster.nothing_to_do"))

@@ -45,6 +45,7 @@ class MenuItem:
     command: str
     staff: bool
     order: int
+    when: Callable[[Context], bool] | None = None  # shown only to whom this says (e.g. province admins)
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,10 @@ class Router:
             raise ValueError(f"step {prefix!r} registered twice")
         self.steps[prefix] = Route(handler, staff=staff, registered=registered)
 
-    def menu(self, label_key: str, command: str, *, staff: bool = False, order: int = 50) -> None:
-        """Add a button to /menu (or /admin when staff) that runs `/command`."""
-        self.menu_items.append(MenuItem(label_key, command, staff, order))
+    def menu(self, label_key: str, command: str, *, staff: bool = False, order: int = 50,
+             when: Callable[[Context], bool] | None = None) -> None:
+        """Add a button to /menu (or /admin when staff) that runs `/command` (for those `when` accepts)."""
+        self.menu_items.append(MenuItem(label_key, command, staff, order, when))
 
     def periodic(self, name: str, seconds: float, job: Job) -> None:
         """Run `job(services)` every `seconds` in the scheduler (jobs must be idempotent)."""
@@ -167,19 +169,18 @@ class Dispatcher:
 
     async def _handle(self, event: Event) -> list[Reply]:
         services = self.services
-        # Per-person flood limit (staff exempt), checked before any database work.
-        verdict = None if services.config.is_admin(event.identity) else self.limiter.check(event.identity)
+        # Per-person flood limit (staff exempt: one primary-key probe of the small staff table), checked
+        # before any other database work.
+        staff_rights = await staff.lookup(services.db, services.config, event.identity)
+        verdict = None if staff_rights is not None else self.limiter.check(event.identity)
         if verdict is not None and not verdict.allowed:
             return ratelimit.refusal(verdict, services.content.texts)
         now = iso(services.clock.now())
         person, shown = await people.touch(services.db, event.identity, event.display_name, now)
         # Queued messages to this person wait while the answer is made and for a moment after it
         # goes out (Telegram allows one message a second per chat); a slow handler holds twice.
-        hold = services.hooks.get("outbox.hold")
-        if hold is not None:
-            hold(person.id)
+        services.hooks.hold(person.id)
         conversation = await conversations.load(services.db, person.id)
-        staff_rights = await staff.lookup(services.db, services.config, event.identity)
         ctx = Context(services, event.identity, person, conversation,
                       is_staff=staff_rights is not None, staff=staff_rights)
         try:
@@ -188,8 +189,7 @@ class Dispatcher:
             log.exception("handler failed for %s on %s", event.identity, event.kind)
             return [Reply(ctx.t("core.error"), [ctx.option("core.menu_button", "cmd:menu")])]
         await self._save(ctx, replies, now)
-        if hold is not None:
-            hold(person.id)
+        services.hooks.hold(person.id)
         if verdict is not None and verdict.skipped:
             return [*ratelimit.skipped_notice(verdict, services.content.texts), *replies]
         return replies
@@ -208,8 +208,8 @@ class Dispatcher:
                 return await self._choice(replace(event, kind="choice", value=chosen.payload), ctx, shown)
             if route := self._step_route(ctx):
                 return await self._run(route, event, ctx)
-            if name := self.router.command_words.get(fold(text)):
-                return await self._command(replace(event, kind="command", value=name, args=""), ctx)
+            if command := self.router.command_words.get(fold(text)):
+                return await self._command(replace(event, kind="command", value=command, args=""), ctx)
             return [Reply(ctx.t("core.not_understood"), [ctx.option("core.menu_button", "cmd:menu")])]
         if event.kind == "command":
             return await self._command(event, ctx)
@@ -249,6 +249,9 @@ class Dispatcher:
 
     async def _run(self, route: Route, event: Event, ctx: Context) -> list[Reply]:
         if route.staff and not ctx.is_staff:
+            step_route = self._step_route(ctx)
+            if step_route is not None and step_route.staff:  # removed from staff mid-conversation
+                ctx.finish()
             return [Reply(ctx.t("core.staff_only"), [ctx.option("core.menu_button", "cmd:menu")])]
         if route.registered and not ctx.person.registered and not ctx.is_staff and self.router.resume:
             return await self.router.resume(event, ctx)
@@ -261,7 +264,8 @@ class Dispatcher:
 
     async def build_menu(self, ctx: Context, staff: bool = False) -> Reply:
         """The main menu (leaders' features, and the staff entry for staff), or the staff menu."""
-        items = sorted((i for i in self.router.menu_items if i.staff == staff), key=lambda i: i.order)
+        items = sorted((i for i in self.router.menu_items if i.staff == staff and (i.when is None or i.when(ctx))),
+                       key=lambda i: i.order)
         options = [Option(ctx.t(i.label_key), f"cmd:{i.command}") for i in items]
         if staff:
             options.append(ctx.option("core.menu_button", "cmd:menu"))

@@ -29,7 +29,8 @@ class Scheduler:
         self.jobs = list(jobs)
         self.services = services
         self.first_run_after = first_run_after  # catch up soon after a restart, not only after a full period
-        self.runs: dict[str, int] = {job.name: 0 for job in self.jobs}
+        self.runs: dict[str, int] = {job.name: 0 for job in self.jobs}  # finished runs, failed or not
+        self.failures: dict[str, int] = {job.name: 0 for job in self.jobs}  # runs that raised
         self._scheduler: AsyncIOScheduler | None = None
         self._running = 0
         self._idle = asyncio.Event()
@@ -67,6 +68,7 @@ class Scheduler:
             await job.job(self.services)
         except Exception:
             log.exception("periodic job %s failed", job.name)
+            self.failures[job.name] = self.failures.get(job.name, 0) + 1
         finally:
             self.runs[job.name] = self.runs.get(job.name, 0) + 1
             self._running -= 1

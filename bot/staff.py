@@ -8,12 +8,16 @@ under Law 91/2025/QH15 and Decree 356/2025/NĐ-CP) reach only staff given `sensi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.config import Config
+from bot.config import CHANNEL_ALIASES, Config
 from bot.model import Identity
+from bot.store import staff as stored
 from bot.store.db import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +56,36 @@ def province_admin(identity: Identity) -> Staff:
 async def lookup(db: Database, config: Config, identity: Identity) -> Staff | None:
     """The staff rights of `identity`, or None for a leader.
 
-    CAUNOI_ADMINS is the bootstrap list of province admins; commune staff are stored in the
-    database (the staff-roles work extends this lookup)."""
+    CAUNOI_ADMINS is the bootstrap list of province admins; other staff are stored in the
+    database (one primary-key probe per update, so a removal takes effect at the next press)."""
     if config.is_admin(identity):
         return province_admin(identity)
-    return None
+    member = await stored.get(db, str(identity))
+    if member is None:
+        return None
+    return Staff(identity=identity, province=member.province, communes=member.communes, sensitive=member.sensitive)
+
+
+def parse_identity(text: str) -> Identity | None:
+    """`tg:123`, `zalo:abc`, `console:an` (channel aliases as in CAUNOI_ADMINS); None if malformed."""
+    channel, sep, address = text.strip().partition(":")
+    name = CHANNEL_ALIASES.get(channel.strip().lower())
+    address = address.strip()
+    if not sep or name is None or not address or len(address) > 64 or any(c.isspace() for c in address):
+        return None
+    if name == "tg" and not address.lstrip("-").isdigit():
+        return None
+    return Identity(name, address)
+
+
+async def warn_orphaned(db: Database, communes: Iterable[str]) -> list[tuple[str, str]]:
+    """At start-up: one log line per staff member assigned to a commune no longer in units.yaml
+    (renamed or removed): they no longer see that commune's leaders under its new name."""
+    found = await stored.orphaned(db, frozenset(communes))
+    by_member: dict[str, list[str]] = {}
+    for identity, commune in found:
+        by_member.setdefault(identity, []).append(commune)
+    for identity, names in by_member.items():
+        log.warning("staff %s is assigned to communes not in units.yaml: %s (rename them with"
+                    " `caunoi staff add %s --commune NEW`)", identity, ", ".join(names), identity)
+    return found

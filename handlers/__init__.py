@@ -19,12 +19,14 @@ from handlers import (
     export,
     feedback,
     inbox,
+    leaders,
     link,
     menu,
     onboarding,
     quiz,
     results,
     roster_upload,
+    staff,
     stats,
     topics,
 )
@@ -45,9 +47,11 @@ MODULES: tuple[ModuleType, ...] = (
     quiz,
     results,
     link,
+    leaders,
     stats,
     export,
     roster_upload,
+    staff,
 )
 
 

@@ -14,9 +14,15 @@ async def show_profile(event: Event, ctx: Context) -> list[Reply]:
     fields = profile_lines(ctx, ctx.person.name, ctx.person.role, ctx.person.association,
                            ctx.person.commune, ctx.person.hamlet, ctx.person.phone)
     notices = ctx.t("onboarding.notices_no" if ctx.person.stopped else "onboarding.notices_yes")
-    return [ctx.reply("onboarding.profile", [ctx.option("onboarding.profile_edit_button", "ob:edit"),
-                                             ctx.option("core.menu_button", "cmd:menu")],
-                      notices=notices, **fields)]
+    return [Reply(ctx.t("onboarding.profile", notices=notices, **fields),
+                  [ctx.option("onboarding.profile_edit_button", "ob:edit"),
+                   ctx.option("account.who_sees_button", "acc:who"), ctx.option("core.menu_button", "cmd:menu")])]
+
+
+async def who_sees(event: Event, ctx: Context) -> list[Reply]:
+    """"Ai xem được thông tin của tôi?": the roles (never names) that see what."""
+    commune = ctx.person.commune or ctx.t("account.who_sees_no_commune")
+    return [ctx.reply("account.who_sees", [ctx.option("core.menu_button", "cmd:menu")], commune=commune)]
 
 
 async def stop_notices(event: Event, ctx: Context) -> list[Reply]:
@@ -48,3 +54,4 @@ def register(router: Router) -> None:
     router.command("delete_me", ask_delete, registered=False, aliases=("xoa du lieu",),
                    describe="account.commands.delete_me")
     router.choice("del", answer_delete, registered=False)
+    router.choice("acc", who_sees)

@@ -1,7 +1,7 @@
 """The aspiration survey (/aspiration): would the leader like to be considered for Party admission,
 and what would help. Never forced; explicit consent first (political opinion is sensitive data
-under Decree 13/2023/NĐ-CP); only staff see it; it can be changed or withdrawn (deleted) any time.
-A "not yet" answer is not stored at all.
+under Law 91/2025/QH15 and Decree 356/2025/NĐ-CP); only staff given that permission see it; it can be
+changed or withdrawn (deleted, after one confirmation) any time. A "no" answer is not stored at all.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ async def start(event: Event, ctx: Context) -> list[Reply]:
 
 
 def question(ctx: Context, consent_at: str) -> Reply:
-    """Có / Cần tìm hiểu thêm / Chưa."""
+    """Có / Cần tìm hiểu thêm / Không."""
     ctx.goto("aspiration.q", consent_at=consent_at)
     return ctx.reply("aspiration.question", [ctx.option("aspiration.wish_yes", "asp:w:yes"),
                                              ctx.option("aspiration.wish_maybe", "asp:w:maybe"),
@@ -59,10 +59,10 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         ctx.finish()
         return [ctx.reply("aspiration.later"), await ctx.menu()]
     if action == "withdraw":
+        return [await _withdraw(ctx, confirmed=arg == "yes")]
+    if action == "keep":
         ctx.finish()
-        deleted = await voices.delete_aspiration(ctx.db, ctx.person.id)
-        key = "aspiration.withdrawn" if deleted else "aspiration.nothing_to_withdraw"
-        return [ctx.reply(key, [ctx.option("core.menu_button", "cmd:menu")])]
+        return [ctx.reply("aspiration.withdraw_kept", [ctx.option("core.menu_button", "cmd:menu")])]
     current = await voices.aspiration(ctx.db, ctx.person.id)
     if action == "change" and current is not None:
         return [question(ctx, current.consent_at)]
@@ -93,6 +93,19 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return [ctx.reply("aspiration.saved", [ctx.option("core.menu_button", "cmd:menu")],
                           wish=ctx.t(f"aspiration.wishes.{saved.wish}"), helps=helps_text(ctx, saved.helps))]
     return [Reply(ctx.t("core.stale")), *await start(event, ctx)]
+
+
+async def _withdraw(ctx: Context, confirmed: bool) -> Reply:
+    """asp:withdraw asks once ("Rút lại và xóa câu trả lời?"); asp:withdraw:yes deletes the answer."""
+    ctx.finish()
+    if not confirmed:
+        if await voices.aspiration(ctx.db, ctx.person.id) is None:
+            return ctx.reply("aspiration.nothing_to_withdraw", [ctx.option("core.menu_button", "cmd:menu")])
+        return ctx.reply("aspiration.withdraw_confirm", [ctx.option("aspiration.withdraw_yes", "asp:withdraw:yes"),
+                                                         ctx.option("aspiration.withdraw_no", "asp:keep")])
+    deleted = await voices.delete_aspiration(ctx.db, ctx.person.id)
+    key = "aspiration.withdrawn" if deleted else "aspiration.nothing_to_withdraw"
+    return ctx.reply(key, [ctx.option("core.menu_button", "cmd:menu")])
 
 
 async def on_step(event: Event, ctx: Context) -> list[Reply]:

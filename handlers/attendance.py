@@ -13,8 +13,9 @@ from bot.model import Event, Option, Reply
 from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow, Invitee
-from handlers.class_admin import people_lines, view
-from handlers.classes import fmt, menu_option
+from handlers import scope
+from handlers.class_admin import people_lines, scoped_class, view
+from handlers.class_format import fmt, menu_option
 
 PAGE_SIZE = 8
 CHECKIN_EARLY = timedelta(hours=1)  # the window may open this long before the start
@@ -38,6 +39,9 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     klass = await classes.get(ctx.db, numbers[0])
     if klass is None:
         return [ctx.reply("classes.gone", [Option(ctx.t("classes.back_to_list"), "cla:list")])]
+    found = await scoped_class(ctx, klass.id)
+    if not isinstance(found, ClassRow):
+        return found
     if action == "g":
         return await _ask_group(ctx, klass)
     if action == "c" and len(numbers) == 3:
@@ -55,7 +59,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
 
 
 async def _ask_group(ctx: Context, klass: ClassRow) -> list[Reply]:
-    invitees = await classes.invitees(ctx.db, klass.id)
+    invitees = await classes.invitees(ctx.db, klass.id, scope=scope.communes(ctx))
     if not invitees:
         return [ctx.reply("classes.no_invitees", [Option(ctx.t("classes.back_to_list"), f"cla:v:{klass.id}")])]
     options = []
@@ -69,11 +73,11 @@ async def _ask_group(ctx: Context, klass: ClassRow) -> list[Reply]:
 
 
 async def _group(ctx: Context, klass: ClassRow, index: int, page: int) -> list[Reply]:
-    groups = _groups(await classes.invitees(ctx.db, klass.id))
+    groups = _groups(await classes.invitees(ctx.db, klass.id, scope=scope.communes(ctx)))
     if index >= len(groups):
         return await _ask_group(ctx, klass)
     commune = groups[index]
-    members = await classes.invitees(ctx.db, klass.id, commune or None)
+    members = await classes.invitees(ctx.db, klass.id, commune or None, scope.communes(ctx))
     pages = max(1, -(-len(members) // PAGE_SIZE))
     page = min(page, pages - 1)
     options = []
@@ -88,6 +92,8 @@ async def _group(ctx: Context, klass: ClassRow, index: int, page: int) -> list[R
 
 async def _toggle(ctx: Context, klass: ClassRow, person_id: int, index: int, page: int) -> list[Reply]:
     invitee = await classes.invitation_of(ctx.db, klass.id, person_id)
+    if invitee is not None and not scope.covers(ctx, invitee.commune):  # a forged person id
+        return scope.refused(ctx)
     if invitee is not None:
         await classes.mark_attended(ctx.db, klass.id, person_id, not invitee.attended, "staff", ctx.now())
     return await _group(ctx, klass, index, page)
@@ -119,7 +125,7 @@ def _new_code() -> str:
 
 async def attendance_list(ctx: Context, klass: ClassRow) -> list[Reply]:
     """Who came and who was absent (with whether they had said so)."""
-    invitees = await classes.invitees(ctx.db, klass.id)
+    invitees = await classes.invitees(ctx.db, klass.id, scope=scope.communes(ctx))
     present = [i for i in invitees if i.attended]
     absent = [i for i in invitees if not i.attended]
     text = [ctx.t("classes.attendance_list", title=klass.title, when=fmt(ctx).when(klass.starts_at),

@@ -14,11 +14,11 @@ from typing import Any
 from bot.clock import iso, parse_iso
 from bot.context import Context, Services
 from bot.model import Event, Option, Reply
+from bot.roles import ROLES
 from bot.router import Router
 from bot.store import broadcasts
 from bot.textutil import clean_block, clean_line, fold, has_letters
-from handlers import reachability
-from handlers.onboarding import ROLES
+from handlers import reachability, scope
 
 TEXT_LIMIT = 3000  # leaves room for Telegram's 4096 with the preview around it
 MAX_DAYS_AHEAD = 60
@@ -98,7 +98,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     if action == "com":
         names = list(ctx.data.get("communes", []))
         index = int(value) if value.isdigit() else -1
-        if 0 <= index < len(names):
+        if 0 <= index < len(names) and scope.covers(ctx, names[index]):
             return [await preview(ctx, {"kind": "commune", "value": names[index]})]
     if action == "role" and value in ROLES:
         return [await preview(ctx, {"kind": "role", "value": value})]
@@ -119,7 +119,7 @@ def _kept(ctx: Context) -> dict[str, Any]:
 
 async def ask_commune(ctx: Context) -> Reply:
     """Communes that have registered leaders (listed ones first, in content order)."""
-    known = await broadcasts.communes(ctx.db)
+    known = await broadcasts.communes(ctx.db, scope.communes(ctx))
     ordered = [c.name for c in ctx.content.units.communes if c.name in known]
     ordered += [name for name in known if name not in ordered]
     if not ordered:
@@ -141,7 +141,10 @@ def audience_name(t: Any, audience: dict[str, Any]) -> str:
     value = str(audience.get("value", ""))
     if kind == "role":
         value = t(f"onboarding.roles.{value}") if f"onboarding.roles.{value}" in t else value
-    return str(t(f"broadcast.audience_name.{kind}", value=value))
+    name = str(t(f"broadcast.audience_name.{kind}", value=value))
+    if audience.get("communes") and kind != "commune":  # a commune staff member's "Tất cả" names theirs
+        name += f" ({', '.join(audience['communes'])})"
+    return name
 
 
 def _local(ctx: Context | Services, moment: datetime) -> str:
@@ -149,9 +152,22 @@ def _local(ctx: Context | Services, moment: datetime) -> str:
     return moment.astimezone(config.tz).strftime("%H:%M %d/%m/%Y")
 
 
+def scoped(ctx: Context, audience: dict[str, Any]) -> dict[str, Any]:
+    """The audience cut to the staff member's communes ("Tất cả" = all of theirs); province admins'
+    audiences are left as chosen."""
+    mine = scope.communes(ctx)
+    if mine is None:
+        chosen = {k: v for k, v in audience.items() if k != "communes"}
+        if chosen.get("kind") == "commune":  # that commune's staff may follow its report too
+            chosen["communes"] = [str(chosen.get("value", ""))]
+        return chosen
+    return {**audience, "communes": sorted(mine)}
+
+
 async def preview(ctx: Context, audience: dict[str, Any]) -> Reply:
     """The exact message, who gets it and how many, then Gửi / Hẹn giờ / Hủy."""
     text = str(ctx.data["text"])
+    audience = scoped(ctx, audience)
     ctx.goto("broadcast.confirm", **{**_kept(ctx), "audience": audience})
     chosen = await broadcasts.select(ctx.db, audience, ctx.now())
     name = audience_name(ctx.t, audience)
@@ -236,7 +252,10 @@ async def send(ctx: Context) -> list[Reply]:
     audience when Gửi is pressed (also for a scheduled one); /stop and /delete_me are checked again
     when each message goes out."""
     text = str(ctx.data["text"])
-    audience = dict(ctx.data["audience"])
+    audience = scoped(ctx, dict(ctx.data["audience"]))  # rights may have changed since the preview
+    if audience.get("kind") == "commune" and not scope.covers(ctx, str(audience.get("value"))):
+        ctx.finish()
+        return scope.refused(ctx)
     now = ctx.now()
     not_before = parse_iso(ctx.data["not_before"]) if ctx.data.get("not_before") else now
     if not_before < now:
@@ -251,15 +270,13 @@ async def send(ctx: Context) -> list[Reply]:
         return Reply(progress_text(t, broadcast_id, {"pending": total}, total, "sending"))
 
     broadcast_id, count = await broadcasts.create(ctx.db, ctx.person.id, text, audience, now, not_before,
-                                                  message, progress)
+                                                  message, progress, actor=str(ctx.identity))
     ctx.finish()
     back = [ctx.option("broadcast.new_button", "cmd:broadcast"), ctx.option("core.menu_button", "cmd:admin")]
     if count == 0:
         await broadcasts.cancel(ctx.db, broadcast_id, now)
         return [ctx.reply("broadcast.none_queued", back)]
-    wake = ctx.services.hooks.get("outbox.wake")
-    if wake is not None:
-        wake()
+    ctx.services.hooks.wake()
     if not_before > now:
         return [ctx.reply("broadcast.scheduled", back, id=broadcast_id, count=count, when=_local(ctx, not_before))]
     return [ctx.reply("broadcast.queued", back, id=broadcast_id, count=count)]
@@ -295,7 +312,7 @@ def _excerpt(text: str, limit: int = 60) -> str:
 
 async def status(ctx: Context) -> Reply:
     """/broadcast status: recent broadcasts, a report button each, a cancel button for scheduled ones."""
-    recent = await broadcasts.recent(ctx.db)
+    recent = await broadcasts.recent(ctx.db, scope=scope.communes(ctx))
     if not recent:
         return ctx.reply("broadcast.status_empty", [ctx.option("broadcast.new_button", "cmd:broadcast")])
     options = []
@@ -316,6 +333,8 @@ async def cancel_scheduled(ctx: Context, raw: str) -> Reply:
     back = [ctx.option("core.menu_button", "cmd:admin")]
     if item is None:
         return ctx.reply("broadcast.not_found", back)
+    if await broadcasts.get(ctx.db, item.id, scope.communes(ctx)) is None:
+        return scope.refused(ctx)[0]
     if item.finished_at is not None or item.cancelled_at is not None:
         return ctx.reply("broadcast.already_sent", back, id=item.id)
     withdrawn = await broadcasts.cancel(ctx.db, item.id, ctx.now())
@@ -333,6 +352,8 @@ async def report(event: Event, ctx: Context) -> list[Reply]:
     back = [ctx.option("core.menu_button", "cmd:admin")]
     if item is None:
         return [ctx.reply("broadcast.not_found", back)]
+    if await broadcasts.get(ctx.db, item.id, scope.communes(ctx)) is None:
+        return scope.refused(ctx)
     counts = await broadcasts.counts(ctx.db, item.id)
     progress = progress_text(ctx.t, item.id, counts, item.recipients, _state(item, counts))
     text = ctx.t("broadcast.report", id=item.id, created=_local(ctx, parse_iso(item.created_at)),
@@ -340,7 +361,7 @@ async def report(event: Event, ctx: Context) -> list[Reply]:
     options = [Option(ctx.t("broadcast.report_button"), f"bcr:{item.id}"), *back]
     for which, key in (("unreachable", "broadcast.report_unreachable"), ("unknown", "broadcast.report_unknown"),
                        ("unacked", "broadcast.report_unacked"), ("acked", "broadcast.report_acked")):
-        names, total = await broadcasts.people_with(ctx.db, item.id, which)
+        names, total = await broadcasts.people_with(ctx.db, item.id, which, scope=scope.communes(ctx))
         if total:
             lines = [f"• {n.name} — {', '.join(x for x in (n.hamlet, n.commune) if x)}" for n in names]
             if total > len(names):
@@ -362,12 +383,12 @@ async def resend_unknown(event: Event, ctx: Context) -> list[Reply]:
     back = [ctx.option("core.menu_button", "cmd:admin")]
     if item is None:
         return [ctx.reply("broadcast.not_found", back)]
+    if await broadcasts.get(ctx.db, item.id, scope.communes(ctx)) is None:
+        return scope.refused(ctx)
     count = await broadcasts.resend_unknown(ctx.db, item.id, ctx.now())
     if not count:
         return [ctx.reply("broadcast.resend_none", back, id=item.id)]
-    wake = ctx.services.hooks.get("outbox.wake")
-    if wake is not None:
-        wake()
+    ctx.services.hooks.wake()
     return [ctx.reply("broadcast.resend_queued", [ctx.option("broadcast.report_button", f"bcr:{item.id}"), *back],
                       id=item.id, count=count)]
 
@@ -386,7 +407,6 @@ async def progress_job(services: Services) -> None:
     db = services.db
     now = services.clock.now()
     t = services.content.texts
-    edit = services.hooks.get("outbox.edit")
     for item in await broadcasts.open_broadcasts(db, now):
         counts = await broadcasts.counts(db, item.id)
         left = counts.get("pending", 0) + counts.get("sending", 0)
@@ -395,9 +415,9 @@ async def progress_job(services: Services) -> None:
         if text == item.progress:
             continue
         target = await broadcasts.progress_message(db, item) if item.staff_id else None
-        if target is not None and edit is not None:
+        if target is not None:
             channel, address, message_id = target
-            await edit(channel, address, message_id, Reply(text))
+            await services.hooks.edit(channel, address, message_id, Reply(text))
         elif target is None and left:
             continue  # the progress message itself is not out yet: try again next time
         await broadcasts.set_progress(db, item.id, text, finished=None if left else now)
@@ -407,9 +427,7 @@ async def progress_job(services: Services) -> None:
                            failed=counts.get("failed", 0)),
                          [Option(t("broadcast.report_button"), f"bcr:{item.id}")])
             await broadcasts.enqueue_done(db, item, done, now)
-            wake = services.hooks.get("outbox.wake")
-            if wake is not None:
-                wake()
+            services.hooks.wake()
 
 
 def register(router: Router) -> None:

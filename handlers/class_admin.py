@@ -13,12 +13,13 @@ from typing import Any
 from bot import reminders
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.roles import ROLES
 from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow
-from bot.textutil import clean_line, has_letters
-from handlers.classes import fmt, menu_option
-from handlers.onboarding import ROLES
+from bot.textutil import clean_line, fold, has_letters
+from handlers import scope
+from handlers.class_format import fmt, menu_option
 
 TITLE_LIMIT = 120
 PLACE_LIMIT = 160
@@ -26,6 +27,7 @@ DATE_BUTTONS = 7
 OVERVIEW_LIMIT = 10
 PEOPLE_LIMIT = 30
 RECENT_DAYS = 7
+EVERYONE_WORDS = ("tat ca", "tat ca cac xa", "all")  # the commune field of a one-line /newclass
 OVERVIEW_SILENT = 5  # names of people without an answer shown per class in the overview
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DATE_VN = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
@@ -139,24 +141,52 @@ async def _one_line(ctx: Context, args: str) -> list[Reply]:
         if len(parts) < 3 or not parts[2]:
             raise InputError("classes.oneline_missing_place")
         place = valid_text(parts[2], PLACE_LIMIT)
-        audience = _communes_audience(ctx, parts[3]) if len(parts) > 3 and parts[3] else dict(classes.ALL)
+        audience = _communes_audience(ctx, parts[3]) if len(parts) > 3 and parts[3] else None
     except InputError as error:
         return [ctx.reply(error.key, **error.values), usage]
-    ctx.goto("cla.confirm", starts_at=starts_at.isoformat(), title=title, place=place, topics=[],
-             audience=audience)
+    ctx.goto("cla.confirm", starts_at=starts_at.isoformat(), title=title, place=place, topics=[])
+    mine = _my_communes(ctx)
+    if audience is None and len(mine) == 1:
+        audience = {"kind": "communes", "communes": [mine[0]]}
+    if audience is None:  # the place means little across communes: ask which are invited
+        return [_ask_communes(ctx, "classes.oneline_which_communes")]
+    ctx.remember(audience=audience)
     return [await preview(ctx)]
+
+
+def _my_communes(ctx: Context) -> list[str]:
+    """The communes of units.yaml this staff member may invite, in content order."""
+    return [c.name for c in ctx.content.units.communes if scope.covers(ctx, c.name)]
+
+
+def _everyone(ctx: Context) -> dict[str, Any]:
+    """"Tất cả": everyone for a province admin, every one of their communes for commune staff."""
+    if scope.communes(ctx) is None:
+        return dict(classes.ALL)
+    return {"kind": "communes", "communes": _my_communes(ctx)}
+
+
+def place_with_commune(place: str, audience: dict[str, Any]) -> str:
+    """"Hội trường xã" reads as "Hội trường xã, Xã Hương Khê" when one commune is invited and the
+    place does not name it already."""
+    names = list(audience.get("communes", [])) if audience.get("kind") == "communes" else []
+    if len(names) != 1:
+        return place
+    bare = fold(names[0]).removeprefix("xa ").removeprefix("phuong ")
+    return place if bare in fold(place) else f"{place}, {names[0]}"
 
 
 def _communes_audience(ctx: Context, typed: str) -> dict[str, Any]:
     names: list[str] = []
+    if fold(typed).strip() in EVERYONE_WORDS:
+        return _everyone(ctx)
     for item in filter(None, (p.strip() for p in typed.split(","))):
         commune = ctx.content.units.find(item) or ctx.content.units.find(f"Xã {item}")
-        if commune is None:
-            raise InputError("classes.unknown_commune", typed=item[:60],
-                             names=", ".join(c.name for c in ctx.content.units.communes))
+        if commune is None or not scope.covers(ctx, commune.name):
+            raise InputError("classes.unknown_commune", typed=item[:60], names=", ".join(_my_communes(ctx)))
         if commune.name not in names:
             names.append(commune.name)
-    return {"kind": "communes", "communes": names} if names else dict(classes.ALL)
+    return {"kind": "communes", "communes": names} if names else _everyone(ctx)
 
 
 def ask_date(ctx: Context, error: Reply | None = None) -> list[Reply]:
@@ -171,7 +201,7 @@ def ask_date(ctx: Context, error: Reply | None = None) -> list[Reply]:
                               f"cla:d:{day.isoformat()}"))
     options.append(ctx.option("core.cancel_button", "cla:no"))
     ctx.goto("cla.date")
-    return [*([error] if error else []), ctx.reply("classes.ask_date", options, columns=2)]
+    return [*([error] if error else []), ctx.reply("classes.ask_date", options, 2)]
 
 
 def _ask_time(ctx: Context, day: date) -> Reply:
@@ -202,17 +232,20 @@ def _ask_topics(ctx: Context) -> Reply:
 
 def _ask_audience(ctx: Context) -> Reply:
     ctx.goto("cla.audience", **_kept(ctx))
-    return ctx.reply("classes.ask_audience", [ctx.option("classes.audience_all", "cla:a:all"),
-                                              ctx.option("classes.audience_communes_button", "cla:a:com"),
-                                              ctx.option("classes.audience_role_button", "cla:a:role"),
-                                              ctx.option("core.cancel_button", "cla:no")])
+    options = [ctx.option("classes.audience_all", "cla:a:all"),
+               ctx.option("classes.audience_communes_button", "cla:a:com")]
+    if scope.communes(ctx) is None:  # a role across communes is the province's choice
+        options.append(ctx.option("classes.audience_role_button", "cla:a:role"))
+    return ctx.reply("classes.ask_audience", [*options, ctx.option("core.cancel_button", "cla:no")])
 
 
 def _ask_communes(ctx: Context, key: str = "classes.ask_communes") -> Reply:
     chosen = set(ctx.data.get("communes", []))
     options = [ctx.option("classes.topic_on" if c.name in chosen else "classes.topic_off", f"cla:c:{i}",
-                          label=c.name) for i, c in enumerate(ctx.content.units.communes)]
+                          label=c.name) for i, c in enumerate(ctx.content.units.communes) if scope.covers(ctx, c.name)]
     options.append(ctx.option("classes.done_button", "cla:cd"))
+    if key == "classes.oneline_which_communes":
+        options.append(ctx.option("classes.audience_all", "cla:a:all"))
     ctx.goto("cla.communes", **_kept(ctx))
     return ctx.reply(key, options)
 
@@ -231,9 +264,10 @@ async def preview(ctx: Context) -> Reply:
     """The class as it will be sent, with how many people it reaches; confirm or discard."""
     data = ctx.data
     starts_at = datetime.fromisoformat(data["starts_at"])
-    audience = data.get("audience") or dict(classes.ALL)
+    audience = data.get("audience") or _everyone(ctx)
     count = await classes.audience_count(ctx.db, audience)
-    details = fmt(ctx).details(data["title"], data["place"], starts_at, data.get("topics", []))
+    details = fmt(ctx).details(data["title"], place_with_commune(data["place"], audience), starts_at,
+                               data.get("topics", []))
     ctx.goto("cla.confirm", **_kept(ctx))
     return ctx.reply("classes.preview", [ctx.option("classes.confirm_button", "cla:ok"),
                                          ctx.option("classes.discard_button", "cla:no")],
@@ -248,15 +282,26 @@ async def _create(ctx: Context) -> list[Reply]:
         ctx.finish()
         return ask_date(ctx, ctx.reply("classes.past", when=fmt(ctx).when(starts_at)))
     f = fmt(ctx)
+    audience = data.get("audience") or _everyone(ctx)
+    if not _within_scope(ctx, audience):  # rights changed since the preview
+        ctx.finish()
+        return scope.refused(ctx)
     _, count = await classes.create(
-        ctx.db, title=data["title"], place=data["place"], starts_at=starts_at, minutes=240,
-        topics=list(data.get("topics", [])), audience=data.get("audience") or dict(classes.ALL),
+        ctx.db, title=data["title"], place=place_with_commune(data["place"], audience), starts_at=starts_at,
+        minutes=240, topics=list(data.get("topics", [])), audience=audience,
         created_by=ctx.person.id, now=now,
         next_reminder=reminders.next_due(starts_at, ctx.config.reminders, now), invitation=f.invitation,
     )
     ctx.finish()
     return [ctx.reply("classes.created", [Option(ctx.t("classes.admin_menu_label"), "cmd:classes"),
                                           menu_option(ctx)], count=count)]
+
+
+def _within_scope(ctx: Context, audience: dict[str, Any]) -> bool:
+    if scope.communes(ctx) is None:
+        return True
+    names = audience.get("communes", []) if audience.get("kind") == "communes" else []
+    return bool(names) and all(scope.covers(ctx, name) for name in names)
 
 
 async def on_step(event: Event, ctx: Context) -> list[Reply]:
@@ -333,18 +378,18 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return [_ask_topics(ctx)]
     if action == "tpd" and step == "cla.topics":
         return [_ask_audience(ctx)]
-    if action == "a" and args and step == "cla.audience":
+    if action == "a" and args and (step == "cla.audience" or (step == "cla.communes" and args[0] == "all")):
         if args[0] == "com":
             return [_ask_communes(ctx)]
         if args[0] == "role":
-            return [_ask_role(ctx)]
-        ctx.remember(audience=dict(classes.ALL))
+            return [_ask_role(ctx)] if scope.communes(ctx) is None else scope.refused(ctx)
+        ctx.remember(audience=_everyone(ctx))
         return [await preview(ctx)]
     if action == "c" and args and step == "cla.communes":
         communes = ctx.content.units.communes
         index = int(args[0])
         chosen = list(ctx.data.get("communes", []))
-        if index < len(communes):
+        if index < len(communes) and scope.covers(ctx, communes[index].name):
             name = communes[index].name
             chosen = [c for c in chosen if c != name] if name in chosen else [*chosen, name]
         ctx.remember(communes=chosen)
@@ -355,7 +400,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
             return [_ask_communes(ctx, "classes.no_commune_chosen")]
         ctx.remember(audience={"kind": "communes", "communes": chosen})
         return [await preview(ctx)]
-    if action == "r" and args and args[0] in ROLES and step == "cla.role":
+    if action == "r" and args and args[0] in ROLES and step == "cla.role" and scope.communes(ctx) is None:
         ctx.remember(audience={"kind": "role", "role": args[0]})
         return [await preview(ctx)]
     if action == "ok" and step == "cla.confirm":
@@ -370,7 +415,7 @@ async def overview(ctx: Context) -> list[Reply]:
     """Upcoming (and just finished) classes with invited / coming / not coming / no answer counts."""
     ctx.finish()
     now = ctx.now()
-    found = await classes.listed(ctx.db, now - timedelta(days=RECENT_DAYS), OVERVIEW_LIMIT)
+    found = await classes.listed(ctx.db, now - timedelta(days=RECENT_DAYS), OVERVIEW_LIMIT, scope.communes(ctx))
     new_button = Option(ctx.t("classes.newclass_menu_label"), "cmd:newclass")
     if not found:
         return [ctx.reply("classes.admin_none", [new_button, menu_option(ctx)])]
@@ -381,7 +426,7 @@ async def overview(ctx: Context) -> list[Reply]:
         if klass.cancelled:
             lines.append(ctx.t("classes.admin_line_cancelled", n=n, when=when, title=klass.title))
         else:
-            c = await classes.counts(ctx.db, klass.id)
+            c = await classes.counts(ctx.db, klass.id, scope.communes(ctx))
             attended = ctx.t("classes.admin_attended", n=c.attended) if now >= klass.starts_at else ""
             lines.append(ctx.t("classes.admin_line", n=n, when=when, title=klass.title, place=klass.place,
                                invited=c.invited, yes=c.yes, no=c.no, none=c.none, attended=attended))
@@ -394,7 +439,7 @@ async def overview(ctx: Context) -> list[Reply]:
 
 async def _silent_line(ctx: Context, class_id: int, count: int) -> str:
     """The first few who have not answered, with their phones: the staff's calling list."""
-    silent = await classes.no_answer(ctx.db, class_id, OVERVIEW_SILENT)
+    silent = await classes.no_answer(ctx.db, class_id, OVERVIEW_SILENT, scope.communes(ctx))
     names = ", ".join(f"{i.name or '—'} ({i.hamlet or '—'}{', ☎ ' + i.phone if i.phone else ''})" for i in silent)
     more = ctx.t("classes.admin_silent_more", n=count - len(silent)) if count > len(silent) else ""
     return ctx.t("classes.admin_silent", names=names) + more
@@ -403,15 +448,15 @@ async def _silent_line(ctx: Context, class_id: int, count: int) -> str:
 async def view(ctx: Context, class_id: int) -> list[Reply]:
     """One class for staff: details, counts, who has not answered (to call) and who declined."""
     ctx.finish()
-    klass = await classes.get(ctx.db, class_id)
-    if klass is None:
-        return [ctx.reply("classes.gone"), *await overview(ctx)]
-    c = await classes.counts(ctx.db, klass.id)
+    klass = await scoped_class(ctx, class_id)
+    if not isinstance(klass, ClassRow):
+        return klass
+    c = await classes.counts(ctx.db, klass.id, scope.communes(ctx))
     text = [ctx.t("classes.view", details=fmt(ctx).of_class(klass), audience=audience_text(ctx, klass.audience),
                   invited=c.invited, yes=c.yes, no=c.no, none=c.none, attended=c.attended)]
     if klass.cancelled:
         text.append(ctx.t("classes.view_cancelled"))
-    invitees = await classes.invitees(ctx.db, klass.id)
+    invitees = await classes.invitees(ctx.db, klass.id, scope=scope.communes(ctx))
     silent = [i for i in invitees if i.rsvp is None]
     declined = [i for i in invitees if i.rsvp == "no"]
     if silent and not klass.cancelled:
@@ -451,10 +496,21 @@ def people_lines(ctx: Context, people_list: list[classes.Invitee], reasons: bool
     return "\n".join(lines)
 
 
+async def scoped_class(ctx: Context, class_id: int) -> ClassRow | list[Reply]:
+    """The class if this staff member may see it; else "gone", or for another commune's class the
+    refusal a non-staff user gets."""
+    klass = await classes.get(ctx.db, class_id, scope.communes(ctx))
+    if klass is not None:
+        return klass
+    if await classes.get(ctx.db, class_id) is not None:
+        return scope.refused(ctx)
+    return [ctx.reply("classes.gone"), *await overview(ctx)]
+
+
 async def _editable(ctx: Context, class_id: int) -> ClassRow | list[Reply]:
-    klass = await classes.get(ctx.db, class_id)
-    if klass is None:
-        return [ctx.reply("classes.gone"), *await overview(ctx)]
+    klass = await scoped_class(ctx, class_id)
+    if not isinstance(klass, ClassRow):
+        return klass
     if klass.cancelled or ctx.now() >= klass.starts_at:
         return [ctx.reply("classes.not_editable"), *await view(ctx, class_id)]
     return klass
@@ -494,6 +550,9 @@ async def _edit_value(ctx: Context, text: str) -> list[Reply]:
 async def _save_edit(ctx: Context) -> list[Reply]:
     data = ctx.data
     class_id, field, value = int(data["class_id"]), data["field"], data["value"]
+    if await classes.get(ctx.db, class_id, scope.communes(ctx)) is None:  # rights changed meanwhile
+        ctx.finish()
+        return scope.refused(ctx)
     changes: dict[str, Any] = {"starts_at": datetime.fromisoformat(value)} if field == "time" else {field: value}
     now = ctx.now()
     f = fmt(ctx)
@@ -505,7 +564,7 @@ async def _save_edit(ctx: Context) -> list[Reply]:
     ctx.finish()
     if updated is None:
         return [ctx.reply("classes.conflict"), *await view(ctx, class_id)]
-    c = await classes.counts(ctx.db, class_id)
+    c = await classes.counts(ctx.db, class_id, scope.communes(ctx))
     return [ctx.reply("classes.edited", [Option(ctx.t("classes.back_to_list"), "cla:list"), menu_option(ctx)],
                       count=c.invited)]
 
@@ -522,11 +581,14 @@ async def _ask_cancel(ctx: Context, class_id: int) -> list[Reply]:
 
 async def _cancel(ctx: Context) -> list[Reply]:
     class_id, version = int(ctx.data["class_id"]), int(ctx.data["version"])
+    if await classes.get(ctx.db, class_id, scope.communes(ctx)) is None:  # rights changed meanwhile
+        ctx.finish()
+        return scope.refused(ctx)
     cancelled = await classes.cancel(ctx.db, class_id, version, now=ctx.now(), cancel_reply=fmt(ctx).cancellation)
     ctx.finish()
     if cancelled is None:
         return [ctx.reply("classes.conflict"), *await view(ctx, class_id)]
-    c = await classes.counts(ctx.db, class_id)
+    c = await classes.counts(ctx.db, class_id, scope.communes(ctx))
     return [ctx.reply("classes.class_cancelled_done", [Option(ctx.t("classes.back_to_list"), "cla:list"),
                                                        menu_option(ctx)], count=c.invited)]
 

@@ -9,6 +9,7 @@ from bot import export
 from bot.context import Context
 from bot.model import Attachment, Event, Reply
 from bot.router import Router
+from handlers import scope
 
 log = logging.getLogger(__name__)
 _DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
@@ -26,8 +27,10 @@ async def export_file(event: Event, ctx: Context) -> list[Reply]:
     if len(dates) > 2:
         return [Reply(ctx.t("export.too_many_args", usage=ctx.t("export.usage")), back)]
     try:
-        query = export.make_query(ctx.content, ctx.config.tz, commune or None, *[*dates, None, None][:2],
-                                  mark=ctx.config.pass_mark)
+        date_from, date_to = [*dates, None, None][:2]
+        query = export.make_query(ctx.content, ctx.config.tz, commune or None, date_from, date_to,
+                                  mark=ctx.config.pass_mark, scope=scope.communes(ctx),
+                                  sensitive=scope.sensitive(ctx))
     except export.ExportError as exc:
         return [Reply(f"{ctx.t(f'export.{exc.key}', **exc.values)}\n{ctx.t('export.usage')}", back)]
     try:
@@ -35,6 +38,8 @@ async def export_file(event: Event, ctx: Context) -> list[Reply]:
     except Exception:
         log.exception("export failed")
         return [Reply(ctx.t("export.failed"), back)]
+    await scope.record(ctx, "export", "aspirations" if scope.sensitive(ctx) else "",
+                       label=query.commune if query.commune else None)
     sheets = "\n".join(ctx.t("export.sheet_line", title=title, rows=rows) for title, rows in summary)
     text = ctx.t("export.done", filters=query.describe(ctx.t), sheets=sheets)
     if not event.args:

@@ -11,13 +11,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot import staff as rights
 from bot.clock import iso, parse_iso
 from bot.content.texts import Texts
 from bot.context import Context, Services
-from bot.model import Attachment, Event, Option, Reply
+from bot.model import Attachment, Event, Option, Reply, attachment_kind
 from bot.router import Router
 from bot.store import voices
 from bot.textutil import clean_block
+from handlers import scope
 from handlers.aspiration import helps_text
 from handlers.feedback import excerpt, has_content, local_time, media_summary, number
 from handlers.onboarding import profile_lines
@@ -63,6 +65,12 @@ def who(ctx: Context, name: str | None, role: str | None, association: str | Non
                  commune=fields["commune"])
 
 
+def who_with_phone(ctx: Context, item: voices.Voice) -> str:
+    """`who`, and the leader's phone: staff see only items of leaders their scope covers, and want to call."""
+    phone = ctx.t("inbox.followup_phone", phone=item.phone) if item.phone and scope.covers(ctx, item.commune) else ""
+    return who(ctx, item.name, item.role, item.association, item.commune, item.hamlet) + phone
+
+
 async def show_inbox(event: Event, ctx: Context) -> list[Reply]:
     """/inbox: newest items first, unfiltered."""
     ctx.finish()
@@ -74,11 +82,11 @@ async def inbox_page(ctx: Context, view: View) -> Reply:
     kind = voices.KINDS[view.kind] if view.kind is not None and view.kind < len(voices.KINDS) else None
     commune = None
     if view.commune is not None:  # the communes list is only needed to name the chosen one
-        communes = await voices.communes(ctx.db)
+        communes = await voices.communes(ctx.db, scope.communes(ctx))
         commune = communes[view.commune] if view.commune < len(communes) else None
     status = voices.STATUSES[view.status] if view.status is not None and view.status < len(voices.STATUSES) else None
     total, page, items = await voices.inbox(ctx.db, kind=kind, commune=commune, status=status, limit=PAGE_SIZE,
-                                            page=view.page)
+                                            page=view.page, scope=scope.communes(ctx))
     pages = max(1, -(-total // PAGE_SIZE))
     view = View(None if kind is None else view.kind, None if commune is None else view.commune,
                 None if status is None else view.status, page)
@@ -98,7 +106,9 @@ async def inbox_page(ctx: Context, view: View) -> Reply:
         options.append(ctx.option("inbox.digest_off_button", f"ib:dg:0:{code}"))
     else:
         options.append(ctx.option("inbox.digest_on_button", f"ib:dg:1:{code}", minutes=minutes))
-    options += [ctx.option("inbox.followup_button", "cmd:admission"), ctx.option("core.menu_button", "cmd:admin")]
+    if scope.sensitive(ctx):
+        options.append(ctx.option("inbox.followup_button", "cmd:admission"))
+    options.append(ctx.option("core.menu_button", "cmd:admin"))
     if not items:
         return ctx.reply("inbox.empty", options, **labels)
     lines = [ctx.t("inbox.title", total=total, page=view.page + 1, pages=pages, **labels)]
@@ -106,16 +116,17 @@ async def inbox_page(ctx: Context, view: View) -> Reply:
         body = excerpt(item.body, 160) if item.body else media_summary(ctx, item.media)
         lines.append(ctx.t("inbox.line", id=item.id, status=ctx.t(f"feedback.statuses.{item.status}"),
                            kind=ctx.t(f"feedback.kinds.{item.kind}"), when=local_time(ctx, item.created_at),
-                           who=who(ctx, item.name, item.role, item.association, item.commune, item.hamlet),
-                           excerpt=body))
+                           who=who_with_phone(ctx, item), excerpt=body))
     return Reply("\n\n".join(lines), options, columns=1)
 
 
 async def item_view(ctx: Context, voice_id: int, view: View, notice: str | None = None) -> list[Reply]:
     """One item in full, with its answers and notes, and what staff can do with it."""
-    item = await voices.get(ctx.db, voice_id)
+    item = await voices.get(ctx.db, voice_id, scope.communes(ctx))
     if item is None:
         ctx.finish()
+        if await voices.get(ctx.db, voice_id) is not None:  # another commune's item: as if not staff
+            return scope.refused(ctx)
         return [ctx.reply("inbox.gone"), await inbox_page(ctx, view)]
     code = view.code()
     attached = ""
@@ -123,7 +134,7 @@ async def item_view(ctx: Context, voice_id: int, view: View, notice: str | None 
         attached = ctx.t("inbox.item_attached", items=media_summary(ctx, item.media))
     lines = [ctx.t("inbox.item", id=item.id, kind=ctx.t(f"feedback.kinds.{item.kind}"),
                    status=ctx.t(f"feedback.statuses.{item.status}"),
-                   who=who(ctx, item.name, item.role, item.association, item.commune, item.hamlet),
+                   who=who_with_phone(ctx, item),
                    when=local_time(ctx, item.created_at), body=item.body or ctx.t("inbox.item_no_text"),
                    attached=attached)]
     for entry in (await voices.entries(ctx.db, [item.id], notes=True)).get(item.id, []):
@@ -146,19 +157,16 @@ async def item_view(ctx: Context, voice_id: int, view: View, notice: str | None 
 
 async def show_file(ctx: Context, voice_id: int, index: int, view: View) -> list[Reply]:
     """Pass on a photo or voice note a leader attached, by the channel's reference to it."""
-    item = await voices.get(ctx.db, voice_id)
+    item = await voices.get(ctx.db, voice_id, scope.communes(ctx))
     if item is None or not 0 <= index < len(item.media):
         return await item_view(ctx, voice_id, view)
     kind, ref = item.media[index]
-    attachment = Attachment(f"tep-{voice_id}-{index + 1}", b"", kind if kind in FILE_KINDS else "document",
+    attachment = Attachment(f"tep-{voice_id}-{index + 1}", b"", attachment_kind(kind),
                             ref=ref, ref_channel=item.channel or "")
     back = [ctx.option("inbox.back_to_item", f"ib:o:{voice_id}:{view.code()}")]
     reply = ctx.reply("inbox.file_caption", back, id=voice_id, number=index + 1)
     reply.attachment = attachment
     return [reply]
-
-
-FILE_KINDS = ("photo", "voice", "audio", "video", "video_note", "document")
 
 
 def filter_menu(ctx: Context, what: str, view: View, labels: list[str], page: int = 0) -> Reply:
@@ -191,7 +199,8 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return [filter_menu(ctx, action, view, [ctx.t(f"feedback.kinds.{k}") for k in voices.KINDS])]
     if action == "fc":
         page = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
-        return [filter_menu(ctx, action, View.parse(parts[2]), await voices.communes(ctx.db), page)]
+        return [filter_menu(ctx, action, View.parse(parts[2]), await voices.communes(ctx.db, scope.communes(ctx)),
+                            page)]
     if action == "fs":
         return [filter_menu(ctx, action, view, [ctx.t(f"feedback.statuses.{s}") for s in voices.STATUSES])]
     if action == "dg" and len(parts) > 3:
@@ -204,12 +213,14 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return await item_view(ctx, voice_id, view)
     if action == "f" and len(parts) > 4 and parts[3].isdigit():
         return await show_file(ctx, voice_id, int(parts[3]), view)
+    if action in ("s", "a", "n", "as") and await voices.get(ctx.db, voice_id, scope.communes(ctx)) is None:
+        return await item_view(ctx, voice_id, view)  # gone, or another commune's: refused there
     if action == "s" and len(parts) > 4 and parts[3].isdigit() and int(parts[3]) < len(voices.STATUSES):
         status = voices.STATUSES[int(parts[3])]
         if not await voices.set_status(ctx.db, voice_id, status, ctx.now_iso()):
             return await item_view(ctx, voice_id, view)
-        notice = ctx.t("inbox.status_set", id=voice_id, status=ctx.t(f"feedback.statuses.{status}"))
-        return await item_view(ctx, voice_id, view, notice)
+        done = ctx.t("inbox.status_set", id=voice_id, status=ctx.t(f"feedback.statuses.{status}"))
+        return await item_view(ctx, voice_id, view, done)
     if action in ("a", "n"):
         item = await voices.get(ctx.db, voice_id)
         if item is None:
@@ -239,6 +250,9 @@ async def on_step(event: Event, ctx: Context) -> list[Reply]:
     if len(text) > limit:
         return [ctx.reply("inbox.text_too_long", length=number(len(text)), limit=number(limit))]
     author = ctx.person.name or event.display_name or None
+    if await voices.get(ctx.db, voice_id, scope.communes(ctx)) is None:  # the leader moved away meanwhile
+        ctx.finish()
+        return await item_view(ctx, voice_id, view)
     if ctx.step == "inbox.note":
         ctx.finish()
         if not await voices.add_note(ctx.db, voice_id, ctx.person.id, author, text, ctx.now_iso()):
@@ -261,7 +275,7 @@ async def send_answer(ctx: Context, voice_id: int, view: View, body: str) -> lis
     """Store the answer and queue it to the leader through the outbox, in one transaction."""
     author = ctx.data.get("author")
     ctx.finish()
-    item = await voices.get(ctx.db, voice_id)
+    item = await voices.get(ctx.db, voice_id, scope.communes(ctx))
     if item is None:
         return await item_view(ctx, voice_id, view)
     message = Reply(
@@ -273,19 +287,21 @@ async def send_answer(ctx: Context, voice_id: int, view: View, body: str) -> lis
                                      message, ctx.now())
     if number is None:
         return await item_view(ctx, voice_id, view)
-    wake = ctx.services.hooks.get("outbox.wake")
-    if wake is not None:
-        wake()
+    ctx.services.hooks.wake()
     return await item_view(ctx, voice_id, view, ctx.t("inbox.answered", name=item.name or ctx.t("inbox.unknown")))
 
 
 # --- follow-up list ----------------------------------------------------------------------------
 
 async def show_followup(event: Event, ctx: Context) -> list[Reply]:
-    """/admission: how many wish to be considered, per commune, with a button per commune."""
+    """/admission: how many wish to be considered, per commune, with a button per commune (staff
+    given `sensitive` only: aspirations are political opinion)."""
     ctx.finish()
-    counts = await voices.followup_counts(ctx.db)
     back = [ctx.option("inbox.menu_label", "cmd:inbox"), ctx.option("core.menu_button", "cmd:admin")]
+    if not scope.sensitive(ctx):
+        return [ctx.reply("inbox.admission_not_allowed", back)]
+    counts = await voices.followup_counts(ctx.db, scope.communes(ctx))
+    await scope.record(ctx, "admission.view")
     if not counts:
         return [ctx.reply("inbox.followup_empty", back)]
     lines = [ctx.t("inbox.followup_count", commune=c or ctx.t("inbox.no_commune"), yes=yes, maybe=maybe)
@@ -298,12 +314,15 @@ async def show_followup(event: Event, ctx: Context) -> list[Reply]:
 async def on_followup(event: Event, ctx: Context) -> list[Reply]:
     """fu:c:<commune index>:<page>: the leaders of one commune, by hamlet."""
     parts = [*event.value.split(":"), "", "", ""][:4]
-    counts = await voices.followup_counts(ctx.db)
+    if not scope.sensitive(ctx):
+        return scope.refused(ctx)
+    counts = await voices.followup_counts(ctx.db, scope.communes(ctx))
     index = int(parts[2]) if parts[2].isdigit() else -1
     if not 0 <= index < len(counts):
         return [Reply(ctx.t("core.stale")), *await show_followup(event, ctx)]
     commune = counts[index][0]
-    rows = [r for r in await voices.followup(ctx.db) if r.commune == commune]
+    rows = await voices.followup(ctx.db, commune, scope.communes(ctx), any_commune=False)
+    await scope.record(ctx, "admission.view", f"commune:{commune or ''}")
     pages = max(1, -(-len(rows) // FOLLOWUP_PAGE))
     page = min(int(parts[3]) if parts[3].isdigit() else 0, pages - 1)
     shown = rows[page * FOLLOWUP_PAGE:(page + 1) * FOLLOWUP_PAGE]
@@ -352,18 +371,20 @@ async def digest_job(services: Services) -> None:
     for person_id, since, identities in await voices.digest_subscribers(db):
         if since >= until:
             continue  # this window has not closed yet
-        if not any(config.is_admin(i) for i in identities):
+        found = [await rights.lookup(db, config, i) for i in identities]
+        member = next((f for f in found if f is not None), None)
+        if member is None:
             # No longer staff: nothing is sent, and the window moves on so nothing piles up meanwhile.
             await voices.close_digest_window(db, person_id, since, until, None, now)
             continue
-        total, items = await voices.created_between(db, since, until, DIGEST_ITEMS)
-        answers = await voices.aspirations_between(db, since, until)
+        total, items = await voices.created_between(db, since, until, DIGEST_ITEMS, member.commune_filter)
+        answers = (await voices.aspirations_between(db, since, until, member.commune_filter)
+                   if member.sensitive else 0)
         message = digest_message(texts, config.tz, since, until, total, items, answers) if total or answers else None
         if await voices.close_digest_window(db, person_id, since, until, message, now) and message:
             queued = True
-    wake = services.hooks.get("outbox.wake")
-    if queued and wake is not None:
-        wake()
+    if queued:
+        services.hooks.wake()
 
 
 def digest_message(texts: Texts, tz: ZoneInfo, since: str, until: str, total: int, items: list[voices.Voice],
@@ -391,5 +412,5 @@ def register(router: Router) -> None:
     router.choice("fu", on_followup, staff=True)
     router.step("inbox", on_step, staff=True)
     router.menu("inbox.menu_label", "inbox", staff=True, order=20)
-    router.menu("inbox.followup_menu_label", "admission", staff=True, order=21)
+    router.menu("inbox.followup_menu_label", "admission", staff=True, order=21, when=scope.sensitive)
     router.periodic("voices.digest", DIGEST_CHECK_SECONDS, digest_job)

@@ -96,8 +96,7 @@ async def _use(ctx: Context, code: str) -> list[Reply]:
         notice = ctx.reply("link.notice", here=here, time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y"))
         await outbox.enqueue_on(ctx.db, "link_notice", f"{ctx.identity}:{ctx.now_iso()}", result.person.id,
                                 result.other_channel, notice, now)
-        if wake := ctx.services.hooks.get("outbox.wake"):
-            wake(result.other_channel)
+        ctx.services.hooks.wake(result.other_channel)
     return [ctx.reply("link.done", here=here, other=other), await _next(ctx)]
 
 

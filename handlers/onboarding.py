@@ -1,26 +1,89 @@
-"""Onboarding (/start): privacy consent, name, role, commune, hamlet, optional phone, confirm.
+"""Onboarding (/start) and the profile editor (/profile → Sửa): consent, name, role, commune,
+hamlet, optional phone, summary.
 
-Every answer is kept in the conversation state, so a restart in the middle continues
-where the person was; nothing is written to the profile until they confirm.
+Every answer is kept in the conversation state, so a restart in the middle continues where
+the person was; nothing is written to the profile until they confirm. "Sửa lại" at the summary
+(and /profile's edit) lists the fields: the person changes only the wrong one, the rest — the
+phone and a proved roster row included — stays. The flow is the table FLOW below.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bot.context import Context
 from bot.model import Event, Option, Reply
-from bot.phone import normalize_phone
+from bot.roles import ASSOCIATIONS, ROLES
 from bot.router import Router
-from bot.store import people
+from bot.store import claims, hamlets, people
 from bot.store import roster as roster_store
 from bot.textutil import clean_line, fold, has_letters
+from handlers import hamlet_input, phone_input, profile_editor
+from handlers.hamlet_input import ask_hamlet, ask_hamlet_typed
+from handlers.onboarding_parts import (
+    ASSOCIATION,
+    COMMUNE,
+    CONFIRM,
+    CONSENT,
+    FIELDS,
+    HAMLET,
+    HAMLET_GUESS,
+    HAMLET_TYPED,
+    NAME,
+    NAME_LIMIT,
+    PHONE,
+    ROLE,
+    kept,
+    page_options,
+    to_int,
+    with_keep,
+)
 
-NAME_LIMIT = 80
-HAMLET_LIMIT = 80
-PAGE_SIZE = 8
-ROLES = ("truong_thon", "to_truong", "chi_doan", "chi_hoi", "khac")
-ASSOCIATIONS = ("nong_dan", "phu_nu", "cuu_chien_binh", "nguoi_cao_tuoi", "khac")
+
+def _needs_association(data: dict[str, Any]) -> bool:
+    return data.get("role") == "chi_hoi" and data.get("association") not in ASSOCIATIONS
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of the flow: asked while `missing(data)`, by `ask`."""
+
+    step: str
+    missing: Callable[[dict[str, Any]], bool]
+    ask: Callable[[Context], Awaitable[Reply]]
+
+
+async def _ask_name(ctx: Context) -> Reply:
+    return ask_name(ctx)
+
+
+async def _ask_role(ctx: Context) -> Reply:
+    return ask_role(ctx)
+
+
+async def _ask_association(ctx: Context) -> Reply:
+    return ask_association(ctx)
+
+
+async def _ask_commune(ctx: Context) -> Reply:
+    return ask_commune(ctx, int(ctx.data.get("page", 0)))
+
+
+async def _ask_phone(ctx: Context) -> Reply:
+    return ask_phone(ctx)
+
+
+# The flow, in order: the first question whose answer is missing is asked; none missing = summary.
+FLOW: tuple[Question, ...] = (
+    Question(NAME, lambda d: not d.get("name"), _ask_name),
+    Question(ROLE, lambda d: d.get("role") not in ROLES, _ask_role),
+    Question(ASSOCIATION, _needs_association, _ask_association),
+    Question(COMMUNE, lambda d: not d.get("commune"), _ask_commune),
+    Question(HAMLET, lambda d: not d.get("hamlet"), lambda ctx: ask_hamlet(ctx)),
+    Question(PHONE, lambda d: "phone" not in d, _ask_phone),
+)
 
 
 def profile_lines(
@@ -52,88 +115,49 @@ async def start(event: Event, ctx: Context) -> list[Reply]:
 async def resume(event: Event, ctx: Context) -> list[Reply]:
     """An unregistered person reached a feature: ask the question of the step they are in."""
     step = ctx.step or ""
-    if not step.startswith("onboarding.") or step == "onboarding.consent":
+    if not step.startswith("onboarding.") or step == CONSENT:
         return ask_consent(ctx)
-    return [Reply(ctx.t("core.register_first")), *ask_again(ctx)]
+    return [Reply(ctx.t("core.register_first")), *await ask_again(ctx)]
 
 
 def ask_consent(ctx: Context) -> list[Reply]:
     """The privacy notice with agree / decline."""
-    ctx.goto("onboarding.consent")
+    ctx.goto(CONSENT)
     return [ctx.reply("onboarding.privacy", [ctx.option("onboarding.agree_button", "ob:agree"),
                                              ctx.option("onboarding.decline_button", "ob:decline")])]
 
 
-def ask_again(ctx: Context) -> list[Reply]:
-    """Repeat the question of the current onboarding step."""
+async def ask_again(ctx: Context) -> list[Reply]:
+    """Repeat the question of the current step."""
     step = ctx.step
-    if step == "onboarding.name":
-        return [ask_name(ctx)]
-    if step == "onboarding.role":
-        return [ask_role(ctx)]
-    if step == "onboarding.association":
-        return [ask_association(ctx)]
-    if step == "onboarding.commune":
-        return [ask_commune(ctx, int(ctx.data.get("page", 0)))]
-    if step in ("onboarding.hamlet", "onboarding.hamlet_typed"):
-        return [ctx.reply("onboarding.ask_hamlet_typed", commune=ctx.data.get("commune", ""))]
-    if step == "onboarding.phone":
-        return [ask_phone(ctx)]
-    if step == "onboarding.confirm":
+    if step == CONFIRM:
         return [summary(ctx)]
+    if step == FIELDS:
+        return [profile_editor.choose_field(ctx)]
+    if step in (HAMLET_TYPED, HAMLET_GUESS):
+        return [ask_hamlet_typed(ctx)]
+    question = next((q for q in FLOW if q.step == step), None)
+    if question is not None:
+        return [await question.ask(ctx)]
+    if ctx.person.registered:
+        ctx.finish()
+        return [await ctx.menu()]
     return ask_consent(ctx)
 
 
-def ask_role(ctx: Context) -> Reply:
-    """Role buttons."""
-    ctx.goto("onboarding.role", **_kept(ctx))
-    options = [Option(ctx.t(f"onboarding.roles.{key}"), f"ob:role:{key}") for key in ROLES]
-    return ctx.reply("onboarding.ask_role", options, name=ctx.data.get("name", ""))
-
-
-def ask_association(ctx: Context) -> Reply:
-    """Association buttons, for a chi hội trưởng."""
-    ctx.goto("onboarding.association", **_kept(ctx))
-    options = [Option(ctx.t(f"onboarding.associations.{key}"), f"ob:assoc:{key}") for key in ASSOCIATIONS]
-    return ctx.reply("onboarding.ask_association", options)
-
-
-def ask_commune(ctx: Context, page: int = 0, key: str = "onboarding.ask_commune", **values: Any) -> Reply:
-    """Commune buttons, a page at a time; typed names also work."""
-    communes = [c.name for c in ctx.content.units.communes]
-    ctx.goto("onboarding.commune", **_kept(ctx), page=page)
-    options = _page(ctx, [Option(name, f"ob:c:{i}") for i, name in enumerate(communes)], page, "ob:cp")
-    return ctx.reply(key, options, **values)
-
-
-async def ask_hamlet(ctx: Context, page: int = 0) -> Reply:
-    """Hamlet buttons for the chosen commune, or a request to type the name when none are listed."""
-    commune = str(ctx.data.get("commune", ""))
-    hamlets = await _hamlets(ctx, commune)
-    if not hamlets:
-        ctx.goto("onboarding.hamlet_typed", **_kept(ctx))
-        return ctx.reply("onboarding.ask_hamlet_typed", commune=commune)
-    ctx.goto("onboarding.hamlet", **_kept(ctx), page=page)
-    options = _page(ctx, [Option(name, f"ob:h:{i}") for i, name in enumerate(hamlets)], page, "ob:hp")
-    options.append(ctx.option("onboarding.hamlet_other", "ob:ht"))
-    return ctx.reply("onboarding.ask_hamlet", options, commune=commune)
-
-
-def ask_phone(ctx: Context) -> Reply:
-    """Optional phone: Telegram's share-contact button, or typed."""
-    ctx.goto("onboarding.phone", **_kept(ctx))
-    skip = [ctx.option("onboarding.skip_phone_button", "ob:nophone")]
-    if ctx.identity.channel == "tg":
-        reply = ctx.reply("onboarding.ask_phone", skip)
-        reply.ask_contact = True
-        return reply
-    return ctx.reply("onboarding.ask_phone_typed", skip)
+async def next_question(ctx: Context) -> list[Reply]:
+    """The first question not answered yet (answers may come from the roster), else the summary."""
+    for question in FLOW:
+        if question.missing(ctx.data):
+            return [await question.ask(ctx)]
+    return [summary(ctx)]
 
 
 def ask_name(ctx: Context) -> Reply:
     """Ask for the name; a new person may share or type a phone instead, to be found on the roster."""
-    if ctx.person.registered:
-        return ctx.reply("onboarding.ask_name")
+    ctx.goto(NAME, **kept(ctx))
+    if ctx.person.registered or "backup" in ctx.data:
+        return ctx.reply("onboarding.ask_name", with_keep(ctx, []))
     if ctx.identity.channel == "tg":
         reply = ctx.reply("onboarding.ask_name_or_contact")
         reply.ask_contact = True
@@ -141,194 +165,189 @@ def ask_name(ctx: Context) -> Reply:
     return ctx.reply("onboarding.ask_name_or_phone")
 
 
-async def next_question(ctx: Context) -> list[Reply]:
-    """The first question not answered yet (answers may come from the roster), else the summary."""
-    data = ctx.data
-    if not data.get("name"):
-        ctx.goto("onboarding.name", **_kept(ctx))
-        return [ask_name(ctx)]
-    if data.get("role") not in ROLES:
-        return [ask_role(ctx)]
-    if data.get("role") == "chi_hoi" and data.get("association") not in ASSOCIATIONS:
-        return [ask_association(ctx)]
-    if not data.get("commune"):
-        return [ask_commune(ctx)]
-    if not data.get("hamlet"):
-        return [await ask_hamlet(ctx)]
-    if "phone" not in data:
-        return [ask_phone(ctx)]
-    return [summary(ctx)]
+def ask_role(ctx: Context) -> Reply:
+    """Role buttons."""
+    ctx.goto(ROLE, **kept(ctx))
+    options = [Option(ctx.t(f"onboarding.roles.{key}"), f"ob:role:{key}") for key in ROLES]
+    return ctx.reply("onboarding.ask_role", with_keep(ctx, options), name=ctx.data.get("name", ""))
+
+
+def ask_association(ctx: Context) -> Reply:
+    """Association buttons, for a chi hội trưởng."""
+    ctx.goto(ASSOCIATION, **kept(ctx))
+    options = [Option(ctx.t(f"onboarding.associations.{key}"), f"ob:assoc:{key}") for key in ASSOCIATIONS]
+    return ctx.reply("onboarding.ask_association", with_keep(ctx, options))
+
+
+def ask_commune(ctx: Context, page: int = 0, key: str = "onboarding.ask_commune", **values: Any) -> Reply:
+    """Commune buttons, a page at a time; typed names also work."""
+    communes = [c.name for c in ctx.content.units.communes]
+    ctx.goto(COMMUNE, **kept(ctx), page=page)
+    options = page_options(ctx, [Option(name, f"ob:c:{i}") for i, name in enumerate(communes)], page, "ob:cp")
+    return ctx.reply(key, with_keep(ctx, options), **values)
+
+
+def ask_phone(ctx: Context) -> Reply:
+    """Optional phone: the share-contact button where the channel has one, or typed."""
+    ctx.goto(PHONE, **kept(ctx))
+    skip = [ctx.option("onboarding.skip_phone_button", "ob:nophone")]
+    if "backup" in ctx.data and (ctx.data["backup"] or {}).get("phone"):
+        skip = [ctx.option("editor.remove_phone_button", "ob:nophone")]
+    if ctx.identity.channel == "tg":
+        reply = ctx.reply("onboarding.ask_phone", with_keep(ctx, skip))
+        reply.ask_contact = True
+        return reply
+    return ctx.reply("onboarding.ask_phone_typed", with_keep(ctx, skip))
 
 
 def summary(ctx: Context) -> Reply:
-    """What will be saved, with Đúng / Sửa lại."""
-    ctx.goto("onboarding.confirm", **_kept(ctx))
+    """What will be saved, with Đúng / Sửa lại (Lưu / Sửa / Hủy when editing the profile)."""
+    ctx.goto(CONFIRM, **{k: v for k, v in kept(ctx).items() if k != "backup"})
     data = ctx.data
+    phone = data.get("phone")
+    if not phone and data.get("claim_phone"):
+        phone = ctx.t("editor.phone_pending", phone=data["claim_phone"])
     fields = profile_lines(ctx, data.get("name"), data.get("role"), data.get("association"),
-                           data.get("commune"), data.get("hamlet"), data.get("phone"))
-    return ctx.reply("onboarding.summary", [ctx.option("onboarding.confirm_button", "ob:ok"),
-                                            ctx.option("onboarding.redo_button", "ob:redo")], columns=2, **fields)
+                           data.get("commune"), data.get("hamlet"), phone)
+    if data.get("mode") == "profile":
+        return Reply(ctx.t("editor.profile_summary", **fields), [ctx.option("editor.save_button", "ob:ok"),
+                                                                  ctx.option("onboarding.redo_button", "ob:redo"),
+                                                                  ctx.option("editor.cancel_button", "ob:cancel")])
+    return Reply(ctx.t("onboarding.summary", **fields), [ctx.option("onboarding.confirm_button", "ob:ok"),
+                                                         ctx.option("onboarding.redo_button", "ob:redo")], 2)
 
 
 async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     """Every onboarding button: ob:<action>[:<value>]."""
     _, action, value = [*event.value.split(":", 2), "", ""][:3]
-    if action == "agree":
-        await people.set_consent(ctx.db, ctx.person.id, ctx.now_iso())
-        ctx.goto("onboarding.name")
-        return [ask_name(ctx)]
-    if action == "decline":
-        ctx.finish()
-        return [ctx.reply("onboarding.declined")]
-    if action in ("redo", "edit"):
-        ctx.goto("onboarding.name", **_profile_data(ctx))
-        return [ask_name(ctx)]
-    if action == "role" and value in ROLES:
-        ctx.remember(role=value, association=None)
-        return [ask_association(ctx) if value == "chi_hoi" else ask_commune(ctx)]
-    if action == "assoc" and value in ASSOCIATIONS:
-        ctx.remember(association=value)
-        return [ask_commune(ctx)]
-    if action == "cp":
-        return [ask_commune(ctx, _int(value))]
-    if action == "c":
-        communes = ctx.content.units.communes
-        index = _int(value)
-        if 0 <= index < len(communes):
-            ctx.remember(commune=communes[index].name)
-            return [await ask_hamlet(ctx)]
-    if action == "hp":
-        return [await ask_hamlet(ctx, _int(value))]
-    if action == "h":
-        hamlets = await _hamlets(ctx, str(ctx.data.get("commune", "")))
-        index = _int(value)
-        if 0 <= index < len(hamlets):
-            ctx.remember(hamlet=hamlets[index])
-            return await next_question(ctx)
-    if action == "ht":
-        ctx.goto("onboarding.hamlet_typed", **_kept(ctx))
-        return [ctx.reply("onboarding.ask_hamlet_typed", commune=ctx.data.get("commune", ""))]
-    if action == "nophone":
-        ctx.remember(phone=None)
-        return await next_question(ctx)
-    if action == "ok" and ctx.step == "onboarding.confirm":
-        return await confirm(ctx)
-    return [Reply(ctx.t("core.stale")), *ask_again(ctx)]
+    handler = _ACTIONS.get(action)
+    if handler is not None:
+        replies = await handler(ctx, value)
+        if replies is not None:
+            return replies
+    return [Reply(ctx.t("core.stale")), *await ask_again(ctx)]
+
+
+async def _agree(ctx: Context, value: str) -> list[Reply]:
+    await people.set_consent(ctx.db, ctx.person.id, ctx.now_iso())
+    ctx.goto(NAME)
+    return [ask_name(ctx)]
+
+
+async def _decline(ctx: Context, value: str) -> list[Reply]:
+    ctx.finish()
+    return [ctx.reply("onboarding.declined")]
+
+
+async def _role(ctx: Context, value: str) -> list[Reply] | None:
+    if value not in ROLES:
+        return None
+    ctx.remember(role=value, association=None)
+    return await next_question(ctx)
+
+
+async def _assoc(ctx: Context, value: str) -> list[Reply] | None:
+    if value not in ASSOCIATIONS:
+        return None
+    ctx.remember(association=value)
+    return await next_question(ctx)
+
+
+async def _commune_page(ctx: Context, value: str) -> list[Reply]:
+    return [ask_commune(ctx, to_int(value))]
+
+
+async def _commune(ctx: Context, value: str) -> list[Reply] | None:
+    communes = ctx.content.units.communes
+    index = to_int(value)
+    if not 0 <= index < len(communes):
+        return None
+    ctx.remember(commune=communes[index].name, hamlet=None)
+    return await next_question(ctx)
+
+
+async def _no_phone(ctx: Context, value: str) -> list[Reply]:
+    ctx.remember(phone=None, roster_id=None, claim_id=None, claim_phone=None)
+    ctx.data.pop("backup", None)
+    return await next_question(ctx)
+
+
+async def _ok(ctx: Context, value: str) -> list[Reply] | None:
+    return await confirm(ctx) if ctx.step == CONFIRM else None
+
+
+_ACTIONS: dict[str, Callable[[Context, str], Awaitable[list[Reply] | None]]] = {
+    "agree": _agree, "decline": _decline, "redo": profile_editor.redo, "edit": profile_editor.edit,
+    "f": profile_editor.field_button, "review": profile_editor.review, "keep": profile_editor.keep,
+    "role": _role, "assoc": _assoc, "cp": _commune_page, "c": _commune, "hp": hamlet_input.hamlet_page,
+    "h": hamlet_input.hamlet_choice, "ht": hamlet_input.hamlet_other, "hg": hamlet_input.hamlet_guess,
+    "nophone": _no_phone, "ok": _ok, "cancel": profile_editor.cancel,
+}
 
 
 async def on_step(event: Event, ctx: Context) -> list[Reply]:
-    """Typed answers (and a shared contact) during onboarding."""
+    """Typed answers (and a shared contact) during onboarding and editing."""
     step = ctx.step
-    if event.kind == "contact" and step in ("onboarding.phone", "onboarding.name"):
-        return await take_phone(ctx, event.value)
+    if event.kind == "contact" and step in (PHONE, NAME):
+        return await phone_input.take_phone(ctx, event.value, verified=event.verified)
     if event.kind != "text":
-        return [Reply(ctx.t("core.media_unexpected")), *ask_again(ctx)]
+        return [Reply(ctx.t("core.media_unexpected")), *await ask_again(ctx)]
     text = clean_line(event.value)
-    if step == "onboarding.name":
-        if not has_letters(text) and normalize_phone(text) and not ctx.person.registered:
-            return await take_phone(ctx, text)  # a phone first: the roster may already know this person
-        if not has_letters(text) or not 2 <= len(text) <= NAME_LIMIT:
-            return [ctx.reply("onboarding.name_invalid", limit=NAME_LIMIT)]
-        ctx.remember(name=text)
-        return [ask_role(ctx)]
-    if step == "onboarding.commune":
-        commune = ctx.content.units.find(text)
-        if commune is None:
-            folded = fold(text)
-            matches = [c for c in ctx.content.units.communes if folded and folded in fold(c.name)]
-            commune = matches[0] if len(matches) == 1 else None
-        if commune is None:
-            return [ask_commune(ctx, 0, "onboarding.commune_not_found", typed=text[:40])]
-        ctx.remember(commune=commune.name)
-        return [await ask_hamlet(ctx)]
-    if step in ("onboarding.hamlet", "onboarding.hamlet_typed"):
-        if not has_letters(text) or len(text) > HAMLET_LIMIT:
-            return [ctx.reply("onboarding.hamlet_invalid", limit=HAMLET_LIMIT)]
-        known = {fold(h): h for h in await _hamlets(ctx, str(ctx.data.get("commune", "")))}
-        ctx.remember(hamlet=known.get(fold(text), text))
-        return await next_question(ctx)
-    if step == "onboarding.phone":
-        return await take_phone(ctx, text)
-    return [Reply(ctx.t("core.not_understood")), *ask_again(ctx)]
+    if step == NAME:
+        return await _typed_name(ctx, text)
+    if step == COMMUNE:
+        return await _typed_commune(ctx, text)
+    if step in (HAMLET, HAMLET_TYPED, HAMLET_GUESS):
+        return await hamlet_input.typed_hamlet(ctx, text)
+    if step == PHONE:
+        return await phone_input.take_phone(ctx, text)
+    return [Reply(ctx.t("core.not_understood")), *await ask_again(ctx)]
 
 
-async def take_phone(ctx: Context, raw: str) -> list[Reply]:
-    """Accept a phone number if it is valid and not someone else's."""
-    phone = normalize_phone(raw)
-    if phone is None:
-        return [ctx.reply("onboarding.phone_invalid", [ctx.option("onboarding.skip_phone_button", "ob:nophone")],
-                          typed=raw[:20])]
-    owner = await people.by_phone(ctx.db, phone)
-    if owner is not None and owner.id != ctx.person.id:
-        listed = None if ctx.person.registered else await roster_store.roster_only_by_phone(ctx.db, phone)
-        if listed is None:
-            return [ctx.reply("onboarding.phone_taken",
-                              [ctx.option("onboarding.skip_phone_button", "ob:nophone")])]
-        # On the staff's roster: this row becomes theirs at "Đúng"; their own answers win, the roster fills blanks.
-        for key in ("name", "role", "commune", "hamlet"):
-            if not ctx.data.get(key) and getattr(listed, key):
-                ctx.remember(**{key: getattr(listed, key)})
-        if ctx.data.get("role") == "chi_hoi" and not ctx.data.get("association") and listed.association:
-            ctx.remember(association=listed.association)
-        ctx.remember(phone=phone, roster_id=listed.id)
-        return [ctx.reply("roster.found_in_list", commune=listed.commune or ""), *await next_question(ctx)]
-    ctx.remember(phone=phone)
-    if ctx.step == "onboarding.name":
-        return [ctx.reply("onboarding.phone_saved"), *await next_question(ctx)]
+async def _typed_name(ctx: Context, text: str) -> list[Reply]:
+    if not has_letters(text) and phone_input.looks_like_phone(text) and not ctx.person.registered:
+        return await phone_input.take_phone(ctx, text)  # a phone first: the roster may already know this person
+    if not has_letters(text) or not 2 <= len(text) <= NAME_LIMIT:
+        return [ctx.reply("onboarding.name_invalid", limit=NAME_LIMIT)]
+    ctx.remember(name=text)
+    ctx.data.pop("backup", None)
+    return await next_question(ctx)
+
+
+async def _typed_commune(ctx: Context, text: str) -> list[Reply]:
+    commune = ctx.content.units.find(text)
+    if commune is None:
+        folded = fold(text)
+        matches = [c for c in ctx.content.units.communes if folded and folded in fold(c.name)]
+        commune = matches[0] if len(matches) == 1 else None
+    if commune is None:
+        return [ask_commune(ctx, 0, "onboarding.commune_not_found", typed=text[:40])]
+    ctx.remember(commune=commune.name, hamlet=None)
     return await next_question(ctx)
 
 
 async def confirm(ctx: Context) -> list[Reply]:
-    """Save the profile and finish onboarding."""
+    """Save the profile: finish registration, or the profile edit."""
     data = ctx.data
-    phone = data.get("phone")
-    roster_id = data.get("roster_id")
-    if phone and roster_id and not ctx.person.registered:
-        listed = await roster_store.roster_only_by_phone(ctx.db, phone)
-        if listed is not None and listed.id == roster_id:
-            adopted = await roster_store.adopt(ctx.db, ctx.person.id, listed.id)
-            if adopted is not None:
-                ctx.person = adopted  # the conversation is saved under the roster row from now on
-    if phone:
-        owner = await people.by_phone(ctx.db, phone)
-        if owner is not None and owner.id != ctx.person.id:
-            phone = None  # taken meanwhile; keep the rest rather than lose it
+    profile_mode = data.get("mode") == "profile"
+    phone = await phone_input.settle_phone(ctx)
+    commune, hamlet = data.get("commune"), data.get("hamlet")
     await people.update_profile(
         ctx.db, ctx.person.id, name=data.get("name"), role=data.get("role"),
-        association=data.get("association"), commune=data.get("commune"), hamlet=data.get("hamlet"),
-        phone=phone,
+        association=data.get("association"), commune=commune, hamlet=hamlet, phone=phone,
     )
+    if commune and hamlet and data.get("hamlet_new"):
+        await hamlets.propose(ctx.db, str(commune), str(hamlet), ctx.now_iso())
+    if data.get("claim_id") and data.get("claim_phone"):
+        listed = await roster_store.roster_only_by_phone(ctx.db, str(data["claim_phone"]))
+        if listed is not None and listed.id == data["claim_id"]:  # not proved by its owner meanwhile
+            await claims.create(ctx.db, ctx.person.id, listed.id, ctx.now_iso())
     await people.register(ctx.db, ctx.person.id, ctx.now_iso())
     name = str(data.get("name", ""))
     ctx.finish()
+    if profile_mode:
+        return [ctx.reply("editor.updated"), await ctx.menu()]
     return [ctx.reply("onboarding.done", name=name), await ctx.menu()]
-
-
-def _kept(ctx: Context) -> dict[str, Any]:
-    return {k: v for k, v in ctx.data.items() if k != "page"}
-
-
-def _profile_data(ctx: Context) -> dict[str, Any]:
-    person = ctx.person
-    return {"name": person.name, "role": person.role, "association": person.association,
-            "commune": person.commune, "hamlet": person.hamlet, "phone": person.phone}
-
-
-def _int(value: str) -> int:
-    return int(value) if value.isdigit() else -1
-
-
-def _page(ctx: Context, options: list[Option], page: int, prefix: str) -> list[Option]:
-    pages = max(1, -(-len(options) // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    return [*options[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], *ctx.pager(page, pages, lambda p: f"{prefix}:{p}")]
-
-
-async def _hamlets(ctx: Context, commune: str) -> list[str]:
-    listed = next((c.hamlets for c in ctx.content.units.communes if c.name == commune), ())
-    learnt = await people.hamlets_learnt(ctx.db, commune)
-    seen = {fold(h) for h in listed}
-    return [*listed, *(h for h in learnt if fold(h) not in seen)]
 
 
 def register(router: Router) -> None:

@@ -105,9 +105,9 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         intro = ctx.t("quiz.started", name=quiz_name(ctx, quiz), total=attempt.total)
         return _joined(intro, await question(ctx, attempt))
     if action == "go" and len(parts) == 3 and parts[2].isdigit():
-        attempt = await learning.get_attempt(ctx.db, int(parts[2]))
-        if attempt is not None and attempt.person_id == ctx.person.id and attempt.status == "open":
-            return await question(ctx, attempt)
+        resumed = await learning.get_attempt(ctx.db, int(parts[2]))
+        if resumed is not None and resumed.person_id == ctx.person.id and resumed.status == "open":
+            return await question(ctx, resumed)
     return await stale(ctx, "quiz.old_attempt")
 
 

@@ -6,6 +6,7 @@ from bot.context import Context
 from bot.model import Event, Option, Reply
 from bot.router import Router
 from bot.store import learning
+from handlers import scope
 from handlers.quiz import MIX, questions_by_id, quiz_name
 
 PAGE_SIZE = 10
@@ -25,7 +26,7 @@ async def show_results(event: Event, ctx: Context) -> list[Reply]:
     """/results: per quiz attempts, people, mean/median, pass rate and the most-missed questions."""
     ctx.finish()
     mark = ctx.config.pass_mark
-    stats = await learning.quiz_stats(ctx.db, mark)
+    stats = await learning.quiz_stats(ctx.db, mark, scope=scope.communes(ctx))
     by_id = questions_by_id(ctx.content.quizzes)
     quizzes = [t.id for t in ctx.content.topics] + [MIX]
     quizzes += sorted(q for q in stats if q not in quizzes)  # banks removed since: still shown
@@ -59,9 +60,10 @@ async def show_followup(event: Event, ctx: Context) -> list[Reply]:
 
 
 async def _communes(ctx: Context) -> list[str]:
-    """Communes of the content first, then any others people registered with (e.g. from a roster)."""
-    listed = [c.name for c in ctx.content.units.communes]
-    extra = [c for c in await learning.communes_with_people(ctx.db) if c not in listed]
+    """Communes of the content first, then any others people registered with (e.g. from a roster);
+    only those the staff member covers."""
+    listed = [c.name for c in ctx.content.units.communes if scope.covers(ctx, c.name)]
+    extra = [c for c in await learning.communes_with_people(ctx.db, scope.communes(ctx)) if c not in listed]
     return listed + extra
 
 
@@ -76,7 +78,7 @@ async def choose_commune(ctx: Context) -> Reply:
 async def commune_table(ctx: Context) -> Reply:
     """Per commune: registered, read each topic, took a quiz, passed."""
     mark = ctx.config.pass_mark
-    rows = await learning.commune_stats(ctx.db, mark)
+    rows = await learning.commune_stats(ctx.db, mark, scope.communes(ctx))
     topics = ctx.content.topics
     lines = [ctx.t("results.communes_title", mark=mark)]
     for row in rows:
@@ -103,11 +105,13 @@ async def followup_page(ctx: Context, commune_key: str, page: int) -> Reply:
     topics = [t.id for t in ctx.content.topics]
     number_of = {t: i for i, t in enumerate(topics, start=1)}
     mark = ctx.config.pass_mark
-    total, rows = await learning.followup(ctx.db, topics, mark, commune, page * PAGE_SIZE, PAGE_SIZE)
+    total, rows = await learning.followup(ctx.db, topics, mark, commune, page * PAGE_SIZE, PAGE_SIZE,
+                                          scope.communes(ctx))
     pages = max(1, -(-total // PAGE_SIZE))
     if page >= pages and total:
         page = pages - 1
-        total, rows = await learning.followup(ctx.db, topics, mark, commune, page * PAGE_SIZE, PAGE_SIZE)
+        total, rows = await learning.followup(ctx.db, topics, mark, commune, page * PAGE_SIZE, PAGE_SIZE,
+                                              scope.communes(ctx))
     lines = [ctx.t("results.followup_title", place=place, total=total, page=page + 1, pages=pages)]
     for index, row in enumerate(rows, start=page * PAGE_SIZE + 1):
         missing = []

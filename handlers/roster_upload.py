@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.model import Event, Reply
 from bot.router import Router
 from bot.store import roster as roster_store
+from handlers import scope
 
 REPORT_LINES = 15  # rows listed per section in the chat; the command line lists all
 
@@ -37,7 +38,8 @@ async def on_file(event: Event, ctx: Context) -> list[Reply]:
         return [ctx.reply("roster.no_file_data", cancel)]
     name = event.file_name or "danh-sach"
     try:
-        plan = await roster.dry_run(ctx.db, ctx.content, event.file_data, name, ctx.local_now().year)
+        plan = await roster.dry_run(ctx.db, ctx.content, event.file_data, name, ctx.local_now().year,
+                                    scope.communes(ctx))
     except roster.RosterError as exc:
         return [Reply(roster.render_error(ctx.t, exc), cancel)]  # still waiting: a corrected file is welcome
     ctx.finish()
@@ -64,7 +66,8 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return [Reply(ctx.t("roster.upload_gone"), back)]
     name, data = stored
     try:
-        plan = await roster.apply(ctx.db, ctx.content, data, name, ctx.local_now().year, ctx.now_iso())
+        plan = await roster.apply(ctx.db, ctx.content, data, name, ctx.local_now().year, ctx.now_iso(),
+                                  scope=scope.communes(ctx))
     except roster.RosterError as exc:
         return [Reply(roster.render_error(ctx.t, exc), back)]
     finally:

@@ -7,10 +7,13 @@ import logging
 
 from bot import chart
 from bot.clock import parse_iso
+from bot.content.audit import oldest_check
+from bot.content.references import is_stale
 from bot.context import Context
 from bot.model import Attachment, Event, Reply
 from bot.router import Router
 from bot.store import reports
+from handlers import scope
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +21,8 @@ log = logging.getLogger(__name__)
 async def show_stats(event: Event, ctx: Context) -> list[Reply]:
     """/stats: registered and reachable leaders by commune and role, then each feature's figures."""
     ctx.finish()
-    figures = await reports.stats(ctx.db, ctx.now_iso(), ctx.config.pass_mark)
+    figures = await reports.stats(ctx.db, ctx.now_iso(), ctx.config.pass_mark, scope.communes(ctx),
+                                  scope.sensitive(ctx))
     lines = [ctx.t("stats.title", when=ctx.local_now().strftime("%H:%M %d/%m/%Y"))]
     lines.extend(_leaders(ctx, figures))
     lines.extend(_learning(ctx, figures))
@@ -63,6 +67,9 @@ def _learning(ctx: Context, figures: reports.Stats) -> list[str]:
     if figures.quiz is not None:
         attempts, people, passed = figures.quiz
         lines.append(ctx.t("stats.quiz", attempts=attempts, people=people, passed=passed))
+    if (oldest := oldest_check(ctx.content)) is not None:  # content is checked against its sources every 6 months
+        key = "stats.content_stale" if is_stale(oldest[0], ctx.local_now().date()) else "stats.content_checked"
+        lines.append(ctx.t(key, date=oldest[0].strftime("%d/%m/%Y"), topic=oldest[1]))
     return lines
 
 
@@ -102,13 +109,18 @@ def _classes_and_broadcasts(ctx: Context, figures: reports.Stats) -> list[str]:
 
 
 async def _chart(ctx: Context, figures: reports.Stats) -> bytes | None:
-    bars = [chart.Bar(commune or ctx.t("stats.no_commune"), 100 * read / registered,
-                      100 * passed / registered if figures.quiz is not None else None)
-            for commune, registered, read, _, passed in figures.chart if registered]
-    if not bars:
+    # "No data" (written, never drawn as 0%): no registered leader, no reading nor quiz yet, or no quiz taken.
+    rows = {commune: (registered, read, took, passed) for commune, registered, read, took, passed in figures.chart}
+    bars = []
+    for commune, *_ in figures.by_commune:
+        registered, read, took, passed = rows.get(commune, (0, 0, 0, 0))
+        measured = registered > 0 and (read > 0 or took > 0)
+        bars.append(chart.Bar(commune or ctx.t("stats.no_commune"), 100 * read / registered if measured else None,
+                              100 * passed / registered if measured and took and figures.quiz is not None else None))
+    if not rows:  # nobody registered yet: the figures say so, no picture
         return None
     labels = chart.Labels(ctx.t("stats.chart_title"), ctx.t("stats.chart_read"), ctx.t("stats.chart_passed"),
-                          ctx.t("stats.chart_axis"))
+                          ctx.t("stats.chart_axis"), ctx.t("stats.chart_no_data"), ctx.t("stats.chart_more"))
     try:
         return await asyncio.to_thread(chart.render_png, bars, labels)
     except ImportError:  # matplotlib not installed: the figures alone still help

@@ -35,9 +35,10 @@ class Chat:
         """Press a button by its payload (also used to forge or replay old buttons)."""
         return await self._dispatch(Event(self.identity, "choice", payload, display_name=self.name))
 
-    async def share_contact(self, phone: str) -> list[Reply]:
-        """Share a phone number as Telegram's contact button does."""
-        return await self._dispatch(Event(self.identity, "contact", phone, display_name=self.name))
+    async def share_contact(self, phone: str, verified: bool = True) -> list[Reply]:
+        """Share a phone number as Telegram's contact button does (verified: the sender's own number)."""
+        return await self._dispatch(Event(self.identity, "contact", phone, display_name=self.name,
+                                          verified=verified))
 
     async def send_media(self, kind: str = "photo") -> list[Reply]:
         """Send a photo, sticker, voice note… without text."""

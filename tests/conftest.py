@@ -11,8 +11,10 @@ import pytest
 from bot.app import App, open_app
 from bot.clock import FakeClock
 from bot.config import Config, load_config
+from bot.content import Content
 from bot.model import Identity
 from tests.chat import Chat
+from tests.shared_content import shipped_content as load_shipped_content
 
 STAFF = Identity("tg", "9000")
 
@@ -31,10 +33,18 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(scope="session")
+def shipped_content() -> Content:
+    """The shipped content, loaded and checked once per test session (nothing changes it at run time)."""
+    return load_shipped_content()
+
+
 @pytest.fixture
-async def app(config: Config, clock: FakeClock) -> AsyncIterator[App]:
+async def app(config: Config, clock: FakeClock, shipped_content: Content) -> AsyncIterator[App]:
     """The real application, no channels."""
-    application = await open_app(config, clock=clock)
+    # A test with its own content folder gets it loaded; every other app shares the session's.
+    shared = shipped_content if config.content_dir in (None, shipped_content.root) else None
+    application = await open_app(config, clock=clock, content=shared)
     yield application
     await application.close()
 

@@ -3,7 +3,7 @@
 Usage::
 
     async with FakeTelegram() as tg:            # or: tg = await FakeTelegram().start(); ...; await tg.stop()
-        config = replace(config, telegram_token=tg.token, telegram_api_url=tg.url)
+        config = replace(config, telegram_token=Secret(tg.token), telegram_api_url=tg.url)
         tg.command(100, "start")                # a user types /start
         call = await tg.wait_for("sendMessage", chat_id=100)
         tg.press(100, "ob:agree")               # a user presses an inline button (callback_query)

@@ -27,9 +27,10 @@ from typing import Any
 from bot.app import App, open_app
 from bot.channels.telegram import TelegramChannel
 from bot.clock import Clock
-from bot.config import Config
+from bot.config import Config, Secret
 from bot.textutil import fold
 from tests.fake_telegram import Call, FakeTelegram
+from tests.shared_content import shipped_content
 
 
 class TelegramRig:
@@ -38,7 +39,7 @@ class TelegramRig:
     def __init__(self, tg: FakeTelegram, config: Config, clock: Clock | None = None,
                  poll_timeout: float = 1.0) -> None:
         self.tg = tg
-        self.config = replace(config, telegram_token=tg.token, telegram_api_url=tg.url)
+        self.config = replace(config, telegram_token=Secret(tg.token), telegram_api_url=tg.url)
         self.clock = clock
         self.poll_timeout = poll_timeout
         self.app: App | None = None
@@ -47,7 +48,8 @@ class TelegramRig:
 
     async def start(self) -> None:
         """Open the app (same DB file each time) and start polling."""
-        self.app = await open_app(self.config, clock=self.clock)
+        shared = shipped_content() if self.config.content_dir is None else None
+        self.app = await open_app(self.config, clock=self.clock, content=shared)
         self.channel = TelegramChannel(self.config, self.app.dispatch, self.app.dispatcher.router,
                                        self.app.content, poll_timeout=self.poll_timeout)
         self.channel.on_handled = self._mark_handled

@@ -15,14 +15,17 @@ async def _stored(app: App) -> list[tuple[str, str]]:
 async def test_consent_is_asked_first_and_later_stores_nothing(app: App, leader: Chat) -> None:
     await leader.onboard()
     await leader.press("Mong muốn vào Đảng")
-    assert "KHÔNG bắt buộc" in leader.text and "Nghị định 13/2023" in leader.text
-    assert "Chỉ cán bộ phụ trách" in leader.text and "rút lại" in leader.text
+    assert "KHÔNG bắt buộc" in leader.text and "Nghị định 13/2023" not in leader.text
+    assert "91/2025/QH15" in leader.text and "Nghị định 356/2025/NĐ-CP" in leader.text
+    assert "được giao quyền xem mục này" in leader.text and "cấp tỉnh" in leader.text  # who sees it
+    assert "tệp Excel" in leader.text and "rút lại" in leader.text
+    assert "không ảnh hưởng gì đến việc anh/chị dùng Cầu Nối" in leader.text
     # A forged answer without consent stores nothing.
     await leader.press_payload("asp:w:yes")
     assert "đã cũ" in leader.text
     await leader.send("/aspiration")
-    await leader.press("Để sau")
-    assert "Không sao" in leader.text
+    await leader.press("Không, cảm ơn")
+    assert "Không sao" in leader.text and "như bình thường" in leader.text
     assert await _stored(app) == []
 
 
@@ -31,7 +34,7 @@ async def test_yes_with_several_helps_then_change_and_withdraw(app: App, leader:
     await leader.send("/aspiration")
     await leader.press("Tôi đồng ý trả lời")
     assert "có mong muốn được xem xét kết nạp vào Đảng không" in leader.text
-    assert leader.labels == ["Có", "Cần tìm hiểu thêm", "Chưa"]
+    assert leader.labels == ["Có", "Cần tìm hiểu thêm", "Không"]
     await leader.press("Cần tìm hiểu thêm")
     await leader.press("Một lớp bồi dưỡng")
     await leader.press("Tài liệu")
@@ -55,10 +58,31 @@ async def test_yes_with_several_helps_then_change_and_withdraw(app: App, leader:
 
     await leader.send("/aspiration")
     await leader.press("Rút lại")
+    assert "Rút lại và xóa câu trả lời?" in leader.text  # asked once, nothing deleted yet
+    assert await _stored(app) == [("yes", "docs")]
+    await leader.press("Không, giữ nguyên")
+    assert "vẫn được giữ nguyên" in leader.text and await _stored(app) == [("yes", "docs")]
+
+    await leader.send("/aspiration")
+    await leader.press("Rút lại")
+    await leader.press("Rút lại và xóa")
     assert "đã xóa câu trả lời" in leader.text
     assert await _stored(app) == []
     await staff.send("/admission")
     assert "Chưa có ai" in staff.text
+
+
+async def test_withdraw_needs_the_confirmation_just_shown(app: App, leader: Chat) -> None:
+    await leader.onboard()
+    await answer_aspiration_yes(leader)
+    await leader.send("/aspiration")
+    await leader.press_payload("asp:withdraw:yes")  # forged: the confirmation was never shown
+    assert await _stored(app) == [("yes", "talk")]
+    await leader.send("/aspiration")
+    await leader.press("Rút lại")
+    await leader.send("/menu")  # walked away from the question
+    await leader.press_payload("asp:withdraw:yes")
+    assert await _stored(app) == [("yes", "talk")]
 
 
 async def test_not_yet_is_not_stored_and_replaces_an_earlier_answer(app: App, leader: Chat) -> None:
@@ -67,8 +91,8 @@ async def test_not_yet_is_not_stored_and_replaces_an_earlier_answer(app: App, le
     assert await _stored(app) == [("yes", "talk")]
     await leader.send("/aspiration")
     await leader.press("Đổi câu trả lời")
-    await leader.press("Chưa")
-    assert "không lưu câu trả lời “Chưa”" in leader.text and "đã xóa câu trả lời trước đây" in leader.text
+    await leader.press("Không")
+    assert "không lưu câu trả lời “Không”" in leader.text and "đã xóa câu trả lời trước đây" in leader.text
     assert await _stored(app) == []
 
 
@@ -99,3 +123,10 @@ async def test_delete_me_removes_everything(app: App, leader: Chat, staff: Chat)
     assert "không có mục nào" in staff.text
     await staff.send("/admission")
     assert "Chưa có ai" in staff.text
+
+
+async def test_feedback_wish_points_to_the_aspiration_question(app: App, leader: Chat) -> None:
+    # Issue 15 point 6: free text under "Nguyện vọng" is read by every commune staff member.
+    await leader.onboard()
+    await leader.send("/feedback")
+    assert "đừng ghi quan điểm chính trị" in leader.text and "“🌱 Mong muốn vào Đảng”" in leader.text

@@ -90,13 +90,13 @@ async def test_compose_preview_send_ack_and_report(app: App, staff: Chat, tg: Fa
     assert item is not None and item.finished_at is not None
     address, message_id, edited = tg.edits[-1]
     assert address == "9000" and message_id and "đã gửi xong" in edited.text and "Đã gửi: 3/3" in edited.text
-    assert "Đã bấm «Đã nhận»: 1" in edited.text
+    assert "Đã bấm “Đã nhận”: 1" in edited.text
     await drain(tg)
     done = tg.sent[-1]
     assert done.address == "9000" and "đã gửi xong" in done.reply.text
     await staff.press_payload(done.reply.options[0].payload)  # "Xem danh sách", a durable button
-    assert "chưa bấm «Đã nhận» (2 người)" in staff.text
-    unacked, acked = staff.text.split("chưa bấm «Đã nhận»")[1].split("✅ Đã bấm «Đã nhận» (1 người)")
+    assert "chưa bấm “Đã nhận” (2 người)" in staff.text
+    unacked, acked = staff.text.split("chưa bấm “Đã nhận”")[1].split("✅ Đã bấm “Đã nhận” (1 người)")
     assert "Người 102" in unacked and "Người 103" in unacked and "Người 101" not in unacked
     assert "Người 101" in acked
     edits_before = len(tg.edits)

@@ -14,7 +14,8 @@ from bot.model import Identity
 from bot.store import classes, people
 from tests.chat import Chat
 
-ONE_LINE = "/newclass 2026-12-05 08:00 | Lớp bồi dưỡng nhận thức về Đảng | Hội trường UBND xã"
+PLAIN_LINE = "/newclass 2026-12-05 08:00 | Lớp bồi dưỡng nhận thức về Đảng | Hội trường UBND xã"
+ONE_LINE = PLAIN_LINE + " | Tất cả"
 
 
 async def onboarded(app: App, n: int, commune: str = "Hương Khê", role: str = "Trưởng thôn",
@@ -97,7 +98,7 @@ async def test_rsvp_from_the_invitation_button_changes_the_counts(app: App, staf
 
 async def test_rsvp_is_closed_at_the_start_and_for_others(app: App, staff: Chat, clock: FakeClock) -> None:
     a = await onboarded(app, 1)
-    class_id = await make_class(staff, ONE_LINE + " | Phúc Trạch")
+    class_id = await make_class(staff, PLAIN_LINE + " | Phúc Trạch")
     outsider = a  # a lives in Hương Khê; the class is for Phúc Trạch only
     await outsider.press_payload(f"cls:y:{class_id}")
     assert "không dành cho anh/chị" in outsider.text
@@ -278,7 +279,7 @@ async def test_someone_registering_later_gets_the_invitation_once(app: App, staf
     from handlers.classes import invite_latecomers
 
     await onboarded(app, 1)
-    class_id = await make_class(staff, ONE_LINE + " | Hương Khê")
+    class_id = await make_class(staff, PLAIN_LINE + " | Hương Khê")
     clock.advance(timedelta(hours=3))
     late = await onboarded(app, 2, commune="Hương Khê")
     await onboarded(app, 3, commune="Hà Linh")  # not in the audience

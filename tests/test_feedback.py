@@ -138,6 +138,6 @@ async def test_myfeedback_lists_own_items_only(app: App, leader: Chat, clock: Fa
 
 async def test_unregistered_person_is_sent_to_onboarding(app: App, leader: Chat) -> None:
     await leader.send("/feedback")
-    assert "Nghị định 13/2023" in leader.text
+    assert "Nghị định 356/2025/NĐ-CP" in leader.text and "91/2025/QH15" in leader.text
     person = await people.by_identity(app.db, leader.identity)
     assert person is not None and not person.registered

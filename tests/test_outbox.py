@@ -256,9 +256,11 @@ async def test_pacing_spaces_sends_and_respects_the_per_chat_gap(app: App, tg: F
 
 async def test_a_person_being_answered_gets_no_queued_message_in_the_same_moment(app: App, tg: FakeChannel) -> None:
     # Telegram allows one message a second per chat: a reminder due while the bot answers this
-    # leader waits until the answer has had its second (1.5 x per_chat after the answer is made).
+    # leader waits until the answer has had its second (at least per_chat after the answer is made;
+    # how much longer is the outbox's own margin, not pinned here).
     leader = await add_leader(app, 1)
-    outbox = await start_outbox(app, tg, settings=ChannelSettings(rate=0, per_chat=0.4, idle_poll=0.02))
+    settings = ChannelSettings(rate=0, per_chat=0.4, idle_poll=0.02)
+    outbox = await start_outbox(app, tg, settings=settings)
     try:
         chat = Chat(app, Identity("tg", "1"))
         await chat.send("/help")
@@ -268,7 +270,7 @@ async def test_a_person_being_answered_gets_no_queued_message_in_the_same_moment
         await tg.wait_sent(1)
     finally:
         await outbox.stop()
-    assert tg.sent[0].at - answered >= 0.5  # held (0.6 s from the answer), not sent at once
+    assert tg.sent[0].at - answered >= settings.per_chat  # held a per-chat gap after the answer, not sent at once
 
 
 async def test_paid_mode_uses_paid_delivery_only_for_broadcasts(app: App, tg: FakeChannel) -> None:
@@ -296,12 +298,14 @@ async def test_idle_poll_is_an_index_lookup(app: App) -> None:
 def test_settings_from_configuration(app: App) -> None:
     from dataclasses import replace
 
-    config = replace(app.config, telegram_rate=20.0, paid_broadcast=True, zalo_rate=2.0)
+    config = replace(app.config, telegram_rate=20.0, paid_broadcast=True, paid_rate=500.0, zalo_rate=2.0)
     tg_settings = settings_for(config, "tg")
-    assert tg_settings.rate == 20.0 and tg_settings.paid_rate == 1000.0 and tg_settings.per_chat == 1.0
-    assert settings_for(config, "zalo").rate == 2.0
+    assert tg_settings.rate == 20.0 and tg_settings.paid_rate == 500.0
+    assert tg_settings.per_chat >= 1.0  # Telegram: at most one message a second to one chat
+    zalo_settings = settings_for(config, "zalo")
+    assert zalo_settings.rate == 2.0 and zalo_settings.per_chat > 0
     assert settings_for(config, "console").rate == 0
-    assert settings_for(app.config, "tg").paid_rate == 0
+    assert settings_for(replace(config, paid_broadcast=False), "tg").paid_rate == 0  # paid mode is opt-in
 
 
 async def test_edit_failures_are_reported_not_raised(app: App) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from bench.broadcast import FIRST_CHAT, prepare, received, start_bot, statuses, stop_bot, unsettled, until
+from tests.broadcast_bot import FIRST_CHAT, prepare, received, start_bot, statuses, stop_bot, unsettled, until
 from tests.fake_telegram import FakeTelegram
 
 LEADERS = 60

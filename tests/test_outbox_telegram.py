@@ -97,19 +97,24 @@ async def test_broadcast_to_300_arrives_once_each_and_blocked_users_become_unrea
         await progress_job(app.services)
         edits = [c for c in rig.tg.calls if c.method == "editMessageText" and c.params["chat_id"] == 9000]
         assert edits and "đã gửi xong" in edits[-1].params["text"]
-        assert "Đã gửi: 297/300" in edits[-1].params["text"] and "Đã bấm «Đã nhận»: 1" in edits[-1].params["text"]
+        assert "Đã gửi: 297/300" in edits[-1].params["text"] and "Đã bấm “Đã nhận”: 1" in edits[-1].params["text"]
         assert "Không liên lạc được: 3" in edits[-1].params["text"]
 
 
 async def test_flood_control_429_is_honoured_and_nothing_is_lost(config: Config, clock: FakeClock) -> None:
     async with telegram_rig(replace(config, telegram_rate=0), clock, flood_control=True) as rig:
         await leaders(rig.app, 30000, 6)
-        rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, count=1)
-        outbox = await with_outbox(rig, ChannelSettings(rate=0, per_chat=1.0, idle_poll=0.05))
+        # retry_after 0.2 s: Telegram says whole seconds, a short one tests the same wait off the wall clock;
+        # no per-chat gap, so only retry_after holds the refused message back.
+        rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=0.2, count=1)
+        outbox = await with_outbox(rig, ChannelSettings(rate=0, per_chat=0, idle_poll=0.05))
         await send_broadcast(rig)
         assert await outbox.drain(within=15)
         counts = broadcast_counts(rig)
         assert set(counts) == {30000 + i for i in range(6)} and set(counts.values()) == {1}
+        refused = next(c for c in rig.tg.calls_of("sendMessage") if c.status == 429)
+        again = [c for c in rig.tg.calls_of("sendMessage") if c.params.get("chat_id") == refused.params["chat_id"]]
+        assert [c.status for c in again] == [429, 200] and again[1].time - again[0].time >= 0.2  # waited it out
         assert outbox.stats()["tg"]["retry_after"] == 1
         assert rig.app is not None and await statuses(rig.app, "broadcast") == {"sent": 6}
 

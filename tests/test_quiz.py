@@ -103,7 +103,7 @@ async def test_quiz_right_and_wrong_answers_score_and_missed(app: App, leader: C
     assert "đọc lại chuyên đề" in leader.text.lower()  # the kind word for a score under the pass mark
     labels = " ".join(leader.labels)
     assert "Làm lại" in labels and "Đọc lại chuyên đề" in labels
-    assert leader.option("Chia sẻ nguyện vọng").payload == "cmd:aspiration"  # first finished quiz only
+    assert leader.option("Mong muốn vào Đảng").payload == "cmd:aspiration"  # first finished quiz only
     person = await people.by_identity(app.db, leader.identity)
     assert person is not None
     rows = await app.db.fetchall("SELECT correct FROM quiz_answers WHERE person_id = ? ORDER BY position",
@@ -120,7 +120,7 @@ async def test_quiz_right_and_wrong_answers_score_and_missed(app: App, leader: C
         await answer(leader, right=True)
     assert "Kết quả: 5/5" in leader.text and "Xuất sắc" in leader.text
     assert "Các câu cần xem lại" not in leader.text
-    assert "Chia sẻ nguyện vọng" not in " ".join(leader.labels)
+    assert "Mong muốn vào Đảng" not in " ".join(leader.labels)
 
 
 async def test_double_press_and_old_buttons_are_refused_and_counted_once(app: App, leader: Chat) -> None:

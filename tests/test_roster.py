@@ -74,8 +74,11 @@ async def test_changed_rows_update_roster_people_but_not_self_registered_answers
     changed = HEADER + ROWS.replace("Thôn 1,", "Thôn 2,") + "Phạm Dung,0987000111,Hương Khê,Thôn 9,Trưởng thôn,1975\n"
     plan = await dry(app, csv_bytes(changed))
     changes = {c.row.phone: c.fields for c in plan.change}
-    assert changes["0912345678"] == {"hamlet": "Thôn 2"}
-    assert changes["0987000111"] == {"birth_year": 1975}  # her own answers stay; only blanks are filled
+    assert changes == {"0912345678": {"hamlet": "Thôn 2"}}
+    # Her own answers differ from the roster: a conflict with both values, not a silent change.
+    [conflict] = plan.conflict
+    assert conflict.row.phone == "0987000111" and conflict.fields["name"] == ("Phạm Thị Dung", "Phạm Dung")
+    assert conflict.fields["commune"] == ("Xã Hương Bình", "Xã Hương Khê")
     assert plan.same == 2
 
 

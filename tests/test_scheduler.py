@@ -42,12 +42,27 @@ async def test_jobs_run_repeatedly_without_overlap_and_survive_errors(app: App) 
         await scheduler.stop()
     assert overlaps == 0 and runs >= 3
     assert scheduler.runs["broken"] >= 2  # it failed, was logged, and ran again
+    assert scheduler.failures["broken"] == scheduler.runs["broken"] and scheduler.failures["slow"] == 0
 
 
 async def test_run_all_once_runs_the_real_reminder_job(app: App) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.clock import FakeClock
+    from tests.chat import Chat
+    from tests.conftest import STAFF
+    from tests.test_classes import make_class, onboarded
+
+    await onboarded(app, 1)
+    await make_class(Chat(app, STAFF))
+    assert isinstance(app.clock, FakeClock)
+    app.clock.current = datetime(2026, 12, 4, 1, 0, tzinfo=UTC) + timedelta(seconds=5)  # one day before, +5 s
     scheduler = Scheduler(app.dispatcher.router.jobs, app.services)
     await scheduler.run_all_once()
     assert scheduler.runs["class_reminders"] == 1
+    assert not any(scheduler.failures.values()), scheduler.failures  # every real job ran without raising
+    refs = [r["ref"] for r in await app.db.fetchall("SELECT ref FROM deliveries WHERE kind = 'reminder'")]
+    assert refs == ["reminder:1:86400:1"]  # and the reminder job did its work
 
 
 async def test_the_running_scheduler_queues_a_due_reminder(app: App) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -31,7 +32,7 @@ async def profile(rig: TelegramRig, chat_id: int) -> people.Person | None:
 async def test_onboarding_by_buttons_with_contact_keyboard(rig: TelegramRig) -> None:
     an = rig.user(100, "An")
     await an.send("/start")
-    assert "Nghị định 13/2023" in an.text or "dữ liệu" in an.text.lower()
+    assert "Nghị định 356/2025/NĐ-CP" in an.text and "Nghị định 13/2023" not in an.text
     await an.press("Tôi đồng ý")
     await an.send("Nguyễn Văn An")
     await an.press("Trưởng thôn")
@@ -129,10 +130,13 @@ async def test_a_blocked_user_does_not_stop_others(rig: TelegramRig) -> None:
 
 
 async def test_a_429_on_a_reply_is_retried(rig: TelegramRig) -> None:
-    rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    # Telegram says whole seconds; 0.2 s keeps the suite off the wall clock and tests the same wait.
+    rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=0.2)
     an = rig.user(106)
     await an.send("/start")
-    assert [c.status for c in an.calls if c.method == "sendMessage"] == [429, 200]
+    calls = [c for c in an.calls if c.method == "sendMessage"]
+    assert [c.status for c in calls] == [429, 200]
+    assert calls[1].time - calls[0].time >= 0.2  # sent again only after retry_after
     assert "Tôi đồng ý" in " ".join(an.labels)
 
 
@@ -183,10 +187,6 @@ async def test_deliver_maps_errors_without_retrying(rig: TelegramRig) -> None:
     channel = rig.channel
     assert channel is not None
     reply = Reply("Thông báo", [Option("Đã đọc", "ack:1")])
-    rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 5", retry_after=5)
-    with pytest.raises(base.RetryAfter) as caught:
-        await channel.deliver("200", reply)
-    assert caught.value.seconds == 5 and len(rig.tg.calls_of("sendMessage")) == 1  # no retry inside
     rig.tg.block(201)
     with pytest.raises(base.Blocked):
         await channel.deliver("201", reply)
@@ -207,6 +207,17 @@ async def test_deliver_maps_errors_without_retrying(rig: TelegramRig) -> None:
     message_id = await channel.deliver("203", reply, paid=True)
     paid_call = rig.tg.sent(203)[0]
     assert paid_call.params["allow_paid_broadcast"] is True and message_id == "1"
+    # Last, so that no send here waits out the pause: a 429 is raised, not retried, and holds
+    # every later send of this channel for retry_after (checked on the pacer, not on the clock).
+    rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 5", retry_after=5)
+    before, calls = time.monotonic(), len(rig.tg.calls_of("sendMessage"))
+    with pytest.raises(base.RetryAfter) as caught:
+        await channel.deliver("200", reply)
+    assert caught.value.seconds == 5 and len(rig.tg.calls_of("sendMessage")) == calls + 1  # no retry inside
+    assert channel.pacer is not None
+    held = channel.pacer.reserve()
+    channel.pacer.release(held)
+    assert held.at >= before + 5
 
 
 async def test_edit_and_attachments(rig: TelegramRig) -> None:
@@ -252,11 +263,13 @@ async def test_a_429_on_a_later_part_is_waited_out_and_the_first_part_not_repeat
     channel = rig.channel
     assert channel is not None
     long_text = "\n\n".join(f"Đoạn {i}: " + "nội dung thông báo " * 30 for i in range(20))  # > 4096: 3 parts
-    rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, after=1)
+    rig.tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=0.2, after=1)
     message_id = await channel.deliver("220", Reply(long_text, [Option("Đã nhận", "ack:1")]))
     sent = rig.tg.sent(220)
     assert message_id is not None and len(sent) == 3  # each part once; the refused one sent again
-    assert [c.status for c in rig.tg.calls_of("sendMessage") if c.params.get("chat_id") == 220] == [200, 429, 200, 200]
+    calls = [c for c in rig.tg.calls_of("sendMessage") if c.params.get("chat_id") == 220]
+    assert [c.status for c in calls] == [200, 429, 200, 200]
+    assert calls[2].time - calls[1].time >= 0.2  # after retry_after (Telegram's whole seconds made short)
     # Any other failure after a part went out: unknown (staff decide), never a resend of the whole.
     rig.tg.fail_next("sendMessage", 502, "Bad Gateway", after=1)
     with pytest.raises(base.Unknown):

@@ -51,7 +51,7 @@ async def test_read_quiz_and_results_through_telegram(config: Config, clock: Fak
             await answer(rig, an, clock, right)
             assert ("✅ Đúng rồi" if right else "❌ Chưa đúng") in an.text
         assert "Kết quả: 4/5 câu đúng" in an.text and "Rất tốt" in an.text
-        assert "Chia sẻ nguyện vọng" in " ".join(an.labels)
+        assert "Mong muốn vào Đảng" in " ".join(an.labels)
 
         staff = rig.user(9000, "Cán bộ")
         await staff.send("/results")

@@ -17,7 +17,7 @@ from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloClient, fit, mask, to_event, unwrap
 from bot.channels.zalo_delivery import delivery_error
 from bot.clock import FakeClock
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, Secret, load_config
 from bot.model import Attachment, Identity, Option, Reply
 from bot.store import people
 from tests.fake_zalo import TOKEN, FakeZalo
@@ -42,7 +42,7 @@ class Bot:
 
 def zalo_config(config: Config, zalo: FakeZalo) -> Config:
     """The test config with Zalo pointed at the fake server, no rate limit."""
-    return replace(config, zalo_token=TOKEN, zalo_api_url=zalo.url, zalo_rate=0.0)
+    return replace(config, zalo_token=Secret(TOKEN), zalo_api_url=zalo.url, zalo_rate=0.0)
 
 
 @pytest.fixture

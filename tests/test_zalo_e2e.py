@@ -27,7 +27,7 @@ from tests.test_outbox_fakes import FakeChannel
 from tests.test_zalo_channel import Bot, running
 
 FAST = ChannelSettings(rate=0, per_chat=0, concurrency=4, idle_poll=0.02)
-CLASS_LINE = "/newclass 2026-12-05 08:00 | Lớp bồi dưỡng nhận thức về Đảng | Hội trường UBND xã"
+CLASS_LINE = "/newclass 2026-12-05 08:00 | Lớp bồi dưỡng nhận thức về Đảng | Hội trường UBND xã | Tất cả"
 CLASS_START = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
 
 

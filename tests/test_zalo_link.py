@@ -148,7 +148,7 @@ async def test_class_answers_and_open_quizzes_are_merged_sensibly(app: App, lead
     clock.advance(timedelta(hours=1))
     zalo = Chat(app, Identity("zalo", "z700"))
     await zalo.onboard(name="Người Sau")
-    await staff.send("/newclass 2026-12-05 08:00 | Lớp bồi dưỡng nhận thức về Đảng | Hội trường UBND xã")
+    await staff.send("/newclass 2026-12-05 08:00 | Lớp bồi dưỡng nhận thức về Đảng | Hội trường UBND xã | Tất cả")
     await staff.press("Tạo lớp và gửi lời mời")
     class_id = int(await app.db.fetchval("SELECT max(id) FROM classes"))
     await zalo.press_payload(f"cls:y:{class_id}")  # answered only on Zalo (the row that goes)

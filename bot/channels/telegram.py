@@ -124,7 +124,7 @@ class TelegramChannel:
         self._base_file_url = f"{api}/file/bot"
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
-            .token(config.telegram_token)
+            .token(config.telegram_token.reveal())
             .base_url(self._base_url)
             .base_file_url(self._base_file_url)
             .concurrent_updates(concurrency)
@@ -276,7 +276,9 @@ class TelegramChannel:
         common: dict[str, Any] = {"display_name": message.from_user.full_name,
                                   "message_id": str(message.message_id)}
         if message.contact is not None:
-            return Event(identity, "contact", message.contact.phone_number, **common)
+            # The contact button shares the sender's own number; a forwarded card has another user_id.
+            own = message.contact.user_id is not None and message.contact.user_id == message.from_user.id
+            return Event(identity, "contact", message.contact.phone_number, verified=own, **common)
         if message.text is not None:
             command = self._command(message)
             if command is not None:
@@ -421,7 +423,7 @@ class TelegramChannel:
             # As many connections as sends in flight: httpcore scans every pooled connection on
             # each request, so a bigger pool only costs CPU (paid mode: 0.7 -> 0.75-0.9 of bare PTB).
             pool = HTTPXRequest(connection_pool_size=max(self.config.outbox_concurrency, 1), pool_timeout=30.0)
-            self._paid_bot = ExtBot(self.config.telegram_token, base_url=self._base_url,
+            self._paid_bot = ExtBot(self.config.telegram_token.reveal(), base_url=self._base_url,
                                     base_file_url=self._base_file_url, request=pool)
         return self._paid_bot
 

@@ -98,8 +98,8 @@ class ZaloChannel:
     ) -> None:
         if not config.zalo_token:
             raise ConfigError("ZALO_BOT_TOKEN is not set")
-        self.token = config.zalo_token
-        self.client = client or ZaloClient(config.zalo_token, config.zalo_api_url)
+        self.token = config.zalo_token.reveal()
+        self.client = client or ZaloClient(self.token, config.zalo_api_url)
         self.dispatch = dispatch
         self.texts = texts
         self.remember_options = remember_options
@@ -113,7 +113,8 @@ class ZaloChannel:
         self.poll_timeout = poll_timeout
         self.retry_base = 1.0  # seconds before the first retry (a poll, the webhook, a reply)
         self.webhook_url = webhook_url
-        self.secret = webhook_secret(self.token, config.zalo_webhook_secret)
+        configured = config.zalo_webhook_secret.reveal() if config.zalo_webhook_secret else None
+        self.secret = webhook_secret(self.token, configured)
         self.listen_host, self.listen_port = _host_port(listen) if webhook_url else ("", 0)
         self.webhook_port = 0  # the port actually bound (listen port 0 picks a free one)
         self._seen: OrderedDict[str, None] = OrderedDict()

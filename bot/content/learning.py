@@ -1,8 +1,9 @@
 """Topics (`content/topics/*.md`) and quiz banks (`content/quizzes/*.yaml`), checked with file:line problems.
 
-A topic file is YAML front matter (id, title, label, summary) between `---` lines, then
-sections that each start with a `## ` heading; a last heading starting with "Nguồn" lists
-the sources. `<!-- … -->` comments are notes for staff and are never shown.
+A topic file is YAML front matter (id, title, label, summary, checked) between `---` lines,
+then sections that each start with a `## ` heading; a last heading starting with "Nguồn" lists
+the sources. `<!-- … -->` comments are notes for staff and are never shown. `checked:` is the
+day a staff member last checked the topic against its sources (YYYY-MM-DD).
 
 A quiz bank names its topic and lists questions, each with one `right` answer, two or
 three `wrong` ones, a one-line `explanation` and a `source`.
@@ -11,7 +12,9 @@ three `wrong` ones, a one-line `explanation` and a `source`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ from bot.content.problems import Problems
 from bot.content.yamlfile import LineDict, LineList, line_of, load_checked
 from bot.textutil import fold, nfc
 
-SECTION_LIMIT = 1000  # one phone screen; the writers aim for 700
+SECTION_LIMIT = 700  # one phone screen, measured as the leader sees it: heading, title, body, progress line
 SUMMARY_LIMIT = 1000
 LABEL_LIMIT = 40
 TITLE_LIMIT = 300
@@ -57,6 +60,7 @@ class Topic:
     summary: str
     sections: tuple[Section, ...]
     sources: str
+    checked: date | None = None  # required by the loader; None only for topics built in code
 
 
 @dataclass(frozen=True)
@@ -96,12 +100,33 @@ def split_sections(body: str) -> list[tuple[int, str, str]]:
 
 def load_learning(content: Any, problems: Problems) -> None:
     """Fill `content.topics` (list of Topic) and `content.quizzes` (topic id -> list of Question)."""
-    content.topics = load_topics(content.root, problems)
+    texts = getattr(content, "texts", None)
+    content.topics = load_topics(content.root, problems, _shown_size(texts) if texts is not None else None)
     content.quizzes = load_quizzes(content.root, {t.id for t in content.topics}, problems)
 
 
-def load_topics(root: Path, problems: Problems) -> list[Topic]:
-    """Every `topics/*.md`, in file-name order."""
+ShownSize = Callable[[str, int, int, Section], int]  # (label, number, total, section) -> characters shown
+
+
+def _shown_size(texts: Any) -> ShownSize:
+    """The length of a section's message as `handlers/topics.py` sends it (texts topics.section, topics.progress).
+
+    The progress line is measured at its longest (every part read)."""
+
+    def size(label: str, number: int, total: int, section: Section) -> int:
+        try:
+            progress = texts("topics.progress", read=total, total=total)
+            shown = texts("topics.section", label=label, number=number, total=total, title=section.title,
+                          body=section.body, progress=progress)
+        except (KeyError, IndexError, ValueError):  # texts broken: reported by the texts loader
+            return section.size
+        return len(shown)
+
+    return size
+
+
+def load_topics(root: Path, problems: Problems, shown_size: ShownSize | None = None) -> list[Topic]:
+    """Every `topics/*.md`, in file-name order; sections are measured with `shown_size` when given."""
     folder = root / "topics"
     topics: list[Topic] = []
     if not folder.is_dir():
@@ -109,7 +134,7 @@ def load_topics(root: Path, problems: Problems) -> list[Topic]:
         return topics
     seen: dict[str, Path] = {}
     for path in sorted(folder.glob("*.md")):
-        topic = _load_topic(path, problems)
+        topic = _load_topic(path, problems, shown_size)
         if topic is None:
             continue
         if topic.id in seen:
@@ -125,7 +150,7 @@ def load_topics(root: Path, problems: Problems) -> list[Topic]:
 def _front_matter(path: Path, lines: list[str], problems: Problems) -> tuple[dict[str, Any], dict[str, int], int]:
     """The front matter mapping, the line of each key, and the index of the first body line."""
     if not lines or lines[0].strip() != "---":
-        problems.add(path, 1, "expected front matter starting with '---' (id, title, label, summary)")
+        problems.add(path, 1, "expected front matter starting with '---' (id, title, label, summary, checked)")
         return {}, {}, 0
     end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
     if end is None:
@@ -138,7 +163,7 @@ def _front_matter(path: Path, lines: list[str], problems: Problems) -> tuple[dic
         problems.add(path, (mark.line + 2) if mark else 1, f"front matter YAML error: {exc}")
         return {}, {}, end + 1
     if not isinstance(data, dict):
-        problems.add(path, 1, "front matter must be a mapping (id, title, label, summary)")
+        problems.add(path, 1, "front matter must be a mapping (id, title, label, summary, checked)")
         return {}, {}, end + 1
     key_lines: dict[str, int] = {}
     for number in range(1, end):
@@ -148,11 +173,34 @@ def _front_matter(path: Path, lines: list[str], problems: Problems) -> tuple[dic
     return data, key_lines, end + 1
 
 
-def _load_topic(path: Path, problems: Problems) -> Topic | None:
+def _load_topic(path: Path, problems: Problems, shown_size: ShownSize | None = None) -> Topic | None:
     lines = nfc(path.read_text(encoding="utf-8")).replace("\r\n", "\n").split("\n")
     front, key_lines, first = _front_matter(path, lines, problems)
     if not front:
         return None
+    values, checked = _front_values(path, front, key_lines, problems)
+    found = _sections(path, lines, first, problems)
+    if found is None or values is None or checked is None:
+        return None
+    placed, sources = found
+    total = len(placed)
+    ok = True
+    for number, (line, section) in enumerate(placed, start=1):
+        size = shown_size(values["label"], number, total, section) if shown_size else section.size
+        if size > SECTION_LIMIT:
+            problems.add(path, line, f"section '{section.title}' is {size} characters as leaders see it (heading, "
+                                     f"title, text and progress line); at most {SECTION_LIMIT} (one phone screen) "
+                                     "— shorten it or split it with another '## ' heading")
+            ok = False
+    if not ok:
+        return None
+    return Topic(values["id"], values["title"], values["label"], values["summary"],
+                 tuple(section for _, section in placed), sources, checked)
+
+
+def _front_values(path: Path, front: dict[str, Any], key_lines: dict[str, int],
+                  problems: Problems) -> tuple[dict[str, str] | None, date | None]:
+    """The text fields of the front matter and its `checked:` date (None where a problem was reported)."""
     ok = True
     values: dict[str, str] = {}
     for key, limit in (("id", 16), ("title", TITLE_LIMIT), ("label", LABEL_LIMIT), ("summary", SUMMARY_LIMIT)):
@@ -170,7 +218,19 @@ def _load_topic(path: Path, problems: Problems) -> Topic | None:
     if "id" in values and not _ID.match(values["id"]):
         problems.add(path, key_lines.get("id", 1), f"id '{values['id']}' must be 1-16 of a-z, 0-9, _")
         ok = False
-    sections: list[Section] = []
+    checked = front.get("checked")
+    if not isinstance(checked, date):
+        problems.add(path, key_lines.get("checked", 1),
+                     "front matter needs 'checked: YYYY-MM-DD', the day the topic was last checked against its sources")
+        checked = None
+    return (values if ok else None), checked
+
+
+def _sections(path: Path, lines: list[str], first: int,
+              problems: Problems) -> tuple[list[tuple[int, Section]], str] | None:
+    """((line, Section) for every readable section, sources text), or None when a problem was reported."""
+    ok = True
+    placed: list[tuple[int, Section]] = []
     sources = ""
     for offset, title, text in split_sections("\n".join(lines[first:])):
         line = first + offset + 1
@@ -190,21 +250,14 @@ def _load_topic(path: Path, problems: Problems) -> Topic | None:
         if not text:
             problems.add(path, line, f"section '{title}' is empty")
             ok = False
-        section = Section(title, text)
-        if section.size > SECTION_LIMIT:
-            problems.add(path, line, f"section '{title}' is {section.size} characters; at most {SECTION_LIMIT} "
-                                     "(one phone screen) — split it with another '## ' heading")
-            ok = False
-        sections.append(section)
-    if not sections:
+        placed.append((line, Section(title, text)))
+    if not placed:
         problems.add(path, first + 1, "no section (each section starts with '## ')")
         ok = False
     if not sources:
         problems.add(path, len(lines), "no sources: end the file with '## Nguồn' listing them")
         ok = False
-    if not ok:
-        return None
-    return Topic(values["id"], values["title"], values["label"], values["summary"], tuple(sections), sources)
+    return (placed, sources) if ok else None
 
 
 def load_quizzes(root: Path, topic_ids: set[str], problems: Problems) -> dict[str, list[Question]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def load_units(root: Path, problems: Problems) -> Units:
             text = nfc(str(hamlet).strip())
             if not text:
                 problems.add(path, item.line_of("hamlets"), f"empty hamlet name in '{name}'")
-            elif fold(text) in {fold(h) for h in hamlets}:
+            elif hamlet_key(text) in {hamlet_key(h) for h in hamlets}:  # "Thôn 3" and "thon 03" are one
                 problems.add(path, item.line_of("hamlets"), f"hamlet '{text}' is listed twice in '{name}'")
             else:
                 hamlets.append(text)
@@ -71,3 +72,22 @@ def load_units(root: Path, problems: Problems) -> Units:
     if not communes:
         problems.add(path, data.line_of("communes"), "no commune listed")
     return Units(province=nfc(str(data.get("province", "")).strip()), communes=tuple(communes))
+
+
+# Words a hamlet name may start with, folded, longest first: "tổ dân phố 3", "tdp 3", "thôn 3".
+HAMLET_PREFIXES = ("to dan pho", "khu dan cu", "tdp", "thon", "xom", "ban", "khu", "to", "kdc")
+_NUMBER = re.compile(r"\b(?:so\s+)?0*(\d+)\b")
+
+
+def hamlet_key(text: str | None) -> str:
+    """How hamlet names are compared: "Tổ dân phố 03", "tdp 3", "to 3" -> "3";
+    "Thôn Trung Thủy", "thon trung thuy", "Trung Thuỷ" -> "trung thuy"."""
+    folded = fold(text or "")
+    words = " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
+    for prefix in HAMLET_PREFIXES:
+        if words == prefix:
+            break
+        if words.startswith(prefix + " "):
+            words = words[len(prefix) + 1:]
+            break
+    return _NUMBER.sub(lambda m: m.group(1), words).strip()

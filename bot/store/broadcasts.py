@@ -10,8 +10,9 @@ from typing import Any
 
 from bot.clock import iso
 from bot.model import Reply
-from bot.store import deliveries, outbox
+from bot.store import audit, deliveries, outbox
 from bot.store.db import Database
+from bot.store.scope import audience_within, commune_in
 
 KIND = "broadcast"  # deliveries.kind of the message to leaders
 PROGRESS_KIND = "bprogress"  # the staff member's progress message, edited in place
@@ -83,6 +84,10 @@ async def _where(db: Database, audience: dict[str, Any], now: datetime) -> tuple
         params.append(iso(now))
     elif kind != "all":
         raise ValueError(f"unknown audience {kind!r}")
+    if "communes" in audience:  # sent by commune staff: only their communes, whatever the kind
+        condition, names = commune_in("p.commune", audience["communes"])
+        conditions.append(condition)
+        params.extend(names)
     return " AND ".join(conditions), params
 
 
@@ -106,16 +111,18 @@ async def select(db: Database, audience: dict[str, Any], now: datetime) -> Audie
     return Audience(ids, stopped, unreachable)
 
 
-async def communes(db: Database) -> list[str]:
-    """Communes registered leaders gave, by name."""
+async def communes(db: Database, scope: frozenset[str] | None = None) -> list[str]:
+    """Communes registered leaders gave, by name (within `scope`; None = all)."""
+    within, params = commune_in("commune", scope)
     rows = await db.fetchall(
-        "SELECT DISTINCT commune FROM people WHERE registered_at IS NOT NULL AND commune IS NOT NULL ORDER BY commune")
+        "SELECT DISTINCT commune FROM people WHERE registered_at IS NOT NULL AND commune IS NOT NULL"
+        f" AND {within} ORDER BY commune", params)
     return [str(r["commune"]) for r in rows]
 
 
 async def create(
     db: Database, staff_id: int, text: str, audience: dict[str, Any], now: datetime, not_before: datetime,
-    message: Callable[[int], Reply], progress: Callable[[int, int], Reply],
+    message: Callable[[int], Reply], progress: Callable[[int, int], Reply], actor: str = "",
 ) -> tuple[int, int]:
     """Store a broadcast and queue it (the staff's progress message first), in one transaction.
 
@@ -136,18 +143,23 @@ async def create(
                                              now=now, not_before=not_before)
         if queued != len(chosen.ids):
             await conn.execute("UPDATE broadcasts SET recipients = ? WHERE id = ?", (queued, broadcast_id))
+        if actor:
+            await audit.record_in(conn, iso(now), actor, "broadcast", audit.scope_label(audience.get("communes")),
+                                  f"broadcast:{broadcast_id}")
     return broadcast_id, queued
 
 
-async def get(db: Database, broadcast_id: int) -> Broadcast | None:
-    """One broadcast, or None."""
-    row = await db.fetchone("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+async def get(db: Database, broadcast_id: int, scope: frozenset[str] | None = None) -> Broadcast | None:
+    """One broadcast, or None (also when it reached beyond `scope`: None = every commune)."""
+    within, params = audience_within("audience", scope)
+    row = await db.fetchone(f"SELECT * FROM broadcasts WHERE id = ? AND {within}", (broadcast_id, *params))
     return _from_row(row) if row else None
 
 
-async def recent(db: Database, limit: int = 5) -> list[Broadcast]:
-    """The latest broadcasts, newest first."""
-    rows = await db.fetchall("SELECT * FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,))
+async def recent(db: Database, limit: int = 5, scope: frozenset[str] | None = None) -> list[Broadcast]:
+    """The latest broadcasts within `scope` (None = all), newest first."""
+    within, params = audience_within("audience", scope)
+    rows = await db.fetchall(f"SELECT * FROM broadcasts WHERE {within} ORDER BY id DESC LIMIT ?", (*params, limit))
     return [_from_row(r) for r in rows]
 
 
@@ -212,7 +224,8 @@ class Named:
     hamlet: str
 
 
-async def people_with(db: Database, broadcast_id: int, which: str, limit: int = 60) -> tuple[list[Named], int]:
+async def people_with(db: Database, broadcast_id: int, which: str, limit: int = 60,
+                      scope: frozenset[str] | None = None) -> tuple[list[Named], int]:
     """Leaders of a broadcast who are `unreachable` (blocked or failed), `unacked` (sent, no
     "Đã nhận" yet), `acked`, or `unknown` (cut off in flight by a crash or a timeout, no "Đã
     nhận" either): the first `limit` of them and the total."""
@@ -229,7 +242,10 @@ async def people_with(db: Database, broadcast_id: int, which: str, limit: int = 
     params: list[Any] = [KIND, str(broadcast_id)]
     if which != "unreachable":
         params.append(broadcast_id)
-    base = f"FROM deliveries d JOIN people p ON p.id = d.person_id WHERE d.kind = ? AND d.ref = ? AND {condition}"
+    within, names = commune_in("p.commune", scope)  # a leader who moved away is no longer listed
+    params.extend(names)
+    base = (f"FROM deliveries d JOIN people p ON p.id = d.person_id WHERE d.kind = ? AND d.ref = ? AND {condition}"
+            f" AND {within}")
     total = int(await db.fetchval(f"SELECT COUNT(*) {base}", params) or 0)
     rows = await db.fetchall(
         f"SELECT p.name, p.commune, p.hamlet {base} ORDER BY p.commune, p.hamlet, p.name LIMIT ?", [*params, limit])

@@ -15,6 +15,7 @@ from bot.model import Reply
 from bot.store import deliveries
 from bot.store.db import Database
 from bot.store.people import Person
+from bot.store.scope import audience_within, commune_in
 
 ALL: dict[str, Any] = {"kind": "all"}
 
@@ -156,9 +157,10 @@ async def _get_in(conn: aiosqlite.Connection, class_id: int) -> ClassRow | None:
     return ClassRow.from_row(row) if row else None
 
 
-async def get(db: Database, class_id: int) -> ClassRow | None:
-    """The class with this id, or None."""
-    row = await db.fetchone("SELECT * FROM classes WHERE id = ?", (class_id,))
+async def get(db: Database, class_id: int, scope: frozenset[str] | None = None) -> ClassRow | None:
+    """The class with this id, or None (also when it invited communes beyond `scope`; None = all)."""
+    within, names = audience_within("audience", scope)
+    row = await db.fetchone(f"SELECT * FROM classes WHERE id = ? AND {within}", (class_id, *names))
     return ClassRow.from_row(row) if row else None
 
 
@@ -255,9 +257,13 @@ def _invitee(row: aiosqlite.Row) -> Invitee:
     )
 
 
-async def invitees(db: Database, class_id: int, commune: str | None = None) -> list[Invitee]:
-    """Everyone invited to a class (optionally of one commune), by commune, hamlet and name."""
-    sql, params = _INVITEE_SELECT + " WHERE ci.class_id = ?", [class_id]
+async def invitees(db: Database, class_id: int, commune: str | None = None,
+                   scope: frozenset[str] | None = None) -> list[Invitee]:
+    """Everyone invited to a class (optionally of one commune; in `scope`, None = all), by commune,
+    hamlet and name."""
+    within, names = commune_in("p.commune", scope)
+    sql = _INVITEE_SELECT + f" WHERE ci.class_id = ? AND {within}"
+    params: list[object] = [class_id, *names]
     if commune is not None:
         sql += " AND p.commune IS ?"
         params.append(commune)
@@ -265,10 +271,11 @@ async def invitees(db: Database, class_id: int, commune: str | None = None) -> l
     return [_invitee(row) for row in rows]
 
 
-async def no_answer(db: Database, class_id: int, limit: int) -> list[Invitee]:
-    """The first `limit` invitees who have not answered, by commune, hamlet and name."""
-    rows = await db.fetchall(_INVITEE_SELECT + " WHERE ci.class_id = ? AND ci.rsvp IS NULL"
-                             " ORDER BY p.commune, p.hamlet, p.name, ci.person_id LIMIT ?", (class_id, limit))
+async def no_answer(db: Database, class_id: int, limit: int, scope: frozenset[str] | None = None) -> list[Invitee]:
+    """The first `limit` invitees (in `scope`) who have not answered, by commune, hamlet and name."""
+    within, names = commune_in("p.commune", scope)
+    rows = await db.fetchall(_INVITEE_SELECT + f" WHERE ci.class_id = ? AND ci.rsvp IS NULL AND {within}"
+                             " ORDER BY p.commune, p.hamlet, p.name, ci.person_id LIMIT ?", (class_id, *names, limit))
     return [_invitee(row) for row in rows]
 
 
@@ -288,12 +295,16 @@ async def set_reason(db: Database, class_id: int, person_id: int, reason: str) -
     )
 
 
-async def counts(db: Database, class_id: int) -> Counts:
-    """Invited / coming / not coming / no answer / present for one class."""
+async def counts(db: Database, class_id: int, scope: frozenset[str] | None = None) -> Counts:
+    """Invited / coming / not coming / no answer / present for one class (of leaders in `scope`, None = all:
+    a leader who moved to another commune no longer counts for the old commune's staff)."""
+    within, names = commune_in("p.commune", scope)
+    source = "class_invitees ci" if scope is None else "class_invitees ci JOIN people p ON p.id = ci.person_id"
     row = await db.fetchone(
-        "SELECT count(*), count(*) FILTER (WHERE rsvp = 'yes'), count(*) FILTER (WHERE rsvp = 'no'),"
-        " count(*) FILTER (WHERE rsvp IS NULL), count(attended_at) FROM class_invitees WHERE class_id = ?",
-        (class_id,),
+        "SELECT count(*), count(*) FILTER (WHERE ci.rsvp = 'yes'), count(*) FILTER (WHERE ci.rsvp = 'no'),"
+        f" count(*) FILTER (WHERE ci.rsvp IS NULL), count(ci.attended_at) FROM {source}"
+        f" WHERE ci.class_id = ? AND {within if scope is not None else '1'}",
+        (class_id, *names),
     )
     return Counts(*(int(v) for v in row)) if row else Counts()
 
@@ -313,10 +324,12 @@ async def upcoming_for(db: Database, person_id: int, now: datetime) -> list[tupl
     return found
 
 
-async def listed(db: Database, since: datetime, limit: int = 20) -> list[ClassRow]:
-    """Classes (scheduled or cancelled) starting after `since`, soonest first."""
-    rows = await db.fetchall("SELECT * FROM classes WHERE starts_at >= ? ORDER BY starts_at, id LIMIT ?",
-                             (iso(since), limit))
+async def listed(db: Database, since: datetime, limit: int = 20,
+                 scope: frozenset[str] | None = None) -> list[ClassRow]:
+    """Classes (scheduled or cancelled) starting after `since` (those within `scope`), soonest first."""
+    within, names = audience_within("audience", scope)
+    rows = await db.fetchall(f"SELECT * FROM classes WHERE starts_at >= ? AND {within} ORDER BY starts_at, id"
+                             " LIMIT ?", (iso(since), *names, limit))
     return [ClassRow.from_row(row) for row in rows]
 
 

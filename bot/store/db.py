@@ -13,6 +13,9 @@ from typing import Any
 
 import aiosqlite
 
+from bot.content.units import hamlet_key
+from bot.textutil import fold
+
 log = logging.getLogger(__name__)
 _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -30,6 +33,10 @@ def migrations() -> list[tuple[int, str, str]]:
     if len(numbers) != len(set(numbers)):
         raise RuntimeError(f"two migrations share a number: {[name for _, name, _ in found]}")
     return found
+
+
+def _fold_or_none(text: str | None) -> str | None:
+    return None if text is None else fold(text)
 
 
 class Database:
@@ -70,6 +77,9 @@ class Database:
         conn.row_factory = aiosqlite.Row
         for pragma in ("synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON", "temp_store=MEMORY"):
             await conn.execute(f"PRAGMA {pragma}")
+        # For migrations that fold Vietnamese text (0100); never used in triggers or indexes.
+        await conn.create_function("caunoi_fold", 1, _fold_or_none, deterministic=True)
+        await conn.create_function("caunoi_hamlet_key", 1, hamlet_key, deterministic=True)
         return conn
 
     async def _migrate(self) -> None:
@@ -120,6 +130,12 @@ class Database:
         async with self.write() as conn:
             cursor = await conn.execute(sql, params)
             return cursor.lastrowid if cursor.lastrowid else cursor.rowcount
+
+    async def change(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one UPDATE/DELETE in its own transaction; return how many rows it changed."""
+        async with self.write() as conn:
+            cursor = await conn.execute(sql, params)
+            return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one write statement for many rows in one transaction."""

@@ -6,7 +6,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import aiosqlite
+
 from bot.store.db import Database
+from bot.store.scope import commune_in
 
 QUIZ_SCALE = 5  # the pass mark is given "out of 5" whatever the quiz length
 
@@ -36,12 +39,12 @@ class _NotRecorded(Exception):
     """The answer was already given (or the attempt moved on): roll back, count nothing."""
 
 
-def _attempt(row: object) -> Attempt:
-    questions = [(str(q), [int(i) for i in order]) for q, order in json.loads(row["questions"])]  # type: ignore[index]
+def _attempt(row: aiosqlite.Row) -> Attempt:
+    questions = [(str(q), [int(i) for i in order]) for q, order in json.loads(row["questions"])]
     return Attempt(
-        id=row["id"], person_id=row["person_id"], quiz=row["quiz"], questions=questions,  # type: ignore[index]
-        position=row["position"], score=row["score"], total=row["total"], status=row["status"],  # type: ignore[index]
-        started_at=row["started_at"], finished_at=row["finished_at"],  # type: ignore[index]
+        id=row["id"], person_id=row["person_id"], quiz=row["quiz"], questions=questions,
+        position=row["position"], score=row["score"], total=row["total"], status=row["status"],
+        started_at=row["started_at"], finished_at=row["finished_at"],
     )
 
 
@@ -204,17 +207,29 @@ def _median(histogram: list[tuple[float, int]]) -> float:
     return (nth((count - 1) // 2) + nth(count // 2)) / 2
 
 
-async def quiz_stats(db: Database, pass_mark: int, top: int = 3) -> dict[str, QuizStats]:
-    """Per quiz: attempts, people, mean and median score (out of 5), passes, and the most-missed questions."""
+def _scoped(table: str, scope: frozenset[str] | None) -> tuple[str, list[str]]:
+    """`table`, or its rows of people in `scope` (that commune's people first, then their rows)."""
+    if scope is None:
+        return table, []
+    within, params = commune_in("p.commune", scope)
+    return f"(SELECT t.* FROM people p CROSS JOIN {table} t ON t.person_id = p.id WHERE {within})", params
+
+
+async def quiz_stats(db: Database, pass_mark: int, top: int = 3,
+                     scope: frozenset[str] | None = None) -> dict[str, QuizStats]:
+    """Per quiz: attempts, people, mean and median score (out of 5), passes, and the most-missed questions
+    (of leaders in `scope`; None = every commune)."""
     stats: dict[str, QuizStats] = {}
+    attempts, params = _scoped("quiz_attempts", scope)
     for row in await db.fetchall(
-        "SELECT quiz, count(*) AS attempts, count(DISTINCT person_id) AS people FROM quiz_attempts"
-        " WHERE status = 'done' GROUP BY quiz"
+        f"SELECT quiz, count(*) AS attempts, count(DISTINCT person_id) AS people FROM {attempts}"
+        " WHERE status = 'done' GROUP BY quiz", params
     ):
         stats[row["quiz"]] = QuizStats(row["quiz"], int(row["attempts"]), int(row["people"]))
     histograms: dict[str, list[tuple[float, int]]] = {}
     for row in await db.fetchall(
-        "SELECT quiz, score, total, count(*) AS n FROM quiz_attempts WHERE status = 'done' GROUP BY quiz, score, total"
+        f"SELECT quiz, score, total, count(*) AS n FROM {attempts} WHERE status = 'done' GROUP BY quiz, score, total",
+        params,
     ):
         score, total, n = int(row["score"]), int(row["total"]), int(row["n"])
         scaled = score * QUIZ_SCALE / total if total else 0.0
@@ -227,8 +242,9 @@ async def quiz_stats(db: Database, pass_mark: int, top: int = 3) -> dict[str, Qu
             stats[quiz].mean = sum(v * n for v, n in histogram) / count if count else 0.0
             stats[quiz].median = _median(histogram)
     per_question: dict[str, list[tuple[str, int, int]]] = {}
+    answers, params = _scoped("quiz_answers", scope)
     for row in await db.fetchall(
-        "SELECT quiz, question, count(*) AS n, sum(correct) AS right FROM quiz_answers GROUP BY quiz, question"
+        f"SELECT quiz, question, count(*) AS n, sum(correct) AS right FROM {answers} GROUP BY quiz, question", params
     ):
         n = int(row["n"])
         per_question.setdefault(row["quiz"], []).append((row["question"], n, n - int(row["right"] or 0)))
@@ -249,9 +265,12 @@ class CommuneStats:
     passed: int = 0
 
 
-async def commune_stats(db: Database, pass_mark: int) -> list[CommuneStats]:
-    """Figures per commune of registered people (a commune of NULL shows as '')."""
+async def commune_stats(db: Database, pass_mark: int, scope: frozenset[str] | None = None) -> list[CommuneStats]:
+    """Figures per commune of registered people in `scope` (None = all; a commune of NULL shows as '')."""
     stats: dict[str, CommuneStats] = {}
+    within, names = commune_in("p.commune", scope)
+    # Commune staff: only their people's attempts are grouped (not everyone's, then filtered).
+    mine = "1" if scope is None else f"person_id IN (SELECT p.id FROM people p WHERE {within})"
 
     def get(commune: str | None) -> CommuneStats:
         key = commune or ""
@@ -260,12 +279,13 @@ async def commune_stats(db: Database, pass_mark: int) -> list[CommuneStats]:
         return stats[key]
 
     for row in await db.fetchall(
-        "SELECT commune, count(*) AS n FROM people WHERE registered_at IS NOT NULL GROUP BY commune"
+        f"SELECT p.commune, count(*) AS n FROM people p WHERE p.registered_at IS NOT NULL AND {within}"
+        " GROUP BY p.commune", names
     ):
         get(row["commune"]).registered = int(row["n"])
     for row in await db.fetchall(
         "SELECT p.commune, d.topic, count(*) AS n FROM topic_done d JOIN people p ON p.id = d.person_id"
-        " WHERE p.registered_at IS NOT NULL GROUP BY p.commune, d.topic"
+        f" WHERE p.registered_at IS NOT NULL AND {within} GROUP BY p.commune, d.topic", names
     ):
         read = get(row["commune"]).read
         assert read is not None
@@ -273,9 +293,9 @@ async def commune_stats(db: Database, pass_mark: int) -> list[CommuneStats]:
     for row in await db.fetchall(
         "SELECT p.commune, count(*) AS took, sum(a.passed) AS passed FROM ("
         "  SELECT person_id, max(score * ? >= ? * total) AS passed FROM quiz_attempts"
-        "  WHERE status = 'done' AND total > 0 GROUP BY person_id"
-        ") a JOIN people p ON p.id = a.person_id WHERE p.registered_at IS NOT NULL GROUP BY p.commune",
-        (QUIZ_SCALE, pass_mark),
+        f"  WHERE status = 'done' AND total > 0 AND {mine} GROUP BY person_id"
+        f") a JOIN people p ON p.id = a.person_id WHERE p.registered_at IS NOT NULL AND {within} GROUP BY p.commune",
+        (QUIZ_SCALE, pass_mark, *names, *names),
     ):
         entry = get(row["commune"])
         entry.took, entry.passed = int(row["took"]), int(row["passed"] or 0)
@@ -297,12 +317,15 @@ class FollowUp:
 
 
 async def followup(
-    db: Database, topics: Sequence[str], pass_mark: int, commune: str | None, offset: int, limit: int
+    db: Database, topics: Sequence[str], pass_mark: int, commune: str | None, offset: int, limit: int,
+    scope: frozenset[str] | None = None,
 ) -> tuple[int, list[FollowUp]]:
-    """(how many in all, one page) of registered leaders who have not read every topic or not passed."""
+    """(how many in all, one page) of registered leaders (in `scope`, None = all) who have not read
+    every topic or not passed."""
     marks = ",".join("?" * len(topics)) or "''"
-    where = "p.registered_at IS NOT NULL" + (" AND p.commune = ?" if commune is not None else "")
-    params: list[object] = [*topics, QUIZ_SCALE, pass_mark]
+    within, names = commune_in("p.commune", scope)
+    where = f"p.registered_at IS NOT NULL AND {within}" + (" AND p.commune = ?" if commune is not None else "")
+    params: list[object] = [*topics, QUIZ_SCALE, pass_mark, *names]
     if commune is not None:
         params.append(commune)
     params += [len(topics), limit, offset]
@@ -373,9 +396,11 @@ async def quiz_bests(db: Database, person_id: int) -> dict[str, tuple[int, int]]
     return best
 
 
-async def communes_with_people(db: Database) -> list[str]:
-    """Communes of registered people, for the follow-up filter."""
+async def communes_with_people(db: Database, scope: frozenset[str] | None = None) -> list[str]:
+    """Communes of registered people (in `scope`; None = all), for the follow-up filter."""
+    within, names = commune_in("commune", scope)
     rows = await db.fetchall(
-        "SELECT DISTINCT commune FROM people WHERE registered_at IS NOT NULL AND commune IS NOT NULL ORDER BY commune"
+        "SELECT DISTINCT commune FROM people WHERE registered_at IS NOT NULL AND commune IS NOT NULL"
+        f" AND {within} ORDER BY commune", names
     )
     return [row["commune"] for row in rows]

@@ -1,14 +1,8 @@
 """Linking one person's two channels: short-lived codes, and merging two people rows into one.
 
 Which row is kept: the registered one; when both are registered, the one registered first;
-when neither is, the one who asked for the code. The kept row's profile wins; its empty
-fields are filled from the other row. Everything else that refers to the other row (quiz
-results, feedback, class answers, deliveries… any table with a foreign key to people) is
-moved to the kept row, except rows that would then collide with a row the kept person
-already has under a unique key (the same reminder queued twice, an aspiration answered on
-both): those are dropped with the other row, so nothing is sent or counted twice. Before
-that, a class answer or attendance given only on the other channel is copied onto the kept
-invitation, and a second quiz in progress is set aside (one open quiz per person).
+when neither is, the one who asked for the code. The merge itself is bot/store/merge.py's,
+the same one staff use.
 """
 
 from __future__ import annotations
@@ -22,7 +16,8 @@ import aiosqlite
 
 from bot.clock import iso
 from bot.store.db import Database
-from bot.store.people import PROFILE_FIELDS, Person
+from bot.store.merge import merge_in
+from bot.store.people import Person
 
 CODE_TTL = timedelta(minutes=10)
 LinkStatus = Literal["linked", "invalid", "same_person", "same_channel"]
@@ -84,12 +79,9 @@ async def use_code(db: Database, code: str, person_id: int, channel: str, now: d
             return LinkResult("same_person", other_channel=code_channel)
         issuer, typer = await _person(conn, issuer_id), await _person(conn, person_id)
         keep, drop = _choose(issuer, typer)
-        await _reconcile(conn, drop.id, keep.id)
-        await _move_references(conn, drop.id, keep.id)
-        await _merge_profile(conn, keep, drop, channel)
-        await conn.execute("DELETE FROM people WHERE id = ?", (drop.id,))
+        result = await merge_in(conn, keep.id, drop.id, channel=channel)
         await conn.execute("DELETE FROM link_codes WHERE code = ?", (code,))
-        merged = await _person(conn, keep.id)
+        merged = result.person
     return LinkResult("linked", merged, other_channel=code_channel, dropped_id=drop.id)
 
 
@@ -107,56 +99,3 @@ async def _person(conn: aiosqlite.Connection, person_id: int) -> Person:
     if row is None:
         raise LookupError(f"person {person_id} vanished during linking")
     return Person.from_row(row)
-
-
-# Rows both people have under the same key, where the generic move would keep the kept
-# person's row as it is: first take over what only the other row knows.
-_RECONCILE: tuple[tuple[str, str], ...] = (
-    # Invited twice to one class: keep the answer and the attendance given on either channel.
-    ("class_invitees",
-     "UPDATE class_invitees AS k SET rsvp = COALESCE(k.rsvp, d.rsvp), reason = COALESCE(k.reason, d.reason),"
-     " answered_at = COALESCE(k.answered_at, d.answered_at), attended_at = COALESCE(k.attended_at, d.attended_at),"
-     " attended_by = COALESCE(k.attended_by, d.attended_by)"
-     " FROM class_invitees AS d WHERE k.person_id = :keep AND d.person_id = :drop AND d.class_id = k.class_id"),
-    # One quiz in progress per person: the kept person's stays open, the other one is set aside.
-    ("quiz_attempts",
-     "UPDATE quiz_attempts SET status = 'abandoned' WHERE person_id = :drop AND status = 'open'"
-     " AND EXISTS (SELECT 1 FROM quiz_attempts WHERE person_id = :keep AND status = 'open')"),
-)
-
-
-async def _reconcile(conn: aiosqlite.Connection, old: int, new: int) -> None:
-    async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
-        tables = {str(row[0]) for row in await cursor.fetchall()}
-    for table, sql in _RECONCILE:
-        if table in tables:  # features may be absent from an older database
-            await conn.execute(sql, {"keep": new, "drop": old})
-
-
-async def _move_references(conn: aiosqlite.Connection, old: int, new: int) -> None:
-    """Point every foreign key to people(id) from `old` to `new`; rows that would break a unique
-    key stay behind and go with `old` (ON DELETE CASCADE)."""
-    async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-                            " AND name != 'people'") as cursor:
-        tables = [str(row[0]) for row in await cursor.fetchall()]
-    for table in tables:
-        quoted = '"' + table.replace('"', '""') + '"'
-        async with conn.execute(f"PRAGMA foreign_key_list({quoted})") as cursor:
-            keys = await cursor.fetchall()
-        for key in keys:
-            if key["table"] != "people" or key["to"] not in (None, "id"):
-                continue
-            column = '"' + str(key["from"]).replace('"', '""') + '"'
-            await conn.execute(f"UPDATE OR IGNORE {quoted} SET {column} = ? WHERE {column} = ?", (new, old))
-
-
-async def _merge_profile(conn: aiosqlite.Connection, keep: Person, drop: Person, channel: str) -> None:
-    fill = {name: getattr(drop, name) for name in (*PROFILE_FIELDS, "consent_at")
-            if getattr(keep, name) is None and getattr(drop, name) is not None}
-    if "phone" in fill:  # phones are unique: free it before the kept row takes it
-        await conn.execute("UPDATE people SET phone = NULL WHERE id = ?", (drop.id,))
-    assignments = "".join(f", {name} = ?" for name in fill)
-    await conn.execute(
-        f"UPDATE people SET last_channel = ?, unreachable = 0{assignments} WHERE id = ?",
-        (channel, *fill.values(), keep.id),
-    )

@@ -10,6 +10,7 @@ import aiosqlite
 
 from bot.model import Identity, Option
 from bot.store.db import Database
+from bot.textutil import fold
 
 PROFILE_FIELDS = ("name", "role", "association", "commune", "hamlet", "phone", "birth_year")
 
@@ -142,6 +143,11 @@ async def save_options(conn: aiosqlite.Connection, identity: Identity, options: 
     )
 
 
+def name_key(name: str | None) -> str | None:
+    """The folded name stored beside the name, for search without diacritics."""
+    return None if name is None else fold(name)
+
+
 async def update_profile(db: Database, person_id: int, **fields: Any) -> None:
     """Set profile fields (names from PROFILE_FIELDS)."""
     unknown = set(fields) - set(PROFILE_FIELDS)
@@ -149,6 +155,8 @@ async def update_profile(db: Database, person_id: int, **fields: Any) -> None:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
     if not fields:
         return
+    if "name" in fields:
+        fields["name_key"] = name_key(fields["name"])
     assignments = ", ".join(f"{name} = ?" for name in fields)
     await db.execute(f"UPDATE people SET {assignments} WHERE id = ?", (*fields.values(), person_id))
 
@@ -188,7 +196,8 @@ async def identities_of(db: Database, person_id: int) -> list[Identity]:
 
 
 async def hamlets_learnt(db: Database, commune: str) -> list[str]:
-    """Hamlets of a commune added from the roster."""
-    rows = await db.fetchall("SELECT name FROM hamlets WHERE commune = ? ORDER BY name", (commune,))
+    """Approved hamlets of a commune stored in the database (from a roster or staff)."""
+    rows = await db.fetchall("SELECT name FROM hamlets WHERE commune = ? AND status = 'approved' ORDER BY name",
+                             (commune,))
     return [row["name"] for row in rows]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.store.db import Database
+from bot.store.scope import audience_within, commune_in
 
 QUIZ_SCALE = 5  # pass marks are "out of 5", as in bot/store/learning.py
 BATCH = 2000
@@ -28,6 +29,15 @@ class Filters:
     start: str | None = None
     end: str | None = None
     pass_mark: int = 4
+    # The exporting staff member's rights: their communes (None = every commune) and whether
+    # aspirations may leave the database at all; the audit log only for the operator's CLI export.
+    scope: frozenset[str] | None = None
+    sensitive: bool = True
+    audit: bool = False
+
+    def includes(self, sheet: SheetQuery) -> bool:
+        """Whether this sheet belongs in the file at all (absent, not emptied, when not allowed)."""
+        return (self.sensitive or not sheet.sensitive) and (self.audit or not sheet.operator)
 
 
 @dataclass(frozen=True)
@@ -43,22 +53,37 @@ class SheetQuery:
     order: str = ""
     commune: str | None = "p.commune"
     date: str | None = None
-    leading_params: tuple[str, ...] = ()  # parameters the SELECT itself needs, by name
+    leading_params: tuple[str, ...] = ()  # parameters the SELECT itself needs, by name ("scope": its communes)
+    audience: str | None = None  # a JSON audience column: rows of commune staff are those within their communes
+    sensitive: bool = False  # aspirations: only for staff given `sensitive`
+    operator: bool = False  # the audit log: only in the operator's export (CLI)
 
     def sql(self, filters: Filters) -> tuple[str, list[Any]]:
         """The statement and its parameters for these filters."""
-        params: list[Any] = [getattr(filters, name) for name in self.leading_params]
+        within, names = commune_in("p.commune", filters.scope)
+        params: list[Any] = []
+        for name in self.leading_params:
+            params.extend(names if name == "scope" else [getattr(filters, name)])
+        select = self.select.replace("{scope}", within)
         conditions = [self.where] if self.where else []
         if filters.commune is not None and self.commune:
             conditions.append(f"{self.commune} = ?")
             params.append(filters.commune)
+        if filters.scope is not None and self.commune:
+            scoped, scope_names = commune_in(self.commune, filters.scope)
+            conditions.append(scoped)
+            params.extend(scope_names)
+        if filters.scope is not None and self.audience:
+            mine, scope_names = audience_within(self.audience, filters.scope)
+            conditions.append(mine)
+            params.extend(scope_names)
         if self.date and filters.start:
             conditions.append(f"{self.date} >= ?")
             params.append(filters.start)
         if self.date and filters.end:
             conditions.append(f"{self.date} < ?")
             params.append(filters.end)
-        sql = self.select
+        sql = select
         if conditions:
             sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
         for clause, text in (("GROUP BY", self.group), ("ORDER BY", self.order)):
@@ -121,22 +146,23 @@ SHEETS: tuple[SheetQuery, ...] = (
         f"SELECT a.person_id AS person_id, {_PERSON}, p.role AS role, a.wish AS wish, a.helps AS helps,"
         " a.consent_at AS consent_at, a.updated_at AS updated_at"
         " FROM aspirations a JOIN people p ON p.id = a.person_id",
-        order="p.commune, p.name", date="a.updated_at",
+        order="p.commune, p.name", date="a.updated_at", sensitive=True,
     ),
     SheetQuery(
         "classes", ("classes", "class_invitees"),
         "SELECT c.id AS class_id, c.title AS title, c.place AS place, c.starts_at AS starts_at,"
         " c.minutes AS minutes, c.status AS class_status,"
         " (SELECT count(*) FROM class_invitees i JOIN people p ON p.id = i.person_id"
-        "  WHERE i.class_id = c.id AND (? IS NULL OR p.commune = ?)) AS invited,"
+        "  WHERE i.class_id = c.id AND (? IS NULL OR p.commune = ?) AND {scope}) AS invited,"
         " (SELECT count(*) FROM class_invitees i JOIN people p ON p.id = i.person_id"
-        "  WHERE i.class_id = c.id AND i.rsvp = 'yes' AND (? IS NULL OR p.commune = ?)) AS rsvp_yes,"
+        "  WHERE i.class_id = c.id AND i.rsvp = 'yes' AND (? IS NULL OR p.commune = ?) AND {scope}) AS rsvp_yes,"
         " (SELECT count(*) FROM class_invitees i JOIN people p ON p.id = i.person_id"
-        "  WHERE i.class_id = c.id AND i.rsvp = 'no' AND (? IS NULL OR p.commune = ?)) AS rsvp_no,"
+        "  WHERE i.class_id = c.id AND i.rsvp = 'no' AND (? IS NULL OR p.commune = ?) AND {scope}) AS rsvp_no,"
         " (SELECT count(*) FROM class_invitees i JOIN people p ON p.id = i.person_id"
-        "  WHERE i.class_id = c.id AND i.attended_at IS NOT NULL AND (? IS NULL OR p.commune = ?)) AS attended"
-        " FROM classes c",
-        order="c.starts_at, c.id", commune=None, date="c.starts_at", leading_params=("commune",) * 8,
+        "  WHERE i.class_id = c.id AND i.attended_at IS NOT NULL AND (? IS NULL OR p.commune = ?) AND {scope})"
+        " AS attended FROM classes c",
+        order="c.starts_at, c.id", commune=None, date="c.starts_at",
+        leading_params=("commune", "commune", "scope") * 4, audience="c.audience",
     ),
     SheetQuery(
         "invitees", ("classes", "class_invitees"),
@@ -156,7 +182,7 @@ SHEETS: tuple[SheetQuery, ...] = (
         "  AND d.status IN ('failed', 'blocked')) AS not_delivered,"
         " (SELECT count(*) FROM broadcast_acks k WHERE k.broadcast_id = b.id) AS acked,"
         " b.cancelled_at AS cancelled_at FROM broadcasts b",
-        order="b.id", commune=None, date="b.created_at",
+        order="b.id", commune=None, date="b.created_at", audience="b.audience",
     ),
     SheetQuery(
         "deliveries", ("deliveries",),
@@ -165,6 +191,12 @@ SHEETS: tuple[SheetQuery, ...] = (
         " d.attempts AS attempts, d.created_at AS created_at, d.sent_at AS sent_at, d.error AS error"
         " FROM deliveries d JOIN people p ON p.id = d.person_id",
         order="d.id", date="d.created_at",
+    ),
+    SheetQuery(
+        "audit", ("audit_log",),
+        "SELECT a.at AS created_at, a.actor AS actor, a.action AS action, a.scope AS audit_scope,"
+        " a.subject AS subject FROM audit_log a",
+        order="a.id", commune=None, date="a.at", operator=True,
     ),
 )
 
@@ -223,44 +255,51 @@ async def tables(db: Database) -> set[str]:
     return {row[0] for row in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-async def stats(db: Database, now: str, pass_mark: int) -> Stats:
-    """Every figure of /stats from committed data."""
+async def stats(db: Database, now: str, pass_mark: int, scope: frozenset[str] | None = None,
+                sensitive: bool = True) -> Stats:
+    """Every figure of /stats from committed data, of leaders in `scope` (None = every commune);
+    aspiration counts only when `sensitive`."""
     have = await tables(db)
     result = Stats()
+    within, names = commune_in("p.commune", scope)
     leader = "(p.registered_at IS NOT NULL)"
     reach = "EXISTS (SELECT 1 FROM identities i WHERE i.person_id = p.id) AND NOT p.unreachable AND NOT p.stopped"
     rows = await db.fetchall(
         f"SELECT COALESCE(p.commune, '') AS commune, sum({leader}) AS registered,"
         f" sum({leader} AND {reach}) AS reachable,"
         " sum(p.source = 'roster' AND p.registered_at IS NULL) AS waiting"
-        " FROM people p WHERE p.registered_at IS NOT NULL OR p.source = 'roster'"
-        " GROUP BY COALESCE(p.commune, '') ORDER BY commune = '', commune")
+        f" FROM people p WHERE (p.registered_at IS NOT NULL OR p.source = 'roster') AND {within}"
+        " GROUP BY COALESCE(p.commune, '') ORDER BY commune = '', commune", names)
     result.by_commune = [(r["commune"], int(r["registered"]), int(r["reachable"]), int(r["waiting"])) for r in rows]
     result.registered = sum(r[1] for r in result.by_commune)
     result.reachable = sum(r[2] for r in result.by_commune)
     result.roster_waiting = sum(r[3] for r in result.by_commune)
     result.by_role = [(r["role"] or "", int(r["n"])) for r in await db.fetchall(
-        "SELECT role, count(*) AS n FROM people WHERE registered_at IS NOT NULL GROUP BY role ORDER BY n DESC")]
+        f"SELECT p.role, count(*) AS n FROM people p WHERE {leader} AND {within} GROUP BY p.role ORDER BY n DESC",
+        names)]
     chart = {c: [c, registered, 0, 0, 0] for c, registered, _, _ in result.by_commune if registered}
     if {"topic_done", "topic_reads"} <= have:
         result.topics_done = [(r["topic"], int(r["n"])) for r in await db.fetchall(
             "SELECT d.topic, count(*) AS n FROM topic_done d JOIN people p ON p.id = d.person_id"
-            f" WHERE {leader} GROUP BY d.topic ORDER BY d.topic")]
+            f" WHERE {leader} AND {within} GROUP BY d.topic ORDER BY d.topic", names)]
         for r in await db.fetchall(
             "SELECT COALESCE(p.commune, '') AS commune, count(DISTINCT r.person_id) AS n FROM topic_reads r"
-            f" JOIN people p ON p.id = r.person_id WHERE {leader} GROUP BY COALESCE(p.commune, '')"):
+            f" JOIN people p ON p.id = r.person_id WHERE {leader} AND {within} GROUP BY COALESCE(p.commune, '')",
+            names):
             if r["commune"] in chart:
                 chart[r["commune"]][2] = int(r["n"])
     if "quiz_attempts" in have:
+        attempts = "quiz_attempts a" if scope is None else "people p CROSS JOIN quiz_attempts a ON a.person_id = p.id"
         row = await db.fetchone(
-            "SELECT count(*) AS attempts, count(DISTINCT person_id) AS people FROM quiz_attempts"
-            " WHERE status = 'done'")
+            f"SELECT count(*) AS attempts, count(DISTINCT a.person_id) AS people FROM {attempts}"
+            f" WHERE a.status = 'done' AND {within if scope is not None else '1'}",
+            names if scope is not None else [])
         per_person = await db.fetchall(
             "SELECT COALESCE(p.commune, '') AS commune, count(*) AS took, sum(a.passed) AS passed FROM ("
             f"  SELECT person_id, max(total > 0 AND score * {QUIZ_SCALE} >= ? * total) AS passed"
             "  FROM quiz_attempts WHERE status = 'done' GROUP BY person_id"
-            f") a JOIN people p ON p.id = a.person_id WHERE {leader} GROUP BY COALESCE(p.commune, '')",
-            (pass_mark,))
+            f") a JOIN people p ON p.id = a.person_id WHERE {leader} AND {within} GROUP BY COALESCE(p.commune, '')",
+            (pass_mark, *names))
         passed = sum(int(r["passed"] or 0) for r in per_person)
         result.quiz = (int(row["attempts"]) if row else 0, int(row["people"]) if row else 0, passed)
         for r in per_person:
@@ -268,23 +307,18 @@ async def stats(db: Database, now: str, pass_mark: int) -> Stats:
                 chart[r["commune"]][3:5] = [int(r["took"]), int(r["passed"] or 0)]
     if "voices" in have:
         result.voices_open = [(r["kind"], int(r["n"])) for r in await db.fetchall(
-            "SELECT kind, count(*) AS n FROM voices WHERE status IN ('new', 'in_progress')"
-            " GROUP BY kind ORDER BY kind")]
-    if "aspirations" in have:
+            "SELECT v.kind, count(*) AS n FROM voices v JOIN people p ON p.id = v.person_id"
+            f" WHERE v.status IN ('new', 'in_progress') AND {within} GROUP BY v.kind ORDER BY v.kind", names)]
+    if "aspirations" in have and sensitive:
         result.aspirations = {r["wish"]: int(r["n"]) for r in await db.fetchall(
-            "SELECT wish, count(*) AS n FROM aspirations GROUP BY wish")}
+            f"SELECT a.wish, count(*) AS n FROM aspirations a JOIN people p ON p.id = a.person_id WHERE {within}"
+            " GROUP BY a.wish", names)}
     if {"classes", "class_invitees"} <= have:
         result.classes_table = True
-        row = await db.fetchone(
-            "SELECT c.id, c.title, c.place, c.starts_at,"
-            " (SELECT count(*) FROM class_invitees i WHERE i.class_id = c.id) AS invited,"
-            " (SELECT count(*) FROM class_invitees i WHERE i.class_id = c.id AND i.rsvp = 'yes') AS yes,"
-            " (SELECT count(*) FROM class_invitees i WHERE i.class_id = c.id AND i.rsvp = 'no') AS no"
-            " FROM classes c WHERE c.status = 'scheduled' AND c.starts_at >= ? ORDER BY c.starts_at LIMIT 1",
-            (now,))
-        result.next_class = dict(row) if row else None
+        result.next_class = await _next_class(db, now, scope)
     if {"broadcasts", "broadcast_acks"} <= have:
         result.broadcasts_table = True
+        mine, params = audience_within("b.audience", scope)
         row = await db.fetchone(
             "SELECT b.id, b.text, b.created_at, b.recipients,"
             " (SELECT count(*) FROM deliveries d WHERE d.kind = 'broadcast' AND d.ref = CAST(b.id AS TEXT)"
@@ -294,7 +328,23 @@ async def stats(db: Database, now: str, pass_mark: int) -> Stats:
             " (SELECT count(*) FROM deliveries d WHERE d.kind = 'broadcast' AND d.ref = CAST(b.id AS TEXT)"
             "  AND d.status IN ('failed', 'blocked')) AS failed,"
             " (SELECT count(*) FROM broadcast_acks k WHERE k.broadcast_id = b.id) AS acked"
-            " FROM broadcasts b WHERE b.cancelled_at IS NULL ORDER BY b.id DESC LIMIT 1")
+            f" FROM broadcasts b WHERE b.cancelled_at IS NULL AND {mine} ORDER BY b.id DESC LIMIT 1", params)
         result.last_broadcast = dict(row) if row else None
     result.chart = [tuple(v) for v in chart.values()]  # type: ignore[misc]
     return result
+
+
+async def _next_class(db: Database, now: str, scope: frozenset[str] | None) -> dict[str, Any] | None:
+    """The next scheduled class (within `scope`: invited only leaders of those communes), with its
+    invitees counted among leaders in `scope`."""
+    mine, params = audience_within("c.audience", scope)
+    within, names = commune_in("p.commune", scope)
+    invitees = f"class_invitees i JOIN people p ON p.id = i.person_id WHERE i.class_id = c.id AND {within}"
+    row = await db.fetchone(
+        "SELECT c.id, c.title, c.place, c.starts_at,"
+        f" (SELECT count(*) FROM {invitees}) AS invited,"
+        f" (SELECT count(*) FROM {invitees} AND i.rsvp = 'yes') AS yes,"
+        f" (SELECT count(*) FROM {invitees} AND i.rsvp = 'no') AS no"
+        f" FROM classes c WHERE c.status = 'scheduled' AND c.starts_at >= ? AND {mine}"
+        " ORDER BY c.starts_at LIMIT 1", (*names, *names, *names, now, *params))
+    return dict(row) if row else None

@@ -9,8 +9,9 @@ from typing import Any
 
 import aiosqlite
 
+from bot.store import hamlets as hamlet_store
 from bot.store.db import Database
-from bot.store.people import Person
+from bot.store.people import Person, name_key
 
 PROFILE = ("name", "role", "association", "commune", "hamlet", "birth_year")
 _EXISTING = f"SELECT id, phone, registered_at, {', '.join(PROFILE)} FROM people WHERE phone IS NOT NULL"
@@ -41,35 +42,26 @@ async def existing_by_phone_in(conn: aiosqlite.Connection) -> dict[str, Existing
         return _existing(list(await cursor.fetchall()))
 
 
-async def learnt_hamlets(db: Database) -> set[tuple[str, str]]:
-    """(commune, hamlet) pairs added from earlier rosters."""
-    return {(row[0], row[1]) for row in await db.fetchall("SELECT commune, name FROM hamlets")}
-
-
-async def learnt_hamlets_in(conn: aiosqlite.Connection) -> set[tuple[str, str]]:
-    """The same, inside the caller's write transaction."""
-    async with conn.execute("SELECT commune, name FROM hamlets") as cursor:
-        return {(row[0], row[1]) for row in await cursor.fetchall()}
-
-
 async def apply_plan(
     conn: aiosqlite.Connection, add: list[dict[str, Any]], change: list[tuple[int, dict[str, Any]]],
     hamlets: list[tuple[str, str]], now: str,
 ) -> None:
     """Insert new roster people, update changed ones, add hamlets (inside the caller's transaction)."""
-    columns = (*PROFILE, "phone")
+    columns = (*PROFILE, "phone", "name_key")
     await conn.executemany(
         f"INSERT INTO people ({', '.join(columns)}, source, created_at)"
         f" VALUES ({', '.join('?' for _ in columns)}, 'roster', ?)",
-        [(*(row.get(c) for c in columns), now) for row in add],
+        [(*(row.get(c) for c in columns[:-1]), name_key(row.get("name")), now) for row in add],
     )
     for person_id, fields in change:
         unknown = set(fields) - set(PROFILE)
         if unknown:
             raise ValueError(f"not profile fields: {sorted(unknown)}")
+        if "name" in fields:
+            fields = {**fields, "name_key": name_key(fields["name"])}
         assignments = ", ".join(f"{name} = ?" for name in fields)
         await conn.execute(f"UPDATE people SET {assignments} WHERE id = ?", (*fields.values(), person_id))
-    await conn.executemany("INSERT OR IGNORE INTO hamlets (commune, name) VALUES (?, ?)", hamlets)
+    await hamlet_store.add_approved_in(conn, hamlets, now)
 
 
 async def roster_only_by_phone(db: Database, phone: str) -> Person | None:

@@ -13,6 +13,7 @@ from bot.clock import iso
 from bot.model import Identity, Reply
 from bot.store import deliveries
 from bot.store.db import Database
+from bot.store.scope import commune_in
 
 KINDS = ("kho_khan", "tam_tu", "gop_y", "nguyen_vong")
 STATUSES = ("new", "in_progress", "answered", "done")
@@ -49,6 +50,7 @@ class Voice:
     association: str | None
     commune: str | None
     hamlet: str | None
+    phone: str | None = None  # for staff whose scope covers the leader (they call them)
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Voice:
@@ -58,7 +60,7 @@ class Voice:
             media=[(str(k), str(r)) for k, r in json.loads(row["media"])], channel=row["channel"],
             status=row["status"], created_at=row["created_at"], updated_at=row["updated_at"],
             name=row["name"], role=row["role"], association=row["association"],
-            commune=row["commune"], hamlet=row["hamlet"],
+            commune=row["commune"], hamlet=row["hamlet"], phone=row["phone"],
         )
 
 
@@ -90,7 +92,7 @@ class FollowupRow:
 
 
 _SELECT = (
-    "SELECT v.*, p.name, p.role, p.association, p.commune, p.hamlet"
+    "SELECT v.*, p.name, p.role, p.association, p.commune, p.hamlet, p.phone"
     " FROM voices v JOIN people p ON p.id = v.person_id"
 )
 
@@ -111,9 +113,11 @@ async def create(
     )
 
 
-async def get(db: Database, voice_id: int) -> Voice | None:
-    """One item with its sender, or None (never existed, or the sender deleted their data)."""
-    row = await db.fetchone(f"{_SELECT} WHERE v.id = ?", (voice_id,))
+async def get(db: Database, voice_id: int, scope: frozenset[str] | None = None) -> Voice | None:
+    """One item with its sender, or None (never existed, the sender deleted their data, or the sender
+    is not in `scope`: None = every commune)."""
+    within, names = commune_in("p.commune", scope)
+    row = await db.fetchone(f"{_SELECT} WHERE v.id = ? AND {within}", (voice_id, *names))
     return Voice.from_row(row) if row else None
 
 
@@ -127,12 +131,15 @@ async def of_person(db: Database, person_id: int, limit: int, offset: int = 0) -
 
 async def inbox(
     db: Database, *, kind: str | None, commune: str | None, status: str | None, limit: int, page: int = 0,
+    scope: frozenset[str] | None = None,
 ) -> tuple[int, int, list[Voice]]:
-    """(total, the page shown (clamped), its items) of items matching the filters (None = any), newest first."""
-    where, params = _filters(kind, commune, status)
-    # Every item has its sender (ON DELETE CASCADE), so only the commune filter needs the join to count;
+    """(total, the page shown (clamped), its items) of items matching the filters (None = any) from
+    leaders in `scope` (None = every commune), newest first."""
+    where, params = _filters(kind, commune, status, scope)
+    # Every item has its sender (ON DELETE CASCADE), so only the commune filters need the join to count;
     # CROSS JOIN keeps SQLite's order: that commune's people first, then their items (index 0021).
-    source = "people p CROSS JOIN voices v ON p.id = v.person_id" if commune is not None else "voices v"
+    joined = commune is not None or scope is not None
+    source = "people p CROSS JOIN voices v ON p.id = v.person_id" if joined else "voices v"
     total = int(await db.fetchval(f"SELECT count(*) FROM {source}{where}", params) or 0)
     page = min(max(page, 0), max(0, -(-total // limit) - 1))
     rows = await db.fetchall(f"{_SELECT}{where} ORDER BY v.created_at DESC, v.id DESC LIMIT ? OFFSET ?",
@@ -140,9 +147,14 @@ async def inbox(
     return total, page, [Voice.from_row(r) for r in rows]
 
 
-def _filters(kind: str | None, commune: str | None, status: str | None) -> tuple[str, tuple[Any, ...]]:
+def _filters(kind: str | None, commune: str | None, status: str | None,
+             scope: frozenset[str] | None = None) -> tuple[str, tuple[Any, ...]]:
     clauses: list[str] = []
     params: list[Any] = []
+    if scope is not None:
+        within, names = commune_in("p.commune", scope)
+        clauses.append(within)
+        params.extend(names)
     for column, value in (("v.kind", kind), ("p.commune", commune), ("v.status", status)):
         if value is not None:
             clauses.append(f"{column} = ?")
@@ -150,9 +162,11 @@ def _filters(kind: str | None, commune: str | None, status: str | None) -> tuple
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", tuple(params)
 
 
-async def communes(db: Database) -> list[str]:
-    """The communes people are registered in, sorted (for the inbox filter)."""
-    rows = await db.fetchall("SELECT DISTINCT commune FROM people WHERE commune IS NOT NULL ORDER BY commune")
+async def communes(db: Database, scope: frozenset[str] | None = None) -> list[str]:
+    """The communes people are registered in (within `scope`; None = all), sorted (for the inbox filter)."""
+    within, names = commune_in("commune", scope)
+    rows = await db.fetchall(
+        f"SELECT DISTINCT commune FROM people WHERE commune IS NOT NULL AND {within} ORDER BY commune", names)
     return [r["commune"] for r in rows]
 
 
@@ -251,22 +265,31 @@ async def delete_aspiration(db: Database, person_id: int) -> bool:
     return await db.execute("DELETE FROM aspirations WHERE person_id = ?", (person_id,)) > 0
 
 
-async def followup(db: Database, commune: str | None = None) -> list[FollowupRow]:
-    """Leaders who wish (or may wish) to be considered for admission, by commune, hamlet and name."""
-    where, params = (" WHERE p.commune = ?", (commune,)) if commune is not None else ("", ())
+async def followup(db: Database, commune: str | None = None, scope: frozenset[str] | None = None,
+                   *, any_commune: bool = True) -> list[FollowupRow]:
+    """Leaders who wish (or may wish) to be considered for admission, by commune, hamlet and name:
+    of `commune` (with any_commune=False, None means those without a commune), within `scope`."""
+    within, params = commune_in("p.commune", scope)
+    if commune is not None:
+        within += " AND p.commune = ?"
+        params.append(commune)
+    elif not any_commune:
+        within += " AND p.commune IS NULL"
     rows = await db.fetchall(
         "SELECT a.*, p.name, p.role, p.association, p.commune, p.hamlet, p.phone"
-        f" FROM aspirations a JOIN people p ON p.id = a.person_id{where}"
+        f" FROM aspirations a JOIN people p ON p.id = a.person_id WHERE {within}"
         " ORDER BY p.commune, p.hamlet, p.name, p.id", params)
     return [FollowupRow(r["person_id"], r["name"], r["role"], r["association"], r["commune"], r["hamlet"],
                         r["phone"], r["wish"], _helps(r["helps"]), r["updated_at"]) for r in rows]
 
 
-async def followup_counts(db: Database) -> list[tuple[str | None, int, int]]:
-    """(commune, how many said yes, how many said maybe) for each commune with answers."""
+async def followup_counts(db: Database, scope: frozenset[str] | None = None) -> list[tuple[str | None, int, int]]:
+    """(commune, how many said yes, how many said maybe) for each commune (within `scope`) with answers."""
+    within, params = commune_in("p.commune", scope)
     rows = await db.fetchall(
         "SELECT p.commune, sum(a.wish = 'yes') AS yes, sum(a.wish = 'maybe') AS maybe"
-        " FROM aspirations a JOIN people p ON p.id = a.person_id GROUP BY p.commune ORDER BY p.commune")
+        f" FROM aspirations a JOIN people p ON p.id = a.person_id WHERE {within}"
+        " GROUP BY p.commune ORDER BY p.commune", params)
     return [(r["commune"], int(r["yes"] or 0), int(r["maybe"] or 0)) for r in rows]
 
 
@@ -301,20 +324,25 @@ async def digest_subscribers(db: Database) -> list[tuple[int, str, list[Identity
     return [(pid, last, ids) for pid, (last, ids) in found.items()]
 
 
-async def created_between(db: Database, since: str, until: str, limit: int) -> tuple[int, list[Voice]]:
-    """(total, the newest `limit`) items created in [since, until)."""
-    params = (since, until)
+async def created_between(db: Database, since: str, until: str, limit: int,
+                          scope: frozenset[str] | None = None) -> tuple[int, list[Voice]]:
+    """(total, the newest `limit`) items created in [since, until) by leaders in `scope` (None = all)."""
+    within, names = commune_in("p.commune", scope)
+    params = (since, until, *names)
     total = int(await db.fetchval(
-        "SELECT count(*) FROM voices WHERE created_at >= ? AND created_at < ?", params) or 0)
-    rows = await db.fetchall(f"{_SELECT} WHERE v.created_at >= ? AND v.created_at < ?"
+        "SELECT count(*) FROM voices v JOIN people p ON p.id = v.person_id"
+        f" WHERE v.created_at >= ? AND v.created_at < ? AND {within}", params) or 0)
+    rows = await db.fetchall(f"{_SELECT} WHERE v.created_at >= ? AND v.created_at < ? AND {within}"
                              " ORDER BY v.created_at DESC, v.id DESC LIMIT ?", (*params, limit))
     return total, [Voice.from_row(r) for r in rows]
 
 
-async def aspirations_between(db: Database, since: str, until: str) -> int:
-    """How many survey answers were given or changed in [since, until)."""
+async def aspirations_between(db: Database, since: str, until: str, scope: frozenset[str] | None = None) -> int:
+    """How many survey answers of leaders in `scope` (None = all) were given or changed in [since, until)."""
+    within, names = commune_in("p.commune", scope)
     return int(await db.fetchval(
-        "SELECT count(*) FROM aspirations WHERE updated_at >= ? AND updated_at < ?", (since, until)) or 0)
+        "SELECT count(*) FROM aspirations a JOIN people p ON p.id = a.person_id"
+        f" WHERE a.updated_at >= ? AND a.updated_at < ? AND {within}", (since, until, *names)) or 0)
 
 
 async def close_digest_window(
