@@ -12,6 +12,7 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from bot import ratelimit, staff
 from bot.clock import iso
@@ -169,26 +170,33 @@ class Dispatcher:
 
     async def _handle(self, event: Event) -> list[Reply]:
         services = self.services
-        # Per-person flood limit (staff exempt: one primary-key probe of the small staff table), checked
-        # before any other database work.
-        staff_rights = await staff.lookup(services.db, services.config, event.identity)
+        now = iso(services.clock.now())
+        # One read: the person, the options last shown, the conversation, whether stored staff.
+        arrival = await people.arrive(services.db, event.identity, event.display_name, now)
+        maybe_staff = arrival.stored_staff or arrival.person is None or services.config.is_admin(event.identity)
+        staff_rights = await staff.lookup(services.db, services.config, event.identity) if maybe_staff else None
+        # Per-person flood limit (staff exempt), checked before any database write.
         verdict = None if staff_rights is not None else self.limiter.check(event.identity)
         if verdict is not None and not verdict.allowed:
             return ratelimit.refusal(verdict, services.content.texts)
-        now = iso(services.clock.now())
-        person, shown = await people.touch(services.db, event.identity, event.display_name, now)
+        person, shown, conversation = arrival.person, arrival.shown, arrival.conversation
+        if arrival.must_touch or person is None:
+            person, shown = await people.touch(services.db, event.identity, event.display_name, now)
+            conversation = await conversations.load(services.db, person.id)
+        pending = [arrival.seen_statement] if arrival.seen_statement and not arrival.must_touch else []
         # Queued messages to this person wait while the answer is made and for a moment after it
         # goes out (Telegram allows one message a second per chat); a slow handler holds twice.
         services.hooks.hold(person.id)
-        conversation = await conversations.load(services.db, person.id)
         ctx = Context(services, event.identity, person, conversation,
                       is_staff=staff_rights is not None, staff=staff_rights)
         try:
             replies = await self._route(event, ctx, shown)
         except Exception:
             log.exception("handler failed for %s on %s", event.identity, event.kind)
+            if pending:
+                await services.db.write_batch(pending)
             return [Reply(ctx.t("core.error"), [ctx.option("core.menu_button", "cmd:menu")])]
-        await self._save(ctx, replies, now)
+        await self._save(ctx, replies, now, pending)
         services.hooks.hold(person.id)
         if verdict is not None and verdict.skipped:
             return [*ratelimit.skipped_notice(verdict, services.content.texts), *replies]
@@ -274,14 +282,16 @@ class Dispatcher:
             options.append(ctx.option("core.admin_button", "cmd:admin"))
         return Reply(ctx.t("core.menu_title"), options)
 
-    async def _save(self, ctx: Context, replies: list[Reply], now: str) -> None:
+    async def _save(self, ctx: Context, replies: list[Reply], now: str,
+                    pending: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """The update's one write: the conversation, the options shown, and last_seen if due."""
         if ctx.deleted:
             return
+        statements = list(pending)
+        if ctx.changed:
+            statements.append(conversations.save_statement(ctx.person.id, ctx.conversation, now))
         options = [o for reply in replies for o in reply.options]
-        if not ctx.changed and not options:
-            return
-        async with self.services.db.write() as conn:
-            if ctx.changed:
-                await conversations.save(conn, ctx.person.id, ctx.conversation, now)
-            if options:
-                await people.save_options(conn, ctx.identity, options)
+        if options:
+            statements.append(people.options_statement(ctx.identity, options))
+        if statements:
+            await self.services.db.write_batch(statements)
