@@ -169,9 +169,9 @@ async def preview(ctx: Context, audience: dict[str, Any]) -> Reply:
     text = str(ctx.data["text"])
     audience = scoped(ctx, audience)
     ctx.goto("broadcast.confirm", **{**_kept(ctx), "audience": audience})
-    chosen = await broadcasts.select(ctx.db, audience, ctx.now())
+    chosen = await broadcasts.reach(ctx.db, audience, ctx.now())
     name = audience_name(ctx.t, audience)
-    if not chosen.ids:
+    if not chosen.reachable:
         return ctx.reply("broadcast.nobody", [ctx.option("broadcast.other_audience_button", "bc:other"),
                                               _cancel(ctx)], audience=name)
     excluded = ""
@@ -187,7 +187,7 @@ async def preview(ctx: Context, audience: dict[str, Any]) -> Reply:
         send = ctx.option("broadcast.send_now_button", "bc:send")
     options = [send, ctx.option("broadcast.schedule_button", "bc:when"),
                ctx.option("broadcast.other_audience_button", "bc:other"), _cancel(ctx)]
-    return ctx.reply("broadcast.preview", options, audience=name, count=len(chosen.ids), excluded=excluded,
+    return ctx.reply("broadcast.preview", options, audience=name, count=chosen.reachable, excluded=excluded,
                      when=when, text=text)
 
 
