@@ -1,5 +1,6 @@
 """The dispatcher's own reads and writes per update: one read for the sender, one write transaction
-for what the update changed (conversation, options shown, last seen once a minute)."""
+for what the update changed (conversation, options shown, last seen once a minute); and a broadcast
+counted and queued in SQL rather than through a list of every recipient."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import pytest
 
 from bot.app import App
 from bot.clock import FakeClock, iso
-from bot.model import Identity
-from bot.store import people
+from bot.model import Identity, Reply
+from bot.store import broadcasts, people
 from tests.chat import Chat
+from tests.test_outbox_fakes import add_leader
 
 
 async def _seen(app: App, address: str) -> str:
@@ -69,3 +71,23 @@ async def test_write_batch_is_one_transaction(app: App) -> None:
     assert await app.db.fetchval("SELECT name FROM people WHERE id = 7") is None  # rolled back
     await app.db.write_batch([("UPDATE people SET name = 'Bình' WHERE id = 7", ())])
     assert await app.db.fetchval("SELECT name FROM people WHERE id = 7") == "Bình"
+
+
+async def test_a_broadcast_counts_and_queues_in_sql_exactly_the_people_select_names(app: App, clock: FakeClock) -> None:
+    ids = [await add_leader(app, 400 + n) for n in range(6)]
+    await people.set_stopped(app.db, ids[1], True)
+    await people.set_unreachable(app.db, ids[2])
+    await people.touch(app.db, Identity("tg", "499"), "chưa đăng ký", iso(clock.now()))  # not registered
+    now = clock.now()
+    listed = await broadcasts.select(app.db, {"kind": "all"}, now)
+    counted = await broadcasts.reach(app.db, {"kind": "all"}, now)
+    assert (counted.reachable, counted.stopped, counted.unreachable) == (len(listed.ids), listed.stopped,
+                                                                        listed.unreachable) == (4, 1, 1)
+    broadcast_id, queued = await broadcasts.create(app.db, ids[0], "Họp", {"kind": "all"}, now, now,
+                                                   lambda b: Reply("Họp"), lambda b, n: Reply(f"0/{n}"))
+    rows = await app.db.fetchall("SELECT person_id FROM deliveries WHERE kind = 'broadcast' AND ref = ? ORDER BY id",
+                                 (str(broadcast_id),))
+    assert queued == 4 and [r["person_id"] for r in rows] == listed.ids
+    progress = await app.db.fetchval("SELECT payload FROM deliveries WHERE kind = 'bprogress' AND ref = ?",
+                                     (str(broadcast_id),))
+    assert "0/4" in progress
