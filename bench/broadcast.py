@@ -46,6 +46,7 @@ from tests.broadcast_bot import (  # noqa: E402
     until,
 )
 from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.proclog import log_tail, spawn_logged  # noqa: E402
 
 
 @dataclass
@@ -99,7 +100,7 @@ async def run(name: str, leaders: int, rate: float, paid_rate: float, kill_at: f
                     down = time.monotonic() - killed
                 await until(lambda: unsettled(db_path) == 0, within, "every delivery settled")
             finally:
-                log = await stop_bot(process)
+                log = await stop_bot(process, Path(folder) / "bot.log")
             got = received(tg)
             per_chat = Counter(chat for chat, _ in got)
             expected = {FIRST_CHAT + i for i in range(leaders)}
@@ -184,13 +185,14 @@ async def bare_sender(url: str, token: str, leaders: int, concurrency: int) -> N
 async def baseline(leaders: int, paid_rate: float, concurrency: int = 16) -> Result:
     """Bare PTB against a fresh fake with the same paid limit (the same machine, the same run)."""
     async with FakeTelegram(flood_control=True, paid_rate=int(paid_rate)) as tg:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--bare-sender", tg.url, tg.token, str(leaders), str(concurrency),
-            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE)
-        _, stderr = await asyncio.wait_for(process.communicate(), 600)
-        if process.returncode:
-            print(stderr.decode(errors="replace")[-2000:], file=sys.stderr)
+        with tempfile.TemporaryDirectory(prefix="caunoi-bench-") as folder:
+            log_path = Path(folder) / "bare.log"
+            process = await spawn_logged(
+                [sys.executable, __file__, "--bare-sender", tg.url, tg.token, str(leaders), str(concurrency)],
+                log_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            await asyncio.wait_for(process.wait(), 600)
+            if process.returncode:
+                print(log_tail(log_path, 2000), file=sys.stderr)
         got = received(tg)
         per_chat = Counter(chat for chat, _ in got)
         return Result("bare", leaders, paid_rate, got[-1][1] - got[0][1] if got else 0.0, 0.0, tg.flood_429s,

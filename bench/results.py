@@ -108,7 +108,7 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         config = load_config(env={"CAUNOI_DB": f"{folder}/bench.sqlite3", "CAUNOI_ADMINS": "tg:9000",
-                                  "CAUNOI_FLOOD_LIMIT": "1000000"}, dotenv=Path(folder) / "none.env")
+                                  "CAUNOI_FLOOD_BURST": "1000000"}, dotenv=Path(folder) / "none.env")
         config = replace(config, db_path=Path(folder) / "bench.sqlite3")
         app = await open_app(config)
         try:

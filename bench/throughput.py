@@ -79,7 +79,8 @@ def odd_prefixes() -> tuple[str, ...]:
     """Starts of the replies that mean the run lost its way (stale menu, error, flood refusal)."""
     texts = load_content().texts
     return (texts("core.stale"), texts("core.error"), texts("core.not_understood"),
-            texts("ratelimit.too_fast", seconds=0)[:20], texts("ratelimit.skipped", count=0)[:20])
+            texts("ratelimit.too_fast", seconds=0)[:20], texts("ratelimit.command_wait", seconds=0)[:20],
+            texts("ratelimit.skipped", count=0)[:20])
 
 
 async def seed_leaders(db_path: Path, leaders: int, first_chat: int) -> None:

@@ -139,7 +139,7 @@ async def main() -> None:
             results.update(await scoped_run(app, args.rounds))
         finally:
             await app.close()
-    limiter = RateLimiter(FakeClock(), limit=30, window=60)
+    limiter = RateLimiter(FakeClock())
     who = [Identity("tg", str(n)) for n in range(1000)]
     began = time.perf_counter()
     for n in range(100_000):

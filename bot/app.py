@@ -24,6 +24,7 @@ from bot.store.db import Database
 from handlers import build_router
 
 log = logging.getLogger(__name__)
+STOP_GRACE = 3.0  # seconds to stop channels and background work: `caunoi run` exits within 5 s of a signal
 
 
 class NoChannelError(Exception):
@@ -61,15 +62,22 @@ class App:
         """Answer one event (what channels call)."""
         return await self.dispatcher.handle(event)
 
-    async def close(self) -> None:
-        """Stop components and channels, then close the store."""
+    async def close(self, grace: float = STOP_GRACE) -> None:
+        """Stop components and channels (within `grace` seconds in all), then close the store."""
+        try:
+            await asyncio.wait_for(self._stop_all(), grace)
+        except TimeoutError:
+            # What was in flight stays `sending` and is marked `unknown` at the next start.
+            log.warning("stopping took over %.0fs: work in flight was left for the next start", grace)
+        await self.db.close()
+
+    async def _stop_all(self) -> None:
         for component in reversed(self.components):
             with contextlib.suppress(Exception):
                 await component.stop()
         for channel in self.channels.values():
             with contextlib.suppress(Exception):
                 await channel.stop()
-        await self.db.close()
 
 
 async def open_app(config: Config, clock: Clock | None = None, content: Content | None = None) -> App:
@@ -139,23 +147,43 @@ async def run_forever(config: Config, options: dict[str, Any] | None = None) -> 
             "no channel configured: set TELEGRAM_BOT_TOKEN (or ZALO_BOT_TOKEN), "
             "or try the bot in the terminal with `caunoi chat`"
         )
-    app = await open_app(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before opening the store: Ctrl-C while migrating stops cleanly
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    app = await open_app(config)
     try:
         app.channels = build_channels(app, options)
-        for channel in app.channels.values():
-            await channel.start()
-        from bot.outbox import Outbox
-        from bot.scheduler import Scheduler
-
-        app.components.append(Outbox(app.services, app.channels))  # one paced worker per channel
-        app.components.append(Scheduler(app.dispatcher.router.jobs, app.services))
-        await start_background(app)
-        log.info("running: %s", ", ".join(app.channels))
-        await stop.wait()
+        # Starting may wait for an unreachable server for ever: a signal must still stop it.
+        starting = asyncio.create_task(_start_all(app), name="start")
+        signalled = asyncio.create_task(stop.wait(), name="stop-signal")
+        await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+        else:
+            starting.result()  # a refused token stops start-up with its message
+            log.info("running: %s", ", ".join(app.channels))
+            await signalled
+        signalled.cancel()
+        log.info("stopping")
     finally:
         await app.close()
+    log.info("stopped")
+
+
+async def _start_all(app: App) -> None:
+    """Start every channel at once (one unreachable server does not hold up the other), then
+    the outbox and the scheduler."""
+    from bot.outbox import Outbox
+    from bot.scheduler import Scheduler
+
+    await asyncio.gather(*(channel.start() for channel in app.channels.values()))
+    app.components.append(Outbox(app.services, app.channels))  # one paced worker per channel
+    app.components.append(Scheduler(app.dispatcher.router.jobs, app.services))
+    from bot.backup_daily import DailyBackup
+
+    app.components.append(DailyBackup(app.services))  # daily backup and the stale-backup alert
+    await start_background(app)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot import cli_leaders
+from bot import cli_leaders, cli_ops, logmask
 from bot.config import ConfigError, load_config
+
+if TYPE_CHECKING:  # imported lazily at run time: `caunoi --help` stays quick
+    from bot.app import App
+    from bot.model import Identity
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no token needed)")
     chat.add_argument("--admin", action="store_true", help="act as staff")
     chat.add_argument("--user", default="console", help="who you are (several people can share one database)")
+    chat.add_argument("--name", help="your name as shown to others (e.g. on a staff answer); default: --user")
 
     check = sub.add_parser("check-content", help="validate the content folder; print file:line problems")
     check.add_argument("folder", nargs="?", type=Path, help="content folder (default: CAUNOI_CONTENT or packaged)")
@@ -48,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--from", dest="date_from", help="from this local date (YYYY-MM-DD or DD/MM/YYYY)")
     export.add_argument("--to", dest="date_to", help="to this local date, inclusive")
     cli_leaders.add_parser(sub)
+    cli_ops.add_parsers(sub)
     _staff_parser(sub)
     return parser
 
@@ -68,6 +78,7 @@ def _staff_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
+    os.umask(0o077)  # every file the bot creates (database, exports, backups) is for its owner only
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -75,11 +86,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print the bot token
+    mask = logmask.install()  # Telegram-shaped tokens are masked in every log line, whoever logs them
+    if not args.verbose:  # a line every 2 s for each periodic job drowns what matters
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command is None:
         parser.print_help()
         return 0
     try:
         config = load_config()
+        mask.add(secret.reveal() for secret in (config.telegram_token, config.zalo_token,
+                                                 config.zalo_webhook_secret) if secret)
         return COMMANDS[args.command](args, config)
     except ConfigError as exc:
         print(f"caunoi: configuration error: {exc}", file=sys.stderr)
@@ -92,7 +108,14 @@ def cmd_run(args: argparse.Namespace, config: object) -> int:
     """`caunoi run`."""
     from bot.app import NoChannelError, run_forever
     from bot.content import ContentError
+    from bot.lock import LockHeld, RunLock
 
+    try:
+        run_lock = RunLock(config.db_path).acquire()  # type: ignore[attr-defined]  # one bot per database
+    except LockHeld as exc:
+        print(f"caunoi: another `caunoi run` (process {exc.pid or '?'}) already uses this database; "
+              f"stop it first ({exc.path})", file=sys.stderr)
+        return 3
     try:
         asyncio.run(run_forever(config, {"webhook_url": args.webhook_url, "listen": args.listen}))  # type: ignore[arg-type]
     except NoChannelError as exc:
@@ -101,6 +124,8 @@ def cmd_run(args: argparse.Namespace, config: object) -> int:
     except ContentError as exc:
         print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
         return 1
+    finally:
+        run_lock.release()
     return 0
 
 
@@ -109,18 +134,34 @@ def cmd_chat(args: argparse.Namespace, config: object) -> int:
     from bot.content import ContentError
 
     try:
-        asyncio.run(_chat(config, args.user, args.admin))
+        asyncio.run(_chat(config, args.user, args.admin, args.name))
     except ContentError as exc:
         print("caunoi: content has problems:\n" + str(exc), file=sys.stderr)
         return 1
     except EOFError:
         pass
+    except asyncio.CancelledError:  # Ctrl-C: the chat ended at once, the store closed
+        return 130
     return 0
 
 
-async def _chat(config: object, user: str, admin: bool) -> None:
+async def _chat(config: object, user: str, admin: bool, name: str | None = None) -> None:
+    # Ctrl-C ends the chat at once and the store is closed on the way out. A KeyboardInterrupt in
+    # the middle of a database call would leave its thread talking to a closed loop, so Ctrl-C
+    # cancels the chat instead; before the store is open, or while it closes, it is only noted.
+    loop, chat_task = asyncio.get_running_loop(), asyncio.current_task()
+    phase, interrupted = "opening", False
+
+    def on_ctrl_c() -> None:
+        nonlocal interrupted
+        if phase == "chatting" and chat_task is not None:
+            chat_task.cancel()
+        interrupted = True
+
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGINT, on_ctrl_c)
+
     from bot.app import open_app, with_admin
-    from bot.channels.console import ConsoleChannel
     from bot.config import Config
     from bot.model import Identity
 
@@ -130,13 +171,44 @@ async def _chat(config: object, user: str, admin: bool) -> None:
         config = with_admin(config, identity)
     app = await open_app(config)
     try:
-        console = ConsoleChannel(app.dispatch, user=user, hint=app.content.texts("core.numbered_hint"),
-                                 saved=app.content.texts("core.console_file_saved"))
-        app.channels = {"console": console}
-        print(app.content.texts("core.console_banner"))
-        await console.chat()
+        if interrupted:
+            raise asyncio.CancelledError
+        phase = "chatting"
+        await _run_chat(app, identity, name)
     finally:
+        phase = "closing"
         await app.close()
+
+
+async def _run_chat(app: App, identity: Identity, name: str | None) -> None:
+    from bot import staff
+    from bot.app import start_background
+    from bot.channels.console import ConsoleChannel
+    from bot.model import Option
+    from bot.outbox import Outbox
+    from bot.scheduler import Scheduler
+    from bot.store import people
+
+    async def remember_shown(who: Identity, options: list[Option]) -> None:
+        # A delivered broadcast's "Đã nhận ✅" becomes what a typed number chooses.
+        async with app.db.write() as conn:
+            await people.save_options(conn, who, options)
+
+    user = identity.address
+    # The default user is a technical name: staff answers then say "cán bộ", not "console".
+    shown_name = name if name is not None else ("" if user == "console" else user)
+    console = ConsoleChannel(app.dispatch, user=user, hint=app.content.texts("core.numbered_hint"),
+                             saved=app.content.texts("core.console_file_saved"), display_name=shown_name,
+                             remember_options=remember_shown)
+    app.channels = {"console": console}
+    # This terminal delivers what is queued for its own user (broadcasts, invitations, reminders,
+    # answers); Telegram/Zalo rows and other terminals' users stay queued for their process.
+    app.components.append(Outbox(app.services, app.channels, shared=True))
+    app.components.append(Scheduler(app.dispatcher.router.jobs, app.services))
+    await start_background(app)
+    print(app.content.texts("core.console_banner"), flush=True)
+    is_staff = await staff.lookup(app.db, app.config, identity) is not None
+    await console.chat("/admin" if is_staff else "/start")
 
 
 def cmd_check_content(args: argparse.Namespace, config: object) -> int:
@@ -339,4 +411,4 @@ async def _staff_add(app: object, args: argparse.Namespace, identity: str, actor
 
 COMMANDS = {"run": cmd_run, "chat": cmd_chat, "check-content": cmd_check_content,
             "import-roster": cmd_import_roster, "export": cmd_export, "leaders": cli_leaders.cmd_leaders,
-            "staff": cmd_staff}
+            "staff": cmd_staff, **cli_ops.COMMANDS}

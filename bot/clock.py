@@ -28,6 +28,23 @@ class FakeClock(Clock):
         self.current += delta
 
 
+class Steady:
+    """A view of a clock that never goes back: after the machine's clock is set back, it stays at
+    the latest time seen until the clock catches up (issue 20 item 10). For deciding what is due,
+    never for what is stored: a step back must not hold back what was already due."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._latest: datetime | None = None
+
+    def now(self) -> datetime:
+        """The clock's time, or the latest time it showed if it is earlier now."""
+        current = self.clock.now()
+        if self._latest is None or current > self._latest:
+            self._latest = current
+        return self._latest
+
+
 def iso(moment: datetime) -> str:
     """A UTC timestamp as stored in SQLite: sortable text, e.g. 2026-12-05T01:00:00.000000Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -63,13 +63,18 @@ class Config:
     # Beyond DESIGN.md's table (README "Configuration"): tuning of features, validated like the rest.
     pass_mark: int = 4  # CAUNOI_PASS_MARK: right answers out of 5 to pass a quiz
     digest_minutes: int = 30  # CAUNOI_DIGEST_MINUTES: staff inbox digest window
-    flood_limit: int = 30  # CAUNOI_FLOOD_LIMIT: messages one person may send per window
-    flood_window: float = 60.0  # CAUNOI_FLOOD_WINDOW: seconds
+    flood_burst: float = 30.0  # CAUNOI_FLOOD_BURST: tokens a person may spend at once (a text costs 2)
+    flood_rate: float = 1.0  # CAUNOI_FLOOD_RATE: tokens given back per second
     zalo_rate: float = 5.0  # CAUNOI_ZALO_RATE: Zalo messages/s; 0 = no limit
     zalo_webhook_secret: Secret | None = None  # CAUNOI_ZALO_WEBHOOK_SECRET (8-256 characters)
     paid_broadcast: bool = False  # CAUNOI_PAID_BROADCAST: Telegram allow_paid_broadcast for broadcasts
     paid_rate: float = 1000.0  # CAUNOI_PAID_RATE: messages/s in paid mode
     outbox_concurrency: int = 16  # CAUNOI_OUTBOX_CONCURRENCY: sends in flight per channel
+    # Operations (backups): see README "Backups".
+    backup_dir: Path | None = None  # CAUNOI_BACKUP_DIR: daily backups; None = off ("off")
+    backup_keep: tuple[int, int] = (14, 8)  # CAUNOI_BACKUP_KEEP "14d,8w": newest per day, per week
+    backup_hour: int = 2  # CAUNOI_BACKUP_HOUR: local hour of the daily backup
+    backup_compress: bool = False  # CAUNOI_BACKUP_GZIP: gzip the backup files
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def is_admin(self, identity: Identity) -> bool:
@@ -123,6 +128,34 @@ def parse_offsets(raw: str) -> tuple[timedelta, ...]:
             raise ConfigError(f"CAUNOI_REMINDERS: '{item}' is not like 1d, 2h or 30m")
         offsets.append(timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}))
     return tuple(sorted(set(offsets), reverse=True))
+
+
+_KEEP = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
+
+
+def parse_keep(raw: str) -> tuple[int, int]:
+    """`14d,8w` -> (14, 8): keep the newest backup of each of the last 14 days and 8 weeks."""
+    kept = {"d": 0, "w": 0}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        match = _KEEP.match(item)
+        if not match:
+            raise ConfigError(f"CAUNOI_BACKUP_KEEP: '{item}' is not like 14d or 8w")
+        kept[match.group(2)] = int(match.group(1))
+    if kept["d"] + kept["w"] == 0:
+        raise ConfigError("CAUNOI_BACKUP_KEEP: keep at least one day or week (e.g. 14d,8w)")
+    return kept["d"], kept["w"]
+
+
+def backup_settings(get: Callable[[str], str | None], db_path: Path) -> dict[str, object]:
+    """The CAUNOI_BACKUP_* values as Config fields; the default folder is `backups/` beside the database."""
+    raw_dir = get("CAUNOI_BACKUP_DIR")
+    off = raw_dir is not None and raw_dir.lower() in ("off", "none", "0", "no")
+    return {
+        "backup_dir": None if off else Path(raw_dir).expanduser() if raw_dir else db_path.parent / "backups",
+        "backup_keep": parse_keep(get("CAUNOI_BACKUP_KEEP") or "14d,8w"),
+        "backup_hour": int(_number("CAUNOI_BACKUP_HOUR", get("CAUNOI_BACKUP_HOUR"), 2, 0, 23, whole=True)),
+        "backup_compress": _flag("CAUNOI_BACKUP_GZIP", get("CAUNOI_BACKUP_GZIP")),
+    }
 
 
 def _number(name: str, raw: str | None, default: float, low: float, high: float, *, whole: bool = False) -> float:
@@ -180,6 +213,10 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         if not content_dir.is_dir() or not os.access(content_dir, os.R_OK | os.X_OK):
             raise ConfigError(f"CAUNOI_CONTENT: '{raw}' is not a readable folder")
 
+    for old in ("CAUNOI_FLOOD_LIMIT", "CAUNOI_FLOOD_WINDOW"):  # the fixed window became a token bucket
+        if get(old):
+            raise ConfigError(f"{old}: no longer used; set CAUNOI_FLOOD_BURST and CAUNOI_FLOOD_RATE instead")
+
     extra = {k: v for k, v in values.items() if k.startswith("CAUNOI_")}
     extra.pop("CAUNOI_ZALO_WEBHOOK_SECRET", None)  # a secret is kept only as a Secret
     secret = get("CAUNOI_ZALO_WEBHOOK_SECRET")
@@ -189,8 +226,8 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
     return Config(
         pass_mark=int(_number("CAUNOI_PASS_MARK", get("CAUNOI_PASS_MARK"), 4, 1, 5, whole=True)),
         digest_minutes=int(_number("CAUNOI_DIGEST_MINUTES", get("CAUNOI_DIGEST_MINUTES"), 30, 1, 1440, whole=True)),
-        flood_limit=int(_number("CAUNOI_FLOOD_LIMIT", get("CAUNOI_FLOOD_LIMIT"), 30, 1, 10**9, whole=True)),
-        flood_window=_number("CAUNOI_FLOOD_WINDOW", get("CAUNOI_FLOOD_WINDOW"), 60, 1, 86400),
+        flood_burst=_number("CAUNOI_FLOOD_BURST", get("CAUNOI_FLOOD_BURST"), 30, 3, 10**6),
+        flood_rate=_number("CAUNOI_FLOOD_RATE", get("CAUNOI_FLOOD_RATE"), 1, 0.01, 1000),
         zalo_rate=_number("CAUNOI_ZALO_RATE", get("CAUNOI_ZALO_RATE"), 5, 0, 1000),
         zalo_webhook_secret=_secret(secret),
         paid_broadcast=_flag("CAUNOI_PAID_BROADCAST", get("CAUNOI_PAID_BROADCAST")),
@@ -207,5 +244,6 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         tz=tz,
         content_dir=content_dir,
         reminders=parse_offsets(get("CAUNOI_REMINDERS") or "1d,2h"),
+        **backup_settings(get, Path(get("CAUNOI_DB") or "caunoi.sqlite3")),  # type: ignore[arg-type]
         extra=extra,
     )

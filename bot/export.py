@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
+from bot import timeparse
 from bot.clock import iso
 from bot.config import Config
 from bot.content import Content
@@ -101,15 +102,12 @@ def _vn_date(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def parse_date(text: str) -> date:
-    """YYYY-MM-DD, DD/MM/YYYY or D-M-YYYY; ExportError otherwise."""
-    value = text.strip()
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-    raise ExportError("bad_date", value=value[:20])
+def parse_date(text: str, today: date) -> date:
+    """A typed date (bot/timeparse.py: 2026-12-31, 31/12/2026, 31/12, "hôm nay"…); ExportError otherwise."""
+    try:
+        return timeparse.parse_date(text, today)
+    except timeparse.TimeParseError:
+        raise ExportError("bad_date", value=text.strip()[:20]) from None
 
 
 def make_query(content: Content, tz: tzinfo, commune: str | None, date_from: str | None, date_to: str | None,
@@ -126,8 +124,9 @@ def make_query(content: Content, tz: tzinfo, commune: str | None, date_from: str
         name = found
         if scope is not None and name not in scope:
             raise ExportError("outside_scope", value=name, known=", ".join(sorted(scope)) or "—")
-    start = parse_date(date_from) if date_from else None
-    end = parse_date(date_to) if date_to else None
+    today = datetime.now(tz).date()
+    start = parse_date(date_from, today) if date_from else None
+    end = parse_date(date_to, today) if date_to else None
     if start and end and end < start:
         raise ExportError("date_order")
 
@@ -585,6 +584,7 @@ async def export_to_file(db: Database, content: Content, config: Config, query: 
     def run() -> list[tuple[str, int]]:
         try:
             with temporary.open("wb") as handle:
+                temporary.chmod(0o600)  # personal data: for the bot's user only
                 summary = write_export(db.path, content, config.tz, query, handle, fmt)
             temporary.replace(path)
             return summary

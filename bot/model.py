@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -32,6 +33,8 @@ class Event:
     it is the sender's own number (Telegram: the contact's user_id is the sender's id).
     kind=media: value is the media kind ("photo", "voice", "sticker", "document", ...),
     file_ref the channel's file reference.
+    A document's bytes are fetched only when a handler that takes files asks (`read_file`):
+    nothing is downloaded for people who may not send one (issue 20 item 2).
     """
 
     identity: Identity
@@ -46,6 +49,13 @@ class Event:
     file_name: str = ""
     file_data: bytes | None = None
     verified: bool = False
+    fetch: Callable[[], Awaitable[bytes | None]] | None = field(default=None, compare=False, repr=False)
+
+    async def read_file(self) -> bytes | None:
+        """The document's bytes: given, or downloaded now from the channel (None if unavailable)."""
+        if self.file_data is not None or self.fetch is None:
+            return self.file_data
+        return await self.fetch()
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import sqlite3
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -36,8 +37,9 @@ from typing import Any
 
 import aiosqlite
 
+from bot import staff
 from bot.channels.base import Blocked, Channel, QuotaExceeded, Rejected, RetryAfter, Transient, Unknown
-from bot.clock import iso
+from bot.clock import Steady, iso
 from bot.config import Config
 from bot.context import Services
 from bot.model import Reply
@@ -49,6 +51,10 @@ from bot.store.db import Database
 log = logging.getLogger(__name__)
 Op = Callable[[aiosqlite.Connection], Awaitable[Any]]
 
+# Seconds between two tries to record a send's result (doubling up to the maximum).
+RESULT_RETRY_FIRST, RESULT_RETRY_MAX = 0.05, 5.0
+# Messages for staff only: they go to an identity listed as staff, not to every identity of the person.
+STAFF_ONLY_KINDS = frozenset({"digest", "alert", "bprogress", "bdone"})
 # Claim a row this much earlier than a usual claim takes (a database write, ~1 ms).
 MIN_LEAD = 0.002
 
@@ -100,6 +106,9 @@ class GroupWriter:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Claims and results are fsynced: after a power cut a message recorded as sent stays sent
+        # (README "Durability"; bench/durability.py measures the cost).
+        self.durable = True
         self._queue: list[tuple[Op, asyncio.Future[Any]]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -120,13 +129,13 @@ class GroupWriter:
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                async with self.db.write() as conn:
+                async with self.db.write(durable=self.durable) as conn:
                     results = [await op(conn) for op, _ in batch]
             except Exception:
                 # One bad operation must not sink the others: run each in its own transaction.
                 for op, future in batch:
                     try:
-                        async with self.db.write() as conn:
+                        async with self.db.write(durable=self.durable) as conn:
                             result = await op(conn)
                     except Exception as exc:
                         if not future.done():
@@ -148,6 +157,8 @@ class ChannelWorker:
         self.channel = channel
         self.name = channel.name
         self.settings = settings
+        # A channel serving one identity only (a `caunoi chat` terminal) takes only that one's rows.
+        self.address: str | None = getattr(channel, "only_address", None)
         self.stats = WorkerStats()
         # The channel's pacer when it has one (its replies and these sends share one budget),
         # else one of our own at the configured rate; paid broadcasts have their own limit.
@@ -233,7 +244,8 @@ class ChannelWorker:
         if pause > 0:
             await asyncio.sleep(pause)
         services = self.outbox.services
-        rows = [r for r in await store.due(services.db, self.name, services.clock.now(), limit=200)
+        rows = [r for r in await store.due(services.db, self.name, self.outbox.steady.now(), limit=200,
+                                           address=self.address)
                 if r.id not in self._inflight]
         if not rows:
             await self._idle(self.settings.idle_poll)
@@ -320,6 +332,9 @@ class ChannelWorker:
         began = time.monotonic()
         writer = self.outbox.writer
         try:
+            if row.kind in STAFF_ONLY_KINDS and not await self._staff_address(row):
+                self.stats.counts["not_staff"] += 1
+                return
             claim: store.Claim = await writer.run(
                 lambda conn: store.claim_in(conn, row.id, self.name, self.outbox.channels))
             claimed = time.monotonic()
@@ -342,6 +357,36 @@ class ChannelWorker:
             self._inflight.discard(row.id)
             self._finished.set()
             self._wake.set()
+
+    async def _write_result(self, op: Op) -> None:
+        """Write a send's result, again until it is written (locked database, full disk): a row left
+        `sending` would hold its broadcast open until a restart, then be offered for resending
+        although the message arrived. The row stays in flight meanwhile, so nothing else takes it."""
+        delay = RESULT_RETRY_FIRST
+        while True:
+            try:
+                await self.outbox.writer.run(op)
+                return
+            except sqlite3.OperationalError as exc:
+                self.stats.counts["result_retry"] += 1
+                log.warning("outbox %s: could not record a result (%s); retrying in %.1f s", self.name, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RESULT_RETRY_MAX)
+
+    async def _staff_address(self, row: store.Due) -> bool:
+        """Whether a staff-only row may go out here: only to an identity listed as staff, never to
+        another identity the person linked (a guessed /link must not receive the digest). Else the
+        row moves to the person's staff identity on another running channel, or is skipped."""
+        services = self.outbox.services
+        listed = [i for i in await people.identities_of(services.db, row.person_id)
+                  if await staff.lookup(services.db, services.config, i) is not None]
+        if any(i.channel == self.name for i in listed):
+            return True
+        elsewhere = next((i.channel for i in listed if i.channel in self.outbox.channels), None)
+        await self.outbox.writer.run(lambda conn: store.reroute_or_skip_in(conn, row.id, elsewhere))
+        if elsewhere is not None:
+            self.outbox.wake(elsewhere)
+        return False
 
     async def _deliver(self, row: store.Due, claim: store.Claim, paid: bool, pacer: Pacer | None,
                        ticket: Ticket | None) -> None:
@@ -368,7 +413,7 @@ class ChannelWorker:
                       message_id: str | None = None) -> None:
         """Write the result of one send (or of its failure) and act on it."""
         services = self.outbox.services
-        write = self.outbox.writer.run
+        write = self._write_result
         counts = self.stats.counts
         now = services.clock.now()
         if error is None:
@@ -413,11 +458,15 @@ class Outbox:
 
     def __init__(
         self, services: Services, channels: Mapping[str, Channel],
-        settings: Mapping[str, ChannelSettings] | None = None,
+        settings: Mapping[str, ChannelSettings] | None = None, *, shared: bool = False,
     ) -> None:
         self.services = services
+        # shared: another process (`caunoi run`) may be sending the other channels' rows right now,
+        # so their `sending` rows are not crashed ones and their pending rows are not to be moved.
+        self.shared = shared
         self.channels = dict(channels)
         self.writer = GroupWriter(services.db)
+        self.steady = Steady(services.clock)  # what is due never goes back with the wall clock
         chosen = dict(settings or {})
         self.workers = {
             name: ChannelWorker(self, channel, chosen.get(name) or settings_for(services.config, name))
@@ -427,12 +476,13 @@ class Outbox:
     async def start(self) -> None:
         """Settle what a crash left behind, then start every worker."""
         db = self.services.db
-        recovered = await store.recover(db)
-        if recovered:
-            log.warning("outbox: %d deliveries were being sent when the bot stopped; marked unknown", recovered)
-        moved = await store.reroute(db, self.channels)
-        if moved:
-            log.info("outbox: %d pending deliveries moved to a running channel", moved)
+        if not self.shared:
+            recovered = await store.recover(db)
+            if recovered:
+                log.warning("outbox: %d deliveries were being sent when the bot stopped; marked unknown", recovered)
+            moved = await store.reroute(db, self.channels)
+            if moved:
+                log.info("outbox: %d pending deliveries moved to a running channel", moved)
         self.services.hooks = self
         for worker in self.workers.values():
             worker.start()
@@ -495,8 +545,9 @@ class Outbox:
         while time.monotonic() < deadline:
             busy = any(w.busy for w in self.workers.values())
             if not busy:
-                due = [await store.due(self.services.db, name, self.services.clock.now(), limit=1)
-                       for name in self.workers]
+                due = [await store.due(self.services.db, name, self.steady.now(), limit=1,
+                                       address=worker.address)
+                       for name, worker in self.workers.items()]
                 if not any(due) and not any(w.busy for w in self.workers.values()):
                     return True
             await asyncio.sleep(0.02)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,13 @@ from bot.textutil import clean_line, fold, has_letters
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 20_000
+# Hostile files (issue 20 item 3): refused before they can take time or memory.
+MAX_COLUMNS = 60  # a roster has six; a header of millions of cells is refused, not read
+MAX_CELL = 500  # characters kept of a cell (names are at most 80)
+MAX_LINE = MAX_COLUMNS * MAX_CELL  # characters of one CSV line
+MAX_MEMBER = 64 * 1024 * 1024  # unpacked bytes of one part of an .xlsx
+MAX_UNPACKED = 160 * 1024 * 1024  # unpacked bytes of the whole .xlsx
+MAX_RATIO = 100  # unpacked / packed size of a part above 1 MB
 NAME_LIMIT = 80
 HAMLET_LIMIT = 80
 FIELDS = ("name", "phone", "commune", "hamlet", "role", "birth_year")
@@ -179,14 +187,30 @@ def read_table(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
     return _read_csv(data)
 
 
+def check_zip(data: bytes) -> None:
+    """Refuse an archive whose parts unpack out of proportion, from its directory, before opening any
+    part (zipfile never unpacks more than a part's declared size)."""
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise RosterError("errors.not_xlsx") from exc
+    total = 0
+    for info in infos:
+        total += info.file_size
+        lopsided = info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1)
+        if info.file_size > MAX_MEMBER or total > MAX_UNPACKED or lopsided:
+            raise RosterError("errors.zip_too_big")
+
+
 def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
+    check_zip(data)
     try:
         # data_only: a formula cell gives the value Excel last computed, never the formula text.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 20))
+        rows = list(sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 20, max_col=MAX_COLUMNS))
         truncated = sheet.max_row is not None and sheet.max_row > MAX_ROWS + 20
         workbook.close()
     except Exception as exc:  # BadZipFile, KeyError, openpyxl's InvalidFileException… on a broken file
@@ -201,7 +225,7 @@ def _cell_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return str(value)[:MAX_CELL]
 
 
 def _read_csv(data: bytes) -> Iterator[tuple[int, list[str]]]:
@@ -214,6 +238,8 @@ def _read_csv(data: bytes) -> Iterator[tuple[int, list[str]]]:
         raise RosterError("errors.not_utf8_at", line=line) from exc
     if "\x00" in text:
         raise RosterError("errors.not_utf8")
+    if max(map(len, text.splitlines()), default=0) > MAX_LINE:
+        raise RosterError("errors.too_many_columns", limit=MAX_COLUMNS)
     sample = text[:8192].split("\n")[:10]  # a title line above the header has no delimiters
     delimiter = max((",", ";", "\t"), key=lambda d: max(line.count(d) for line in sample))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -221,7 +247,9 @@ def _read_csv(data: bytes) -> Iterator[tuple[int, list[str]]]:
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for cells in reader:
-                yield reader.line_num, cells
+                if len(cells) > MAX_COLUMNS:
+                    raise RosterError("errors.too_many_columns", limit=MAX_COLUMNS)
+                yield reader.line_num, [cell[:MAX_CELL] for cell in cells]
         except csv.Error as exc:
             raise RosterError("errors.bad_csv", line=reader.line_num, detail=str(exc)[:80]) from exc
 
@@ -407,6 +435,13 @@ def make_plan(parsed: Parsed, existing: dict[str, store.Existing], units: Units,
     return plan
 
 
+async def _parse_apart(data: bytes, filename: str, units: Units, year: int) -> Parsed:
+    # Imported here: the child process imports this module to run `parse`.
+    from bot.roster_isolated import parse_isolated
+
+    return await parse_isolated(data, filename, units, year)
+
+
 def _compare(plan: Plan, row: RosterRow, person: store.Existing) -> None:
     """Sort a row whose phone is known into change, conflict or same."""
     fields: dict[str, Any] = {}
@@ -430,8 +465,9 @@ def _compare(plan: Plan, row: RosterRow, person: store.Existing) -> None:
 
 async def dry_run(db: Database, content: Content, data: bytes, filename: str, year: int,
                   scope: frozenset[str] | None = None) -> Plan:
-    """What importing the file would do (rows within `scope` only, None = all); writes nothing."""
-    parsed = parse(data, filename, content.units, year)
+    """What importing the file would do (rows within `scope` only, None = all); writes nothing.
+    The file is read in a separate process."""
+    parsed = await _parse_apart(data, filename, content.units, year)
     existing = await store.existing_by_phone(db)
     learnt = await hamlet_store.all_known(db)
     return make_plan(within_scope(parsed, existing, scope), existing, content.units, learnt)
@@ -442,7 +478,7 @@ async def apply(db: Database, content: Content, data: bytes, filename: str, year
     """Import the file (rows within `scope` only, None = all): the plan is made again inside one write
     transaction and applied there. Conflicts are left as they are unless `update_conflicts` (then the
     roster's values win)."""
-    parsed = parse(data, filename, content.units, year)
+    parsed = await _parse_apart(data, filename, content.units, year)
     async with db.write() as conn:
         existing = await store.existing_by_phone_in(conn)
         learnt = await hamlet_store.all_known_in(conn)

@@ -8,7 +8,9 @@ choosing it, which is how Zalo and console users press buttons.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -18,13 +20,15 @@ from bot import ratelimit, staff
 from bot.clock import iso
 from bot.context import Context, Services
 from bot.model import Event, Identity, Option, Reply
-from bot.store import conversations, people
+from bot.payload import is_number
+from bot.store import busy, conversations, people
 from bot.textutil import clean_line, fold
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event, Context], Awaitable[list[Reply]]]
 Job = Callable[[Services], Awaitable[None]]
+Statement = tuple[str, tuple[Any, ...]]  # one write for Database.write_batch
 MAX_INPUT_CHARS = 4096
 
 
@@ -80,6 +84,7 @@ class Router:
     resume: Handler | None = None  # what an unregistered person gets instead of a feature
     jobs: list[PeriodicJob] = field(default_factory=list)
     media_routes: dict[str, Route] = field(default_factory=dict)  # media kind -> handler, outside any step
+    free_text: Handler | None = None  # text outside any step that is no command and no option
 
     def command(
         self, name: str, handler: Handler, *, staff: bool = False, registered: bool = True,
@@ -127,6 +132,11 @@ class Router:
             raise ValueError(f"media {kind!r} registered twice")
         self.media_routes[kind] = Route(handler, staff=staff)
 
+    def on_free_text(self, handler: Handler) -> None:
+        """Who answers text typed outside any step that is neither a command nor a shown option
+        (handlers/menu.py: greet, or offer to send it to staff). Long pastes reach it whole."""
+        self.free_text = handler
+
     def on_unregistered(self, handler: Handler) -> None:
         """What an unregistered person gets when they reach a feature (onboarding's resume)."""
         self.resume = handler
@@ -135,7 +145,7 @@ class Router:
 def match_option(text: str, options: list[Option]) -> Option | None:
     """The option a typed text names: its number ("2") or its label without diacritics."""
     stripped = text.strip().rstrip(".)")
-    if stripped.isdigit():
+    if is_number(stripped):
         number = int(stripped)
         return options[number - 1] if 1 <= number <= len(options) else None
     key = _label_key(text)
@@ -171,40 +181,72 @@ class Dispatcher:
     async def _handle(self, event: Event) -> list[Reply]:
         services = self.services
         now = iso(services.clock.now())
-        # One read: the person, the options last shown, the conversation, whether stored staff.
-        arrival = await people.arrive(services.db, event.identity, event.display_name, now)
+        try:  # a locked database or a full disk must not drop the message silently
+            # One read: the person, the options last shown, the conversation, whether stored staff.
+            arrival = await busy.retrying(lambda: people.arrive(services.db, event.identity, event.display_name, now))
+        except sqlite3.OperationalError as error:
+            return self._busy(event, error)
         maybe_staff = arrival.stored_staff or arrival.person is None or services.config.is_admin(event.identity)
         staff_rights = await staff.lookup(services.db, services.config, event.identity) if maybe_staff else None
-        # Per-person flood limit (staff exempt), checked before any database write.
-        verdict = None if staff_rights is not None else self.limiter.check(event.identity)
+        # Per-person flood limit (staff exempt), checked before any database write: buttons and typed
+        # option numbers are free, commands cheap, free text and uploads dearer (bot/ratelimit.py).
+        verdict = None
+        if staff_rights is None:
+            cost = ratelimit.cost_of(event, self.router.command_words.keys())
+            verdict = self.limiter.check(event.identity, cost)
         if verdict is not None and not verdict.allowed:
             return ratelimit.refusal(verdict, services.content.texts)
-        person, shown, conversation = arrival.person, arrival.shown, arrival.conversation
-        if arrival.must_touch or person is None:
-            person, shown = await people.touch(services.db, event.identity, event.display_name, now)
-            conversation = await conversations.load(services.db, person.id)
-        pending = [arrival.seen_statement] if arrival.seen_statement and not arrival.must_touch else []
+        try:
+            ctx, shown, pending = await busy.retrying(lambda: self._load(event, now, staff_rights, arrival))
+        except sqlite3.OperationalError as error:
+            return self._busy(event, error)
         # Queued messages to this person wait while the answer is made and for a moment after it
         # goes out (Telegram allows one message a second per chat); a slow handler holds twice.
-        services.hooks.hold(person.id)
-        ctx = Context(services, event.identity, person, conversation,
-                      is_staff=staff_rights is not None, staff=staff_rights)
+        services.hooks.hold(ctx.person.id)
         try:
             replies = await self._route(event, ctx, shown)
-        except Exception:
+        except Exception as error:
+            if busy.is_busy(error):  # the handler's transaction was rolled back: sending again is safe
+                return self._busy(event, error)
             log.exception("handler failed for %s on %s", event.identity, event.kind)
-            if pending:
-                await services.db.write_batch(pending)
+            if pending:  # when the person was seen is still worth keeping
+                with contextlib.suppress(sqlite3.OperationalError):
+                    await services.db.write_batch(pending)
             return [Reply(ctx.t("core.error"), [ctx.option("core.menu_button", "cmd:menu")])]
-        await self._save(ctx, replies, now, pending)
-        services.hooks.hold(person.id)
+        try:
+            await busy.retrying(lambda: self._save(ctx, replies, now, pending))
+        except sqlite3.OperationalError as error:
+            return self._busy(event, error)
+        services.hooks.hold(ctx.person.id)
         if verdict is not None and verdict.skipped:
             return [*ratelimit.skipped_notice(verdict, services.content.texts), *replies]
         return replies
 
+    async def _load(self, event: Event, now: str, staff_rights: staff.Staff | None,
+                    arrival: people.Arrival) -> tuple[Context, list[Option], list[Statement]]:
+        """The person (created on first contact) and their conversation, with their rights; the options
+        last shown; the writes left for the update's one transaction (last_seen once a minute)."""
+        services = self.services
+        person, shown, conversation = arrival.person, arrival.shown, arrival.conversation
+        pending = [arrival.seen_statement] if arrival.seen_statement is not None else []
+        if arrival.must_touch or person is None:
+            person, shown = await people.touch(services.db, event.identity, event.display_name, now)
+            conversation = await conversations.load(services.db, person.id)
+            pending = []
+        return Context(services, event.identity, person, conversation,
+                       is_staff=staff_rights is not None, staff=staff_rights), shown, pending
+
+    def _busy(self, event: Event, error: sqlite3.OperationalError) -> list[Reply]:
+        """The polite "busy, send again" answer; other database errors are bugs and propagate."""
+        if not busy.is_busy(error):
+            raise error
+        log.warning("database busy for %s on %s: %s", event.identity, event.kind, error)
+        texts = self.services.content.texts
+        return [Reply(texts("core.busy"), [Option(texts("core.menu_button"), "cmd:menu")])]
+
     async def _route(self, event: Event, ctx: Context, shown: list[Option]) -> list[Reply]:
         if event.kind == "text":
-            if len(event.value) > MAX_INPUT_CHARS and not self._step_route(ctx):
+            if len(event.value) > MAX_INPUT_CHARS and not self._step_route(ctx) and self.router.free_text is None:
                 return [ctx.reply("core.too_long", limit=MAX_INPUT_CHARS)]
             text = clean_line(event.value)
             if text.startswith("/") and len(text) > 1:
@@ -218,6 +260,8 @@ class Dispatcher:
                 return await self._run(route, event, ctx)
             if command := self.router.command_words.get(fold(text)):
                 return await self._command(replace(event, kind="command", value=command, args=""), ctx)
+            if self.router.free_text is not None:  # a question typed at the menu is not thrown away
+                return await self._run(Route(self.router.free_text), event, ctx)
             return [Reply(ctx.t("core.not_understood"), [ctx.option("core.menu_button", "cmd:menu")])]
         if event.kind == "command":
             return await self._command(event, ctx)
@@ -283,7 +327,7 @@ class Dispatcher:
         return Reply(ctx.t("core.menu_title"), options)
 
     async def _save(self, ctx: Context, replies: list[Reply], now: str,
-                    pending: list[tuple[str, tuple[Any, ...]]]) -> None:
+                    pending: list[Statement]) -> None:
         """The update's one write: the conversation, the options shown, and last_seen if due."""
         if ctx.deleted:
             return

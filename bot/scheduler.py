@@ -1,20 +1,21 @@
-"""The scheduler: APScheduler 3.x runs every periodic job the feature modules registered.
+"""The scheduler: runs every periodic job the feature modules registered, on the event loop's
+monotonic clock.
 
-No job store and no pickling: the jobs are rebuilt from the router at each start, and
-their state lives in SQLite (e.g. classes.next_reminder_at), so nothing is lost on restart.
-Each job runs at most once at a time (max_instances=1) and runs missed while busy are
-merged into one (coalesce=True).
+Intervals are measured with the loop's monotonic time, not the wall clock: setting the machine's
+clock back (or forward) neither freezes the jobs nor makes them run in a burst (issue 20 item 10;
+APScheduler 3's interval trigger reads the wall clock, so it is not used here). No job store and
+no pickling: the jobs are rebuilt from the router at each start, and their state lives in SQLite
+(e.g. classes.next_reminder_at), so nothing is lost on restart. Each job runs at most once at a
+time, and a run that takes longer than the interval is followed by the next at once, never by a
+pile of missed runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.context import Services
 from bot.router import PeriodicJob
@@ -31,30 +32,32 @@ class Scheduler:
         self.first_run_after = first_run_after  # catch up soon after a restart, not only after a full period
         self.runs: dict[str, int] = {job.name: 0 for job in self.jobs}  # finished runs, failed or not
         self.failures: dict[str, int] = {job.name: 0 for job in self.jobs}  # runs that raised
-        self._scheduler: AsyncIOScheduler | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._running = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
     async def start(self) -> None:
-        """Schedule every job and start (needs the running event loop)."""
-        scheduler = AsyncIOScheduler(timezone=UTC, event_loop=asyncio.get_running_loop())
-        first = datetime.now(UTC) + timedelta(seconds=self.first_run_after)
-        for job in self.jobs:
-            scheduler.add_job(
-                self.run, IntervalTrigger(seconds=job.seconds, timezone=UTC), args=(job,), id=job.name,
-                name=job.name, max_instances=1, coalesce=True, misfire_grace_time=max(1, int(job.seconds)),
-                next_run_time=first, replace_existing=True,
-            )
-        scheduler.start()
-        self._scheduler = scheduler
+        """Start one loop per job (needs the running event loop)."""
+        self._tasks = [asyncio.create_task(self._every(job), name=f"job-{job.name}") for job in self.jobs]
         log.info("scheduler started: %s", ", ".join(f"{j.name} every {j.seconds:g}s" for j in self.jobs) or "no jobs")
+
+    async def _every(self, job: PeriodicJob) -> None:
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(self.first_run_after)
+        while True:
+            started = loop.time()  # monotonic
+            await asyncio.shield(self.run(job))  # a stop lets the run finish (see stop)
+            await asyncio.sleep(max(0.0, job.seconds - (loop.time() - started)))
 
     async def stop(self) -> None:
         """Stop scheduling and wait (up to 10 s) for a job that is running to finish."""
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
         try:
             await asyncio.wait_for(self._idle.wait(), timeout=10)
         except TimeoutError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.model import Event, Reply
 from bot.router import Router
-from bot.store import people
+from bot.store import people, traces
 from handlers.onboarding import profile_lines
 
 
@@ -41,7 +41,7 @@ async def answer_delete(event: Event, ctx: Context) -> list[Reply]:
     """The answer to /delete_me: delete everything, or keep it."""
     if event.value != "del:yes":
         return [ctx.reply("account.delete_kept", [ctx.option("core.menu_button", "cmd:menu")])]
-    await people.delete(ctx.db, ctx.person.id)
+    await traces.delete_person(ctx.db, ctx.person.id)
     ctx.deleted = True
     return [ctx.reply("account.deleted")]
 

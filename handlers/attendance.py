@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.payload import is_number
 from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow, Invitee
@@ -32,7 +33,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     """att:<g|c|t|open|close|list>:<class id>[:…]."""
     parts = event.value.split(":")
     action = parts[1] if len(parts) > 1 else ""
-    numbers = [int(p) for p in parts[2:] if p.isascii() and p.isdigit() and len(p) < 12]
+    numbers = [int(p) for p in parts[2:] if is_number(p)]
     if not numbers or len(numbers) != len(parts) - 2:
         return [ctx.reply("core.stale"), await ctx.menu(staff=True)]
     ctx.finish()

@@ -7,24 +7,27 @@ flood control, /stop, /delete_me and crash recovery are the outbox's business.
 
 from __future__ import annotations
 
-import re
+import logging
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import timeparse
 from bot.clock import iso, parse_iso
 from bot.context import Context, Services
 from bot.model import Event, Option, Reply
+from bot.payload import is_number, number_or
 from bot.roles import ROLES
 from bot.router import Router
-from bot.store import broadcasts
+from bot.store import broadcasts, deliveries
 from bot.textutil import clean_block, clean_line, fold, has_letters
 from handlers import reachability, scope
+
+log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 3000  # leaves room for Telegram's 4096 with the preview around it
 MAX_DAYS_AHEAD = 60
 STATUS_WORDS = {"status", "trang thai", "bao cao", "tien do"}
-_TIME = re.compile(r"(\d{1,2})\s*[:hg]\s*(\d{2})?")
-_DATE = re.compile(r"(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s*[/\-.]\s*(\d{2,4}))?")
 
 
 async def start(event: Event, ctx: Context) -> list[Reply]:
@@ -50,7 +53,9 @@ async def take_text(ctx: Context, text: str) -> list[Reply]:
         return [ctx.reply("broadcast.text_empty", [_cancel(ctx)])]
     if len(text) > TEXT_LIMIT:
         return [ctx.reply("broadcast.text_too_long", [_cancel(ctx)], length=len(text), limit=TEXT_LIMIT)]
-    ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db))
+    # The draft's id makes "Gửi" idempotent: confirming the same draft twice stores it once.
+    ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db),
+             draft=secrets.token_hex(8))
     return [ask_audience_sync(ctx)]
 
 
@@ -97,13 +102,14 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return [await preview(ctx, {"kind": value})]
     if action == "com":
         names = list(ctx.data.get("communes", []))
-        index = int(value) if value.isdigit() else -1
+        index = number_or(value, -1)
         if 0 <= index < len(names) and scope.covers(ctx, names[index]):
             return [await preview(ctx, {"kind": "commune", "value": names[index]})]
     if action == "role" and value in ROLES:
         return [await preview(ctx, {"kind": "role", "value": value})]
     if action == "other":
-        ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db))
+        ctx.goto("broadcast.audience", text=text, kinds=await broadcasts.audience_kinds(ctx.db),
+                 draft=ctx.data.get("draft") or secrets.token_hex(8))
         return [ask_audience_sync(ctx)]
     if action == "when" and ctx.data.get("audience"):
         ctx.goto("broadcast.when", **_kept(ctx))
@@ -114,7 +120,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
 
 
 def _kept(ctx: Context) -> dict[str, Any]:
-    return {k: ctx.data[k] for k in ("text", "audience", "not_before", "kinds") if k in ctx.data}
+    return {k: ctx.data[k] for k in ("text", "audience", "not_before", "kinds", "draft") if k in ctx.data}
 
 
 async def ask_commune(ctx: Context) -> Reply:
@@ -191,45 +197,15 @@ async def preview(ctx: Context, audience: dict[str, Any]) -> Reply:
                      when=when, text=text)
 
 
-def parse_when(typed: str, now_local: datetime) -> datetime | None:
-    """"07:30 25/12", "25/12/2026 7h30", "19:00" (today, or tomorrow if past) in local time; None if unclear."""
-    time_match = _TIME.search(typed)
-    rest = typed
-    date_match = None
-    if time_match:
-        rest = typed[:time_match.start()] + " " + typed[time_match.end():]
-        date_match = _DATE.search(rest)
-    if time_match is None:
-        return None
-    hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
-    if hour > 23 or minute > 59:
-        return None
-    try:
-        if date_match:
-            day, month = int(date_match.group(1)), int(date_match.group(2))
-            year = int(date_match.group(3)) if date_match.group(3) else now_local.year
-            year = year + 2000 if year < 100 else year
-            moment = now_local.replace(year=year, month=month, day=day, hour=hour, minute=minute,
-                                       second=0, microsecond=0)
-            if not date_match.group(3) and moment < now_local - timedelta(days=1):
-                moment = moment.replace(year=year + 1)  # "05/01" typed in December is next year
-        else:
-            moment = now_local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-            if moment <= now_local:
-                moment += timedelta(days=1)
-    except ValueError:
-        return None
-    return moment
-
-
 def take_when(ctx: Context, typed: str) -> list[Reply]:
     """The typed send time: check it, then show the preview again (sync part)."""
     now_local = ctx.local_now()
-    moment = parse_when(typed, now_local)
-    if moment is None:
-        return [ctx.reply("broadcast.bad_when", [_cancel(ctx)], typed=typed[:40])]
-    if moment < now_local + timedelta(minutes=1):
-        return [ctx.reply("broadcast.past_when", [_cancel(ctx)], when=moment.strftime("%H:%M %d/%m/%Y"))]
+    try:
+        moment = timeparse.parse_moment(typed, now_local + timedelta(minutes=1))
+    except timeparse.TimeParseError as error:
+        if error.reason == "past" and isinstance(error.when, datetime):
+            return [ctx.reply("broadcast.past_when", [_cancel(ctx)], when=error.when.strftime("%H:%M %d/%m/%Y"))]
+        return [ctx.reply("broadcast.bad_when", [_cancel(ctx)], typed=typed[:40] or "…")]
     if moment > now_local + timedelta(days=MAX_DAYS_AHEAD):
         return [ctx.reply("broadcast.far_when", [_cancel(ctx)], days=MAX_DAYS_AHEAD)]
     ctx.remember(not_before=iso(moment))
@@ -269,9 +245,16 @@ async def send(ctx: Context) -> list[Reply]:
     def progress(broadcast_id: int, total: int) -> Reply:
         return Reply(progress_text(t, broadcast_id, {"pending": total}, total, "sending"))
 
-    broadcast_id, count = await broadcasts.create(ctx.db, ctx.person.id, text, audience, now, not_before,
-                                                  message, progress, actor=str(ctx.identity))
+    draft = str(ctx.data["draft"]) if ctx.data.get("draft") else None
+    try:
+        broadcast_id, count = await broadcasts.create(ctx.db, ctx.person.id, text, audience, now, not_before,
+                                                      message, progress, actor=str(ctx.identity), draft=draft)
+    except broadcasts.DraftAlreadySent:
+        ctx.finish()
+        return [await _already_sent(ctx, draft or "")]
     ctx.finish()
+    log.info("broadcast %d started by person %d: %d recipients, from %s", broadcast_id, ctx.person.id, count,
+             iso(not_before))
     back = [ctx.option("broadcast.new_button", "cmd:broadcast"), ctx.option("core.menu_button", "cmd:admin")]
     if count == 0:
         await broadcasts.cancel(ctx.db, broadcast_id, now)
@@ -280,6 +263,21 @@ async def send(ctx: Context) -> list[Reply]:
     if not_before > now:
         return [ctx.reply("broadcast.scheduled", back, id=broadcast_id, count=count, when=_local(ctx, not_before))]
     return [ctx.reply("broadcast.queued", back, id=broadcast_id, count=count)]
+
+
+async def _already_sent(ctx: Context, draft: str) -> Reply:
+    """The broadcast this draft became (a second "Gửi" after a crash or a double press): shown, not resent."""
+    item = await broadcasts.by_draft(ctx.db, draft)
+    back = [ctx.option("core.menu_button", "cmd:admin")]
+    if item is None:
+        return ctx.reply("broadcast.not_found", back)
+    return ctx.reply("broadcast.draft_already_sent", [Option(ctx.t("broadcast.report_button"), f"bcr:{item.id}"),
+                                                      *back], id=item.id, count=item.recipients)
+
+
+async def prune_payloads(services: Services) -> None:
+    """The periodic job: settled deliveries forget their text after the retention period."""
+    await deliveries.prune(services.db, services.clock.now())
 
 
 def progress_text(t: Any, broadcast_id: int, counts: dict[str, int], total: int, state: str, **values: Any) -> str:
@@ -298,7 +296,7 @@ def progress_text(t: Any, broadcast_id: int, counts: dict[str, int], total: int,
 async def acknowledge(event: Event, ctx: Context) -> list[Reply]:
     """"Đã nhận ✅" under a broadcast (durable: checked against what this person was sent)."""
     raw = event.value.partition(":")[2]
-    if not raw.isdigit():
+    if not is_number(raw):
         return [ctx.reply("broadcast.ack_invalid", [ctx.option("core.menu_button", "cmd:menu")])]
     result = await broadcasts.ack(ctx.db, int(raw), ctx.person.id, ctx.now())
     key = {"new": "broadcast.ack_thanks", "again": "broadcast.ack_again"}.get(result, "broadcast.ack_invalid")
@@ -329,7 +327,7 @@ async def status(ctx: Context) -> Reply:
 
 async def cancel_scheduled(ctx: Context, raw: str) -> Reply:
     """Withdraw a scheduled broadcast that has not started."""
-    item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
+    item = await broadcasts.get(ctx.db, int(raw)) if is_number(raw) else None
     back = [ctx.option("core.menu_button", "cmd:admin")]
     if item is None:
         return ctx.reply("broadcast.not_found", back)
@@ -348,7 +346,7 @@ async def report(event: Event, ctx: Context) -> list[Reply]:
     """bcr:<id>: counts, then who could not be reached, whose message is in doubt (with a button to
     send again), and who has or has not pressed "Đã nhận"."""
     raw = event.value.partition(":")[2]
-    item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
+    item = await broadcasts.get(ctx.db, int(raw)) if is_number(raw) else None
     back = [ctx.option("core.menu_button", "cmd:admin")]
     if item is None:
         return [ctx.reply("broadcast.not_found", back)]
@@ -379,7 +377,7 @@ async def resend_unknown(event: Event, ctx: Context) -> list[Reply]:
     """bcu:<id>: staff decide to send again where it is unknown whether the message arrived
     (the outbox never does that by itself: a duplicate is worse than asking)."""
     raw = event.value.partition(":")[2]
-    item = await broadcasts.get(ctx.db, int(raw)) if raw.isdigit() else None
+    item = await broadcasts.get(ctx.db, int(raw)) if is_number(raw) else None
     back = [ctx.option("core.menu_button", "cmd:admin")]
     if item is None:
         return [ctx.reply("broadcast.not_found", back)]
@@ -421,6 +419,10 @@ async def progress_job(services: Services) -> None:
         elif target is None and left:
             continue  # the progress message itself is not out yet: try again next time
         await broadcasts.set_progress(db, item.id, text, finished=None if left else now)
+        if not left:
+            log.info("broadcast %d finished: %d recipients, %d sent, %d unknown, %d blocked, %d failed", item.id,
+                     item.recipients, counts.get("sent", 0), counts.get("unknown", 0),
+                     counts.get("blocked", 0) + counts.get("skipped", 0), counts.get("failed", 0))
         if not left and item.staff_id:
             done = Reply(t("broadcast.done", id=item.id, total=item.recipients, sent=counts.get("sent", 0),
                            blocked=counts.get("blocked", 0) + counts.get("skipped", 0),
@@ -443,3 +445,4 @@ def register(router: Router) -> None:
     reachability.register(router)
     router.choice("ack", acknowledge, durable=True)  # under every broadcast message
     router.periodic("broadcast.progress", 2.0, progress_job)
+    router.periodic("deliveries.prune", 3600, prune_payloads)  # settled deliveries forget their text after 30 days

@@ -6,13 +6,13 @@ Times are typed as wall time in CAUNOI_TZ and stored in UTC.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from bot import reminders
+from bot import reminders, timeparse
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.payload import number_or
 from bot.roles import ROLES
 from bot.router import Router
 from bot.store import classes
@@ -29,9 +29,6 @@ PEOPLE_LIMIT = 30
 RECENT_DAYS = 7
 EVERYONE_WORDS = ("tat ca", "tat ca cac xa", "all")  # the commune field of a one-line /newclass
 OVERVIEW_SILENT = 5  # names of people without an answer shown per class in the overview
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DATE_VN = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
-_TIME = re.compile(r"^(\d{1,2})(?:\s*(?::|h|g|giờ|gio|\.)\s*(\d{1,2})?\s*(?:phút|phut|p)?)?$")
 
 
 class InputError(Exception):
@@ -43,56 +40,40 @@ class InputError(Exception):
         self.values = values
 
 
+_ERROR_KEYS = {"empty": "classes.bad_date", "bad_date": "classes.bad_date", "no_such_date": "classes.no_such_date",
+               "bad_time": "classes.bad_time", "missing_time": "classes.oneline_missing_time"}
+
+
+def _input_error(error: timeparse.TimeParseError) -> InputError:
+    """The class text for a date or time the shared parser refused."""
+    return InputError(_ERROR_KEYS.get(error.reason, "classes.bad_date"), typed=error.typed)
+
+
 def parse_date(text: str, today: date) -> date:
-    """05/12/2026, 5/12 (the next such day), 2026-12-05; raise InputError for nonsense or 31/02."""
-    typed = clean_line(text).lower().removeprefix("ngày").strip()
-    year_given = True
-    if match := _DATE_ISO.match(typed):
-        year, month, day = (int(g) for g in match.groups())
-    elif match := _DATE_VN.match(typed):
-        day, month = int(match.group(1)), int(match.group(2))
-        year_given = match.group(3) is not None
-        year = int(match.group(3)) if year_given else today.year
-        year += 2000 if year < 100 else 0
-    else:
-        raise InputError("classes.bad_date", typed=text[:40])
+    """A typed date (bot/timeparse.py); InputError for nonsense or 31/02."""
     try:
-        found = date(year, month, day)
-        if not year_given and found < today:  # "5/1" typed in December means next January
-            found = date(year + 1, month, day)
-    except ValueError:
-        raise InputError("classes.no_such_date", typed=text[:40]) from None
-    return found
+        return timeparse.parse_date(text, today)
+    except timeparse.TimeParseError as error:
+        raise _input_error(error) from None
 
 
 def parse_time(text: str) -> time:
-    """8:00, 08:00, 8h, 8h30, 8 giờ 30, 14.30, "lúc 2 giờ chiều"; InputError for 25:00 and the like."""
-    typed = clean_line(text).lower().removeprefix("lúc").strip()
-    afternoon = False
-    for word, later in (("sáng", False), ("trưa", False), ("chiều", True), ("tối", True)):
-        if typed.endswith(word):
-            typed, afternoon = typed.removesuffix(word).strip(), later
-            break
-    match = _TIME.match(typed)
-    if not match:
-        raise InputError("classes.bad_time", typed=text[:40])
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    if hour > 23 or minute > 59:
-        raise InputError("classes.bad_time", typed=text[:40])
-    if afternoon and hour < 12:
-        hour += 12
-    return time(hour, minute)
+    """A typed time: 8:00, 8h30, 8 giờ, "2 giờ chiều" (bot/timeparse.py); InputError for 25:00."""
+    try:
+        return timeparse.parse_time(text)
+    except timeparse.TimeParseError as error:
+        raise _input_error(error) from None
 
 
 def parse_when(ctx: Context, text: str) -> datetime:
-    """"05/12/2026 08:00" (local wall time) -> an aware UTC datetime in the future."""
-    parts = clean_line(text).split(" ", 1)
-    if len(parts) < 2 or not parts[1].strip():
-        if parts and parts[0]:
-            parse_date(parts[0], ctx.local_now().date())  # a bad date is the first thing to say
-        raise InputError("classes.oneline_missing_time")
-    day = parse_date(parts[0], ctx.local_now().date())
-    return future(ctx, day, parse_time(parts[1]))
+    """A typed date and time ("05/12/2026 08:00", "thứ bảy 2 giờ chiều") -> an aware UTC datetime in the future."""
+    try:
+        moment = timeparse.parse_moment(text, ctx.local_now(), need_date=True)
+    except timeparse.TimeParseError as error:
+        if error.reason == "past" and isinstance(error.when, datetime):
+            raise InputError("classes.past", when=fmt(ctx).when(error.when.astimezone(UTC))) from None
+        raise _input_error(error) from None
+    return moment.astimezone(UTC)
 
 
 def future(ctx: Context, day: date, at: time) -> datetime:
@@ -352,11 +333,11 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     if action == "list":
         return await overview(ctx)
     if action == "v" and args:
-        return await view(ctx, int(args[0]))
+        return await view(ctx, number_or(args[0], 0))
     if action == "e" and len(args) == 2:
-        return await _start_edit(ctx, int(args[0]), args[1])
+        return await _start_edit(ctx, number_or(args[0], 0), args[1])
     if action == "x" and args:
-        return await _ask_cancel(ctx, int(args[0]))
+        return await _ask_cancel(ctx, number_or(args[0], 0))
     if action == "eok" and step == "cla.editconfirm":
         return await _save_edit(ctx)
     if action == "xok" and step == "cla.cancel":
@@ -370,7 +351,8 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         ctx.remember(title=ctx.t("classes.default_title"))
         return [_ask_place(ctx)]
     if action == "tp" and args and step == "cla.topics":
-        topic = ctx.content.topics[int(args[0])] if int(args[0]) < len(ctx.content.topics) else None
+        index = number_or(args[0], len(ctx.content.topics))
+        topic = ctx.content.topics[index] if index < len(ctx.content.topics) else None
         chosen = list(ctx.data.get("topics", []))
         if topic is not None:
             chosen = [t for t in chosen if t != topic.id] if topic.id in chosen else [*chosen, topic.id]
@@ -387,7 +369,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return [await preview(ctx)]
     if action == "c" and args and step == "cla.communes":
         communes = ctx.content.units.communes
-        index = int(args[0])
+        index = number_or(args[0], len(communes))
         chosen = list(ctx.data.get("communes", []))
         if index < len(communes) and scope.covers(ctx, communes[index].name):
             name = communes[index].name

@@ -13,6 +13,7 @@ from datetime import timedelta
 from bot import reminders
 from bot.context import Context, Services
 from bot.model import Event, Option, Reply
+from bot.payload import is_number
 from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow, Invitee
@@ -73,7 +74,7 @@ def _status(ctx: Context, invitee: Invitee) -> str:
 
 async def _checked(ctx: Context, raw_id: str, *, before_start: bool) -> tuple[ClassRow, Invitee] | list[Reply]:
     """The class and this person's invitation, or the polite reply why the button no longer works."""
-    valid = raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 12  # "²".isdigit() is True too
+    valid = is_number(raw_id)
     klass = await classes.get(ctx.db, int(raw_id)) if valid else None
     if klass is None:
         return [ctx.reply("classes.gone", [menu_option(ctx)])]
@@ -117,17 +118,20 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         reply = ctx.reply("classes.ics_caption", [menu_option(ctx)], title=klass.title)
         reply.attachment = f.calendar_file(klass, ctx.now(), ctx.config.reminders)
         return [reply]
-    return _ask_code(ctx, klass, invitee)
+    return await _ask_code(ctx, klass, invitee)
 
 
-def _ask_code(ctx: Context, klass: ClassRow, invitee: Invitee) -> list[Reply]:
+async def _ask_code(ctx: Context, klass: ClassRow, invitee: Invitee) -> list[Reply]:
     if invitee.attended:
         ctx.finish()
         return [ctx.reply("classes.checkin_already", [menu_option(ctx)], title=klass.title)]
     if not klass.checkin_open(ctx.now()):
         ctx.finish()
         return [ctx.reply("classes.checkin_closed", [menu_option(ctx)], title=klass.title)]
-    ctx.goto("classes.checkin", class_id=klass.id, tries=0)
+    if await classes.checkin_tries(ctx.db, klass.id, ctx.person.id) >= CHECKIN_TRIES:
+        ctx.finish()  # counted in the database: a new /checkin gives no new tries
+        return [ctx.reply("classes.checkin_locked", [menu_option(ctx)])]
+    ctx.goto("classes.checkin", class_id=klass.id)
     return [ctx.reply("classes.checkin_ask", [ctx.option("core.cancel_button", "cmd:menu")], title=klass.title)]
 
 
@@ -137,7 +141,7 @@ async def checkin_command(event: Event, ctx: Context) -> list[Reply]:
     now = ctx.now()
     for klass, invitee in await classes.upcoming_for(ctx.db, ctx.person.id, now):
         if klass.checkin_open(now):
-            return _ask_code(ctx, klass, invitee)
+            return await _ask_code(ctx, klass, invitee)
     return [ctx.reply("classes.checkin_none", [menu_option(ctx)])]
 
 
@@ -169,15 +173,17 @@ async def _take_code(event: Event, ctx: Context) -> list[Reply]:
         ctx.finish()
         return [ctx.reply("classes.checkin_closed", [menu_option(ctx)], title=klass.title)]
     typed = "".join(ch for ch in clean_line(event.value) if not ch.isspace()) if event.kind == "text" else ""
+    if await classes.checkin_tries(ctx.db, klass.id, ctx.person.id) >= CHECKIN_TRIES:
+        ctx.finish()
+        return [ctx.reply("classes.checkin_locked", [menu_option(ctx)])]
     if typed and typed == klass.checkin_code:
         ctx.finish()
         await classes.mark_attended(ctx.db, klass.id, ctx.person.id, True, "checkin", now)
         return [ctx.reply("classes.checkin_done", [menu_option(ctx)], title=klass.title)]
-    tries = int(ctx.data.get("tries", 0)) + 1
+    tries = await classes.add_checkin_try(ctx.db, klass.id, ctx.person.id, now)
     if tries >= CHECKIN_TRIES:
         ctx.finish()
         return [ctx.reply("classes.checkin_locked", [menu_option(ctx)])]
-    ctx.remember(tries=tries)
     return [ctx.reply("classes.checkin_wrong", [ctx.option("core.cancel_button", "cmd:menu")],
                       left=CHECKIN_TRIES - tries)]
 

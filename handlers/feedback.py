@@ -8,11 +8,13 @@ over the limit is kept whole, and the part beyond the limit can be sent right af
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from bot.clock import parse_iso
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.payload import number_or
 from bot.router import Router
 from bot.store import voices
 from bot.textutil import clean_block, clean_line, split_text
@@ -65,8 +67,11 @@ async def start(event: Event, ctx: Context) -> list[Reply]:
 def ask_text(ctx: Context) -> Reply:
     """Ask for the text (or media) of the chosen kind."""
     kind = ctx.t(f"feedback.kinds.{ctx.data['kind']}")
-    return ctx.reply("feedback.ask_text", [ctx.option("feedback.cancel_button", "fb:cancel")],
-                     kind=kind, limit=number(TEXT_LIMIT))
+    reply = ctx.reply("feedback.ask_text", [ctx.option("feedback.cancel_button", "fb:cancel")],
+                      kind=kind, limit=number(TEXT_LIMIT))
+    if ctx.data["kind"] == "nguyen_vong":  # free text may carry political opinion: say who reads it
+        reply = replace(reply, text=f"{reply.text}\n\n{ctx.t('feedback.nguyen_vong_note')}")
+    return reply
 
 
 def preview(ctx: Context, notice: str | None = None) -> list[Reply]:
@@ -112,7 +117,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         ctx.goto("feedback.text", kind=arg, body="", media=[], draft="")
         return [ask_text(ctx)]
     if action == "my":
-        return await show_mine(ctx, int(arg) if arg.isdigit() else 0)
+        return await show_mine(ctx, number_or(arg, 0))
     if action == "cancel":
         ctx.finish()
         return [ctx.reply("feedback.cancelled"), await ctx.menu()]

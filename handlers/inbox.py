@@ -16,6 +16,7 @@ from bot.clock import iso, parse_iso
 from bot.content.texts import Texts
 from bot.context import Context, Services
 from bot.model import Attachment, Event, Option, Reply, attachment_kind
+from bot.payload import is_number
 from bot.router import Router
 from bot.store import voices
 from bot.textutil import clean_block
@@ -52,7 +53,7 @@ class View:
         parts = [*code.split("."), "", "", "", ""][:4]
 
         def index(value: str) -> int | None:
-            return int(value) if value.isdigit() and len(value) < 6 else None
+            return int(value) if is_number(value) and len(value) < 6 else None
 
         return cls(index(parts[0]), index(parts[1]), index(parts[2]), index(parts[3]) or 0)
 
@@ -191,14 +192,14 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     parts = event.value.split(":")
     action = parts[1] if len(parts) > 1 else ""
     view = View.parse(parts[-1]) if len(parts) > 2 else View()
-    voice_id = int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else 0
+    voice_id = int(parts[2]) if len(parts) > 3 and is_number(parts[2]) else 0
     if action == "l":
         ctx.finish()
         return [await inbox_page(ctx, view)]
     if action == "ft":
         return [filter_menu(ctx, action, view, [ctx.t(f"feedback.kinds.{k}") for k in voices.KINDS])]
     if action == "fc":
-        page = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
+        page = int(parts[3]) if len(parts) > 3 and is_number(parts[3]) else 0
         return [filter_menu(ctx, action, View.parse(parts[2]), await voices.communes(ctx.db, scope.communes(ctx)),
                             page)]
     if action == "fs":
@@ -211,11 +212,11 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     if action == "o":
         ctx.finish()
         return await item_view(ctx, voice_id, view)
-    if action == "f" and len(parts) > 4 and parts[3].isdigit():
+    if action == "f" and len(parts) > 4 and is_number(parts[3]):
         return await show_file(ctx, voice_id, int(parts[3]), view)
     if action in ("s", "a", "n", "as") and await voices.get(ctx.db, voice_id, scope.communes(ctx)) is None:
         return await item_view(ctx, voice_id, view)  # gone, or another commune's: refused there
-    if action == "s" and len(parts) > 4 and parts[3].isdigit() and int(parts[3]) < len(voices.STATUSES):
+    if action == "s" and len(parts) > 4 and is_number(parts[3]) and int(parts[3]) < len(voices.STATUSES):
         status = voices.STATUSES[int(parts[3])]
         if not await voices.set_status(ctx.db, voice_id, status, ctx.now_iso()):
             return await item_view(ctx, voice_id, view)
@@ -317,14 +318,14 @@ async def on_followup(event: Event, ctx: Context) -> list[Reply]:
     if not scope.sensitive(ctx):
         return scope.refused(ctx)
     counts = await voices.followup_counts(ctx.db, scope.communes(ctx))
-    index = int(parts[2]) if parts[2].isdigit() else -1
+    index = int(parts[2]) if is_number(parts[2]) else -1
     if not 0 <= index < len(counts):
         return [Reply(ctx.t("core.stale")), *await show_followup(event, ctx)]
     commune = counts[index][0]
     rows = await voices.followup(ctx.db, commune, scope.communes(ctx), any_commune=False)
     await scope.record(ctx, "admission.view", f"commune:{commune or ''}")
     pages = max(1, -(-len(rows) // FOLLOWUP_PAGE))
-    page = min(int(parts[3]) if parts[3].isdigit() else 0, pages - 1)
+    page = min(int(parts[3]) if is_number(parts[3]) else 0, pages - 1)
     shown = rows[page * FOLLOWUP_PAGE:(page + 1) * FOLLOWUP_PAGE]
     quiz = await quiz_results(ctx, [r.person_id for r in shown])
     lines = [ctx.t("inbox.followup_commune", commune=commune or ctx.t("inbox.no_commune"), total=len(rows),
@@ -381,7 +382,8 @@ async def digest_job(services: Services) -> None:
         answers = (await voices.aspirations_between(db, since, until, member.commune_filter)
                    if member.sensitive else 0)
         message = digest_message(texts, config.tz, since, until, total, items, answers) if total or answers else None
-        if await voices.close_digest_window(db, person_id, since, until, message, now) and message:
+        named = [v.person_id for v in items]  # /delete_me of one of them purges this digest
+        if await voices.close_digest_window(db, person_id, since, until, message, now, named) and message:
             queued = True
     if queued:
         services.hooks.wake()

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from bot import roster
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.payload import is_number
 from bot.phone import normalize_phone
 from bot.roles import ROLES
 from bot.router import Router
@@ -292,7 +293,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     action, *args = rest.split(":")
     handler = ACTIONS.get(action)
     needs_id = action not in LISTS
-    if handler is None or not all(a.isdigit() for a in args) or (needs_id and not args):
+    if handler is None or not all(is_number(a) for a in args) or (needs_id and not args):
         return [Reply(ctx.t("core.stale")), await ctx.menu(staff=True)]
     return await handler(ctx, [int(a) for a in args])
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.context import Context
 from bot.model import Option, Reply
+from bot.payload import number_or
 from bot.phone import normalize_phone
 from bot.roles import ASSOCIATIONS, ROLES
 from bot.staff import Staff
@@ -153,7 +154,7 @@ async def _typed_value(ctx: Context, text: str) -> list[Reply]:
                               other=other or "—", id=owner.id if other != "—" else "—")]
         return await _save(ctx, person.id, "phone", phone)
     if field == "birth_year":
-        year = int(text) if text.isdigit() else 0
+        year = number_or(text, 0)
         if not ctx.local_now().year - 100 <= year <= ctx.local_now().year - 16:
             return [ctx.reply("leaders.birth_year_invalid")]
         return await _save(ctx, person.id, field, year)

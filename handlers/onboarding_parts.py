@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.context import Context
 from bot.model import Option
+from bot.payload import number_or
 
 NAME_LIMIT = 80
 HAMLET_LIMIT = 80
@@ -33,7 +34,7 @@ def kept(ctx: Context) -> dict[str, Any]:
 
 def to_int(value: str) -> int:
     """A button's number, or -1."""
-    return int(value) if value.isdigit() else -1
+    return number_or(value, -1)
 
 
 def page_options(ctx: Context, options: list[Option], page: int, prefix: str) -> list[Option]:

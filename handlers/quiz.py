@@ -10,6 +10,7 @@ import random
 from bot.content.learning import QUIZ_LENGTH, Question
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.payload import is_number
 from bot.router import Router
 from bot.store import learning
 from bot.store.learning import Attempt
@@ -104,7 +105,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         attempt = await learning.start_attempt(ctx.db, ctx.person.id, quiz, drawn, ctx.now_iso())
         intro = ctx.t("quiz.started", name=quiz_name(ctx, quiz), total=attempt.total)
         return _joined(intro, await question(ctx, attempt))
-    if action == "go" and len(parts) == 3 and parts[2].isdigit():
+    if action == "go" and len(parts) == 3 and is_number(parts[2]):
         resumed = await learning.get_attempt(ctx.db, int(parts[2]))
         if resumed is not None and resumed.person_id == ctx.person.id and resumed.status == "open":
             return await question(ctx, resumed)
@@ -142,7 +143,7 @@ async def stale(ctx: Context, key: str) -> list[Reply]:
 async def answer(event: Event, ctx: Context) -> list[Reply]:
     """qa:<attempt>:<position>:<option shown>: check, store once, give feedback, go on."""
     parts = event.value.split(":")
-    if len(parts) != 4 or not all(p.isdigit() for p in parts[1:]):
+    if len(parts) != 4 or not all(is_number(p) for p in parts[1:]):
         return await stale(ctx, "quiz.old_attempt")
     attempt_id, position, shown = (int(p) for p in parts[1:])
     attempt = await learning.get_attempt(ctx.db, attempt_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.payload import is_number
 from bot.router import Router
 from bot.store import audit, delivery_failures
 
@@ -30,7 +31,7 @@ async def reset(event: Event, ctx: Context) -> list[Reply]:
     """bcreach:<broadcast id>: the people of that broadcast marked unreachable are reachable again."""
     raw = event.value.partition(":")[2]
     back = [ctx.option("core.menu_button", "cmd:admin")]
-    if not raw.isdigit():
+    if not is_number(raw):
         return [ctx.reply("broadcast.not_found", back)]
     communes = _communes(ctx)
     marked = await delivery_failures.marked_in_broadcast(ctx.db, int(raw), communes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.payload import is_number
 from bot.router import Router
 from bot.store import learning
 from handlers import scope
@@ -98,7 +99,7 @@ async def followup_page(ctx: Context, commune_key: str, page: int) -> Reply:
     communes = await _communes(ctx)
     if commune_key == "a":
         commune, place = None, ctx.t("results.all_communes_name")
-    elif commune_key.isdigit() and int(commune_key) < len(communes):
+    elif is_number(commune_key) and int(commune_key) < len(communes):
         commune = place = communes[int(commune_key)]
     else:
         return await choose_commune(ctx)
@@ -138,7 +139,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return [await commune_table(ctx)]
     if parts[1:] == ["fc"]:
         return [await choose_commune(ctx)]
-    if len(parts) == 4 and parts[1] == "f" and parts[3].isdigit():
+    if len(parts) == 4 and parts[1] == "f" and is_number(parts[3]):
         return [await followup_page(ctx, parts[2], int(parts[3]))]
     return [Reply(ctx.t("core.stale")), await choose_commune(ctx)]
 

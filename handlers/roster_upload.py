@@ -7,11 +7,15 @@ restart loses nothing; "Áp dụng" re-reads it and applies it in one transactio
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot import roster
-from bot.context import Context
+from bot.context import Context, Services
 from bot.model import Event, Reply
+from bot.payload import number
 from bot.router import Router
 from bot.store import roster as roster_store
+from bot.store import traces
 from handlers import scope
 
 REPORT_LINES = 15  # rows listed per section in the chat; the command line lists all
@@ -34,19 +38,19 @@ async def on_file(event: Event, ctx: Context) -> list[Reply]:
     if event.file_size > roster.MAX_BYTES:
         error = roster.RosterError("errors.too_big", limit_mb=roster.MAX_BYTES // (1024 * 1024))
         return [Reply(roster.render_error(ctx.t, error), cancel)]
-    if event.file_data is None:
+    data = await event.read_file()  # downloaded only here: staff only, after the size check
+    if data is None:
         return [ctx.reply("roster.no_file_data", cancel)]
     name = event.file_name or "danh-sach"
     try:
-        plan = await roster.dry_run(ctx.db, ctx.content, event.file_data, name, ctx.local_now().year,
-                                    scope.communes(ctx))
+        plan = await roster.dry_run(ctx.db, ctx.content, data, name, ctx.local_now().year, scope.communes(ctx))
     except roster.RosterError as exc:
         return [Reply(roster.render_error(ctx.t, exc), cancel)]  # still waiting: a corrected file is welcome
     ctx.finish()
     report = roster.render_report(ctx.t, plan, name, limit=REPORT_LINES, note="roster.bot_note")
     if not plan.writes_anything:
         return [Reply(report, [ctx.option("core.admin_button", "cmd:admin")])]
-    upload = await roster_store.save_upload(ctx.db, ctx.person.id, name, event.file_data, ctx.now_iso())
+    upload = await roster_store.save_upload(ctx.db, ctx.person.id, name, data, ctx.now_iso())
     return [Reply(report, [ctx.option("roster.apply_button", f"roster:apply:{upload}"),
                            ctx.option("roster.cancel_button", f"roster:cancel:{upload}")], columns=2)]
 
@@ -56,7 +60,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     _, action, value = [*event.value.split(":", 2), "", ""][:3]
     back = [ctx.option("core.admin_button", "cmd:admin")]
     ctx.finish()
-    upload_id = int(value) if value.isdigit() else None
+    upload_id = number(value)
     if action == "cancel":
         if upload_id is not None:
             await roster_store.delete_upload(ctx.db, upload_id)
@@ -76,6 +80,11 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
     return [Reply(f"{report}\n\n{ctx.t('roster.applied_note')}", back)]
 
 
+async def expire_uploads(services: Services) -> None:
+    """The periodic job: waiting roster files (phone numbers) are kept one day at most."""
+    await traces.expire_uploads(services.db, services.clock.now() - timedelta(hours=traces.UPLOAD_TTL_HOURS))
+
+
 def register(router: Router) -> None:
     """Register /import, its waiting step, its buttons and the staff-menu entry."""
     router.command("import", ask_file, staff=True, aliases=("nhap danh sach",), describe="roster.cmd_desc")
@@ -83,3 +92,4 @@ def register(router: Router) -> None:
     router.media("document", on_file, staff=True)  # staff may also just drop the file into the chat
     router.choice("roster", on_choice, staff=True)
     router.menu("roster.menu_label", "import", staff=True, order=82)
+    router.periodic("roster.expire_uploads", 600, expire_uploads)

@@ -14,6 +14,7 @@ from bot import staff as rights
 from bot.clock import iso, parse_iso
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.payload import number_or
 from bot.router import Router
 from bot.store import audit
 from bot.store import staff as stored
@@ -129,7 +130,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return _refuse(ctx)
     parts = event.value.split(":")
     action = parts[1] if len(parts) > 1 else ""
-    number = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else -1
+    number = number_or(parts[2], -1) if len(parts) > 2 else -1
     step, identity = ctx.step or "", str(ctx.data.get("identity", ""))
     communes = ctx.content.units.communes
     if action == "m" and step == "staff.list" and 0 <= number < len(ctx.data.get("ids", [])):

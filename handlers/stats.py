@@ -14,6 +14,7 @@ from bot.model import Attachment, Event, Reply
 from bot.router import Router
 from bot.store import reports
 from handlers import scope
+from handlers.backup_info import backup_line
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ async def show_stats(event: Event, ctx: Context) -> list[Reply]:
     lines.extend(_learning(ctx, figures))
     lines.extend(_voices(ctx, figures))
     lines.extend(_classes_and_broadcasts(ctx, figures))
+    lines.extend(["", await backup_line(ctx)])
     replies = [Reply("\n".join(lines), [ctx.option("stats.export_button", "cmd:export"),
                                         ctx.option("core.admin_button", "cmd:admin")])]
     picture = await _chart(ctx, figures)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.content.learning import Topic
 from bot.context import Context
 from bot.model import Event, Option, Reply
+from bot.payload import number_or
 from bot.router import Router
 from bot.store import learning
 
@@ -41,7 +42,7 @@ async def on_choice(event: Event, ctx: Context) -> list[Reply]:
         return [await topic_list(ctx, "topics.gone")]
     if len(parts) == 2:
         return [await summary(ctx, topic)]
-    number = int(parts[2]) if parts[2].isdigit() else 0
+    number = number_or(parts[2], 0)
     if not 1 <= number <= len(topic.sections):
         return [Reply(ctx.t("topics.no_section")), await summary(ctx, topic)]
     return await section(ctx, topic, number)

@@ -19,6 +19,7 @@ from bot.model import Option, Reply
 from bot.store import broadcasts
 from bot.store.db import Database
 from tests.fake_telegram import FakeTelegram
+from tests.proclog import log_tail, spawn_logged
 
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGE = "Thông báo: hội nghị trưởng thôn, tổ trưởng tổ dân phố lúc 7 giờ 30 sáng thứ Hai tại hội trường xã."
@@ -64,9 +65,9 @@ async def start_bot(db_path: Path, tg: FakeTelegram, rate: float, paid: bool) ->
     })
     if paid:
         env["CAUNOI_PAID_BROADCAST"] = "1"
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=db_path.parent, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    # The log goes to a file beside the database: a pipe nobody reads would hang the bot when full.
+    return await spawn_logged([sys.executable, "-m", "bot", "run"], db_path.parent / "bot.log",
+                              cwd=db_path.parent, env=env)
 
 
 def received(tg: FakeTelegram) -> list[tuple[int, float]]:
@@ -99,9 +100,9 @@ async def until(condition: Callable[[], bool], within: float, what: str) -> None
         await asyncio.sleep(0.05)
 
 
-async def stop_bot(process: asyncio.subprocess.Process) -> str:
-    """SIGTERM, wait; return stderr (the log)."""
+async def stop_bot(process: asyncio.subprocess.Process, log_path: Path) -> str:
+    """SIGTERM, wait; return the log (the file start_bot wrote it to: db_path.parent / "bot.log")."""
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
-    _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    return stderr.decode(errors="replace")
+    await asyncio.wait_for(process.wait(), 30)
+    return log_tail(log_path, chars=1_000_000)

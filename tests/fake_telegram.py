@@ -156,6 +156,7 @@ class FakeTelegram:
         self.flood_429s = 0
         self.blocked: dict[int, str] = {}
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, data)
+        self.downloads = 0  # file bytes served by the download route
         self._updates: deque[dict[str, Any]] = deque()
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
@@ -560,6 +561,7 @@ class FakeTelegram:
         wanted = request.match_info["path"]
         for path, data in self.files.values():
             if path == wanted:
+                self.downloads += 1
                 return web.Response(body=data, content_type="application/octet-stream")
         return web.Response(status=404)
 

@@ -12,7 +12,7 @@ from bot.clock import FakeClock, iso
 from bot.model import Identity
 from bot.outbox import ChannelSettings, Outbox
 from bot.store import broadcasts, people
-from handlers.broadcast import parse_when, progress_job
+from handlers.broadcast import progress_job
 from tests.chat import Chat
 from tests.test_outbox_fakes import FakeChannel, add_leader, statuses
 
@@ -277,14 +277,25 @@ async def test_a_double_press_of_send_sends_once(app: App, staff: Chat, tg: Fake
     assert sorted(s.address for s in tg.sent) == ["101", "102", "103", "9000"]
 
 
-def test_parse_when() -> None:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    now = datetime(2026, 12, 30, 8, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
-    assert parse_when("07:30 31/12", now) == now.replace(day=31, hour=7, minute=30)
-    assert parse_when("7h30 ngày 02/01", now) == now.replace(year=2027, month=1, day=2, hour=7, minute=30)
-    assert parse_when("19:00", now) == now.replace(hour=19)
-    assert parse_when("07:00", now) == now.replace(day=31, hour=7)
-    assert parse_when("31/02/2027 08:00", now) is None
-    assert parse_when("mai", now) is None
+async def test_schedule_times_typed_in_vietnamese(app: App, staff: Chat) -> None:
+    """The clock says 08:00 on Tuesday 01/12/2026 (Asia/Ho_Chi_Minh); one shared parser reads every form."""
+    await leaders(app)
+    cases = {
+        "2026-12-05 08:00": "08:00 05/12/2026",
+        "2 giờ chiều 05/12": "14:00 05/12/2026",
+        "lúc 7 giờ tối": "19:00 01/12/2026",
+        "7 gio toi mai": "19:00 02/12/2026",
+        "thứ bảy 8h30": "08:30 05/12/2026",
+        "05/12/26 8h": "08:00 05/12/2026",
+    }
+    for typed, shown in cases.items():
+        await compose(staff)
+        await staff.press("Hẹn giờ")
+        await staff.send(typed)
+        assert shown in staff.text, (typed, staff.text)
+    for typed, expected in {"01/11/2026 8h": "đã qua", "31/02 8h": "chưa hiểu", "   ": "chưa hiểu",
+                            "25:00": "chưa hiểu"}.items():
+        await compose(staff)
+        await staff.press("Hẹn giờ")
+        await staff.send(typed)
+        assert expected in staff.text, (typed, staff.text)

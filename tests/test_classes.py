@@ -172,7 +172,8 @@ async def test_bad_class_input_says_what_to_fix(app: App, staff: Chat) -> None:
         "/newclass 2026-12-05 08:00 | Lớp học": "thiếu địa điểm",
         "/newclass 2026-12-05 08:00": "thiếu tên lớp",
         "/newclass 2026-12-05 | Lớp học | Hội trường": "thiếu giờ",
-        "/newclass hôm nay | Lớp học | Hội trường": "chưa hiểu ngày",
+        "/newclass hôm nay | Lớp học | Hội trường": "thiếu giờ",
+            "/newclass hôm qua 8h | Lớp học | Hội trường": "chưa hiểu ngày",
         "/newclass 2026-12-05 08:00 | Lớp học | Hội trường | Xã Atlantis": "Không có xã, phường “Xã Atlantis”",
     }
     for line, expected in cases.items():

@@ -59,3 +59,11 @@ async def test_sent_messages_sheet_in_words(app: App, staff: Chat, leader: Chat,
             ("Tiến độ gửi thông báo (cho cán bộ)", "Thông báo #4"),
             ("Báo lớp học thay đổi", "Lớp học #1 (lần sửa 2)")} <= sent
     assert not {kind for kind, _ in sent} & {"answer", "invitation", "bprogress", "class_change"}
+
+
+def test_every_feedback_kind_has_a_vietnamese_label_for_exports_and_stats() -> None:
+    from bot.store import voices
+
+    texts = load_content().texts
+    missing = [kind for kind in voices.KINDS if f"export.values.voice_kind.{kind}" not in texts]
+    assert not missing, f"feedback kinds shown raw in exports and /stats: {missing}"

@@ -141,3 +141,14 @@ async def test_unregistered_person_is_sent_to_onboarding(app: App, leader: Chat)
     assert "Nghị định 356/2025/NĐ-CP" in leader.text and "91/2025/QH15" in leader.text
     person = await people.by_identity(app.db, leader.identity)
     assert person is not None and not person.registered
+
+
+async def test_a_wish_typed_as_feedback_says_who_reads_it_and_points_to_the_aspiration(leader: Chat) -> None:
+    await leader.onboard()
+    await leader.press("Góp ý & nguyện vọng")
+    await leader.press("Khó khăn")
+    assert "quan điểm chính trị" not in leader.text
+    await leader.press("Hủy")
+    await leader.press("Góp ý & nguyện vọng")
+    await leader.press("🌱 Nguyện vọng")
+    assert "Mọi cán bộ phụ trách" in leader.text and "Mong muốn vào Đảng" in leader.text

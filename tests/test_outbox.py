@@ -248,8 +248,11 @@ async def test_pacing_spaces_sends_and_respects_the_per_chat_gap(app: App, tg: F
     finally:
         await outbox.stop()
     assert len(tg.sent) == 11
-    # Slots 1/100 s apart: 10 sends span at least 9 intervals (less one claim's jitter).
-    assert tg.sent[9].at - tg.sent[0].at >= 9 / 100 - 0.01
+    # Slots 1/100 s apart: 10 sends span at least 9 intervals, less the first send's lateness: with
+    # no claim timed yet it is claimed only just before its slot, and claims are fsynced (tens of ms
+    # on a loaded disk), so it leaves that much late.
+    first_claim = outbox.workers["tg"]._claims[0]
+    assert tg.sent[9].at - tg.sent[0].at >= 9 / 100 - max(0.01, first_claim)
     to_first = [s.at for s in tg.sent if s.address == "1"]
     assert to_first[1] - to_first[0] >= 0.29
 

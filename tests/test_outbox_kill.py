@@ -27,7 +27,7 @@ async def test_kill_9_mid_broadcast_then_restart_completes_without_duplicates(tm
             process = await start_bot(db_path, tg, RATE, paid=False)
             await until(lambda: unsettled(db_path) == 0, 60, "every delivery settled after the restart")
         finally:
-            log = await stop_bot(process)
+            log = await stop_bot(process, tmp_path / "bot.log")  # both runs append to it
     assert "Traceback" not in log, log[-2000:]
     per_chat = Counter(chat for chat, _ in received(tg))
     assert max(per_chat.values()) == 1  # no duplicates: a row cut off in flight is never resent

@@ -175,7 +175,10 @@ async def test_media_events_and_document_bytes(rig: TelegramRig) -> None:
     await an.send_update(rig.tg.document(108, "lon.mp4", b"x", declared_size=50 * 1024 * 1024))
     doc, photo, voice, big = seen
     assert (doc.kind, doc.value, doc.file_name, doc.file_data, doc.caption) == (
-        "media", "document", "gop-y.txt", b"noi dung gop y", "Góp ý")
+        "media", "document", "gop-y.txt", None, "Góp ý")  # nothing downloaded for a leader
+    assert rig.tg.downloads == 0
+    assert await doc.read_file() == b"noi dung gop y"  # fetched on request
+    assert await big.read_file() is None  # over the limit: never fetched
     assert (photo.value, photo.caption, photo.file_size) == ("photo", "Ảnh", len(b"\xff\xd8fakejpeg"))
     assert voice.value == "voice" and voice.file_ref
     assert big.file_data is None and big.file_size == 50 * 1024 * 1024

@@ -25,6 +25,7 @@ from tests.chat import Chat
 from tests.fake_zalo import FakeZalo
 from tests.test_outbox_fakes import FakeChannel
 from tests.test_zalo_channel import Bot, running
+from tests.test_zalo_link import confirm
 
 FAST = ChannelSettings(rate=0, per_chat=0, concurrency=4, idle_poll=0.02)
 CLASS_LINE = "/newclass 2026-12-05 08:00 | Lớp bồi dưỡng nhận thức về Đảng | Hội trường UBND xã | Tất cả"
@@ -113,9 +114,11 @@ async def test_a_linked_leader_gets_one_reminder_on_the_channel_last_used(
     telegram = Chat(world.app, Identity("tg", "555"), name="Đinh Văn Hai")
     await telegram.onboard(name="Đinh Văn Hai")
     await telegram.send("/link")
-    code = re.search(r"\b(\d{6})\b", telegram.text)
+    code = re.search(r"\b(\d{4} \d{4})\b", telegram.text)
     assert code is not None
-    assert "Đã liên kết Zalo với Telegram" in (await bot.say("z2", f"/link {code.group(1)}"))[0]
+    assert "Đúng là tôi" in (await bot.say("z2", f"/link {code.group(1)}"))[0]
+    await confirm(telegram)  # the code's owner says yes on Telegram
+    assert "Đã liên kết Telegram với Zalo" in telegram.text
     person = await people.by_identity(world.app.db, telegram.identity)
     assert person is not None and person.last_channel == "zalo"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -13,10 +14,20 @@ from tests.chat import Chat
 
 
 def code_of(chat: Chat) -> str:
-    """The 6-digit code the last replies show."""
-    match = re.search(r"\b(\d{6})\b", chat.text)
+    """The 8-digit code the last replies show (as "1234 5678")."""
+    match = re.search(r"\b(\d{4}) (\d{4})\b", chat.text)
     assert match, chat.text
-    return match.group(1)
+    return match.group(1) + match.group(2)
+
+
+async def confirm(issuer: Chat, answer: str = "Đúng là tôi") -> None:
+    """The code's owner presses a button of the question the outbox would deliver on their channel."""
+    row = await issuer.app.db.fetchone(
+        "SELECT payload FROM deliveries WHERE kind = 'link_notice' AND ref LIKE 'ask:%' ORDER BY id DESC LIMIT 1")
+    assert row is not None, "no confirmation question queued"
+    issuer.replies = [Reply.from_dict(json.loads(row["payload"]))]
+    assert "Liên kết với tài khoản" in issuer.text
+    await issuer.press(answer)
 
 
 async def test_a_telegram_leader_links_zalo_with_a_code(app: App, leader: Chat) -> None:
@@ -28,15 +39,19 @@ async def test_a_telegram_leader_links_zalo_with_a_code(app: App, leader: Chat) 
     code = code_of(leader)
 
     zalo = Chat(app, Identity("zalo", "z100"), name="Hùng Zalo")
-    await zalo.send(f"/link {code[:3]} {code[3:]}")  # spaces are fine
-    assert "Đã liên kết Zalo với Telegram" in zalo.text and "Menu chính" in zalo.text
+    await zalo.send(f"/link {code[:4]} {code[4:]}")  # spaces are fine
+    assert "Đúng là tôi" in zalo.text
+    assert await app.db.fetchval("SELECT count(*) FROM people") == 2  # nothing joined before the answer
+    await confirm(leader)
+    assert "Đã liên kết Telegram với Zalo" in leader.text and "Menu chính" in leader.text
     person = await people.by_identity(app.db, zalo.identity)
     assert person is not None and person.id == tg_person.id and person.name == "Phan Văn Hùng"
     assert person.last_channel == "zalo"
     assert set(await people.identities_of(app.db, person.id)) == {leader.identity, zalo.identity}
     assert await app.db.fetchval("SELECT count(*) FROM people") == 1
     notices = await app.db.fetchall("SELECT channel, payload FROM deliveries WHERE kind = 'link_notice'")
-    assert [r["channel"] for r in notices] == ["tg"] and "vừa được liên kết với Zalo" in notices[0]["payload"]
+    assert [r["channel"] for r in notices] == ["tg", "zalo"]
+    assert "Đã liên kết Zalo với Telegram" in notices[1]["payload"]
     # The Zalo side is registered with the Telegram profile; the code is used up.
     await zalo.send("/profile")
     assert "Phan Văn Hùng" in zalo.text
@@ -48,10 +63,11 @@ async def test_link_word_then_code_on_the_other_side(app: App, leader: Chat) -> 
     await leader.onboard()
     zalo = Chat(app, Identity("zalo", "z200"))
     await zalo.send("lien ket")  # bare words on Zalo: shows its own code and waits for one
-    assert "gõ 6 số" in zalo.text
+    assert "gõ 8 số" in zalo.text
     await leader.send("/link")
     await zalo.send(code_of(leader))
-    assert "Đã liên kết" in zalo.text
+    await confirm(leader)
+    assert "Đã liên kết" in leader.text
     assert await app.db.fetchval("SELECT count(*) FROM people") == 1
     # The Telegram side still works and is the same person.
     await leader.send("/profile")
@@ -67,7 +83,7 @@ async def test_wrong_expired_and_same_channel_codes(app: App, leader: Chat, cloc
 
     zalo = Chat(app, Identity("zalo", "z300"))
     await zalo.send("/link abc")
-    assert "đúng 6 chữ số" in zalo.text
+    assert "đúng 8 chữ số" in zalo.text
     clock.advance(timedelta(minutes=11))
     await zalo.send(f"/link {code}")
     assert "hết hạn" in zalo.text
@@ -81,7 +97,7 @@ async def test_guessing_is_stopped(app: App, leader: Chat) -> None:
     await leader.send("/link")
     real = code_of(leader)
     zalo = Chat(app, Identity("zalo", "z400"))
-    wrong = f"{(int(real) + 1) % 1_000_000:06d}"
+    wrong = f"{(int(real) + 1) % 10 ** 8:08d}"
     for _ in range(5):
         await zalo.send(f"/link {wrong}")
         assert "không đúng" in zalo.text
@@ -106,7 +122,8 @@ async def test_two_registered_people_merge_into_the_older_without_duplicates(
 
     await zalo.send("/link")
     await leader.send(f"/link {code_of(zalo)}")
-    assert "Đã liên kết Telegram với Zalo" in leader.text
+    await confirm(zalo)
+    assert "Đã liên kết Zalo với Telegram" in zalo.text
     merged = await people.by_identity(app.db, zalo.identity)
     assert merged is not None and merged.id == first.id and merged.name == "Người Đăng Ký Trước"
     assert await app.db.fetchval("SELECT count(*) FROM people") == 1
@@ -126,7 +143,8 @@ async def test_a_registered_zalo_keeps_its_profile_when_the_new_telegram_links(a
     await zalo.send("/link")
     newcomer = Chat(app, Identity("tg", "600"))
     await newcomer.send(f"/link {code_of(zalo)}")  # a brand-new Telegram user, not registered
-    assert "Đã liên kết" in newcomer.text and "Menu chính" in newcomer.text
+    await confirm(zalo)
+    assert "Đã liên kết" in zalo.text and "Menu chính" in zalo.text
     person = await people.by_identity(app.db, newcomer.identity)
     assert person is not None and person.name == "Trần Văn Zalo" and person.last_channel == "tg"
     await newcomer.send("/profile")
@@ -160,6 +178,7 @@ async def test_class_answers_and_open_quizzes_are_merged_sensibly(app: App, lead
 
     await zalo.send("/link")
     await leader.send(f"/link {code_of(zalo)}")
+    await confirm(zalo)
     kept = await people.by_identity(app.db, leader.identity)
     assert kept is not None and kept.name == "Người Trước"
     invites = await app.db.fetchall("SELECT person_id, rsvp FROM class_invitees WHERE class_id = ?", (class_id,))
@@ -172,8 +191,8 @@ async def test_class_answers_and_open_quizzes_are_merged_sensibly(app: App, lead
 async def test_typing_something_else_while_waiting_for_a_code_moves_on(app: App, leader: Chat) -> None:
     await leader.onboard()
     await leader.send("/link")
-    await leader.send("12345")  # digits, but not six: asked again
-    assert "đúng 6 chữ số" in leader.text
+    await leader.send("12345")  # digits, but not eight: asked again
+    assert "đúng 8 chữ số" in leader.text
     await leader.send("menu")  # words: the person moved on
     assert "không chờ mã" in leader.text and "Menu chính" in leader.text
     await leader.send("menu")

@@ -15,6 +15,7 @@ import logging
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -46,6 +47,23 @@ from bot.router import Router
 from bot.textutil import split_text
 
 log = logging.getLogger(__name__)
+
+
+class _OneLineNetworkErrors(logging.Filter):
+    """PTB logs a full traceback when the server cannot be reached (e.g. its last getUpdates at
+    shutdown); a network error needs one line, not forty."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, tg_error.NetworkError):
+            record.msg = f"{record.getMessage()} ({error})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+logging.getLogger("telegram.ext.Updater").addFilter(_OneLineNetworkErrors())
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -119,6 +137,8 @@ class TelegramChannel:
         self.poll_timeout = poll_timeout
         self._keyboard_chats: set[int] = set()  # chats showing the share-phone keyboard
         self._turns: dict[int, asyncio.Future[None]] = {}  # per chat: the update being handled last
+        self._poll_delay = 0.0  # the retry loop's current wait after failed polls
+        self._poll_failed_at = float("-inf")
         api = config.telegram_api_url.rstrip("/")
         self._base_url = f"{api}/bot"
         self._base_file_url = f"{api}/file/bot"
@@ -162,6 +182,7 @@ class TelegramChannel:
             allowed_updates=["message", "callback_query"],
             drop_pending_updates=False,
             bootstrap_retries=-1,  # a network hiccup at start-up is retried, not fatal
+            error_callback=self._polling_failed,
         )
         log.info("telegram: polling as @%s", self.bot.username)
 
@@ -180,6 +201,17 @@ class TelegramChannel:
                             self.config.telegram_api_url, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
+
+    def _polling_failed(self, exc: tg_error.TelegramError) -> None:
+        """One line per failed poll with the wait PTB's retry loop takes next (1 s, growing to 30 s),
+        instead of its traceback for every attempt."""
+        now = asyncio.get_running_loop().time()
+        if now - self._poll_failed_at > self._poll_delay + self.poll_timeout + 15:
+            self._poll_delay = 0.0  # polls worked in between: PTB starts again from 1 s
+        self._poll_failed_at = now
+        self._poll_delay = 1.0 if self._poll_delay == 0 else min(30.0, 1.5 * self._poll_delay)
+        log.warning("telegram: cannot reach %s (%s); polling again in %.1fs",
+                    self.config.telegram_api_url, exc, self._poll_delay)
 
     async def stop(self) -> None:
         """Stop polling, finish updates in progress, close connections."""
@@ -303,15 +335,15 @@ class TelegramChannel:
         return None
 
     async def _media_event(self, identity: Identity, message: Message, common: dict[str, Any]) -> Event:
-        """A photo, voice note, sticker, document… as a media Event (documents with their bytes)."""
+        """A photo, voice note, sticker, document… as a media Event (a document's bytes on request)."""
         caption = message.caption or ""
         if message.document is not None:
             doc = message.document
-            data = None
+            fetch = None
             if doc.file_size is not None and doc.file_size <= DOWNLOAD_LIMIT:
-                data = await self._download(doc.file_id)
+                fetch = partial(self._download, doc.file_id)  # only a handler that takes files calls it
             return Event(identity, "media", "document", file_ref=doc.file_id, caption=caption,
-                         file_size=doc.file_size or 0, file_name=doc.file_name or "", file_data=data, **common)
+                         file_size=doc.file_size or 0, file_name=doc.file_name or "", fetch=fetch, **common)
         if message.photo:
             photo = message.photo[-1]  # the largest size
             return Event(identity, "media", "photo", file_ref=photo.file_id, caption=caption,

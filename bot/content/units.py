@@ -76,18 +76,41 @@ def load_units(root: Path, problems: Problems) -> Units:
 
 # Words a hamlet name may start with, folded, longest first: "tổ dân phố 3", "tdp 3", "thôn 3".
 HAMLET_PREFIXES = ("to dan pho", "khu dan cu", "tdp", "thon", "xom", "ban", "khu", "to", "kdc")
+# The kind each prefix names, and how it is written. A merged commune can hold both a village's
+# "Thôn 3" and a former town's "Tổ dân phố 3": a numbered name keeps its kind in the key.
+_KINDS = {"to dan pho": "tdp", "tdp": "tdp", "to": "tdp", "thon": "thon", "xom": "xom", "ban": "ban",
+          "khu": "khu", "khu dan cu": "kdc", "kdc": "kdc"}
+_KIND_NAMES = {"tdp": "Tổ dân phố", "thon": "Thôn", "xom": "Xóm", "ban": "Bản", "khu": "Khu", "kdc": "Khu dân cư"}
+NUMBERED_KINDS = frozenset(_KIND_NAMES)
 _NUMBER = re.compile(r"\b(?:so\s+)?0*(\d+)\b")
 
 
-def hamlet_key(text: str | None) -> str:
-    """How hamlet names are compared: "Tổ dân phố 03", "tdp 3", "to 3" -> "3";
-    "Thôn Trung Thủy", "thon trung thuy", "Trung Thuỷ" -> "trung thuy"."""
-    folded = fold(text or "")
-    words = " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
+def _split_hamlet(text: str | None) -> tuple[str, str, str]:
+    """(kind, folded rest, rest as typed) of a hamlet name: "tdp 03" -> ("tdp", "03", "03")."""
+    typed = " ".join(nfc(text or "").split())
+    words = " ".join("".join(ch if ch.isalnum() else " " for ch in fold(typed)).split())
     for prefix in HAMLET_PREFIXES:
-        if words == prefix:
-            break
         if words.startswith(prefix + " "):
-            words = words[len(prefix) + 1:]
-            break
-    return _NUMBER.sub(lambda m: m.group(1), words).strip()
+            count = len(prefix.split())
+            return _KINDS[prefix], words[len(prefix) + 1:], " ".join(typed.split()[count:])
+    return "", words, typed
+
+
+def tidy_hamlet(text: str) -> str:
+    """A typed hamlet name written the usual way: "thon 2" -> "Thôn 2", "tdp 03" -> "Tổ dân phố 3",
+    "thon trung thuy" -> "Thôn Trung Thuy"; a name without a known prefix is kept as typed."""
+    kind, folded, rest = _split_hamlet(text)
+    if not kind or not folded:
+        return " ".join(nfc(text).split())
+    number = _NUMBER.sub(lambda m: m.group(1), folded).strip()  # "03", "so 5"
+    if number.isdigit():
+        return f"{_KIND_NAMES[kind]} {int(number)}"
+    return f"{_KIND_NAMES[kind]} {' '.join(w[:1].upper() + w[1:] for w in rest.split())}"
+
+
+def hamlet_key(text: str | None) -> str:
+    """How hamlet names are compared: "Tổ dân phố 03", "tdp 3", "to 3" -> "tdp 3" ("Thôn 3" -> "thon 3":
+    a number keeps its kind); "Thôn Trung Thủy", "thon trung thuy", "Trung Thuỷ" -> "trung thuy"."""
+    kind, words, _ = _split_hamlet(text)
+    key = _NUMBER.sub(lambda m: m.group(1), words).strip()
+    return f"{kind} {key}" if kind and key.isdigit() else key

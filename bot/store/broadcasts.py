@@ -145,12 +145,14 @@ async def communes(db: Database, scope: frozenset[str] | None = None) -> list[st
 
 async def create(
     db: Database, staff_id: int, text: str, audience: dict[str, Any], now: datetime, not_before: datetime,
-    message: Callable[[int], Reply], progress: Callable[[int, int], Reply], actor: str = "",
+    message: Callable[[int], Reply], progress: Callable[[int, int], Reply], actor: str = "", *,
+    draft: str | None = None,
 ) -> tuple[int, int]:
     """Store a broadcast and queue it (the staff's progress message first), in one transaction.
 
     `message(id)` builds the leaders' message, `progress(id, n)` the staff's first progress message.
     Returns (broadcast id, recipients queued). Recipients are chosen now, not at preview time.
+    A `draft` already stored (confirmed twice) queues nothing: see `by_draft`.
     """
     where, params = await _where(db, audience, now)
     recipients = f"{where} AND {_REACHABLE}"
@@ -160,21 +162,34 @@ async def create(
             found = await cursor.fetchone()
         total = int(found[0]) if found else 0
         cursor = await conn.execute(
-            "INSERT INTO broadcasts (staff_id, text, audience, recipients, not_before, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (staff_id, text, json.dumps(audience, ensure_ascii=False), total, iso(not_before), iso(now)))
+            "INSERT INTO broadcasts (staff_id, text, audience, recipients, not_before, created_at, draft_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id) WHERE draft_id IS NOT NULL DO NOTHING",
+            (staff_id, text, json.dumps(audience, ensure_ascii=False), total, iso(not_before), iso(now),
+             draft))
+        if cursor.rowcount == 0:
+            raise DraftAlreadySent(draft or "")
         broadcast_id = int(cursor.lastrowid or 0)
         ref = str(broadcast_id)
         await deliveries.enqueue_in(conn, PROGRESS_KIND, ref, [staff_id], progress(broadcast_id, total),
                                     now=now, not_before=not_before)
-        queued = await deliveries.enqueue_where_in(conn, KIND, ref, recipients, params, message(broadcast_id),
-                                                   now=now, not_before=not_before)
+        queued = await deliveries.enqueue_shared_where_in(conn, KIND, ref, recipients, params,
+                                                          message(broadcast_id), now=now, not_before=not_before)
         if queued != total:
             await conn.execute("UPDATE broadcasts SET recipients = ? WHERE id = ?", (queued, broadcast_id))
         if actor:
             await audit.record_in(conn, iso(now), actor, "broadcast", audit.scope_label(audience.get("communes")),
                                   f"broadcast:{broadcast_id}")
     return broadcast_id, queued
+
+
+class DraftAlreadySent(Exception):
+    """This draft was confirmed before: the broadcast exists (find it with by_draft)."""
+
+
+async def by_draft(db: Database, draft: str) -> Broadcast | None:
+    """The broadcast stored from this draft, or None."""
+    row = await db.fetchone("SELECT * FROM broadcasts WHERE draft_id = ?", (draft,))
+    return _from_row(row) if row else None
 
 
 async def get(db: Database, broadcast_id: int, scope: frozenset[str] | None = None) -> Broadcast | None:

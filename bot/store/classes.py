@@ -347,6 +347,25 @@ async def invite_if_matching(db: Database, person: Person, now: datetime) -> int
     return len(new)
 
 
+async def checkin_tries(db: Database, class_id: int, person_id: int) -> int:
+    """How many wrong check-in codes this person typed for this class."""
+    return int(await db.fetchval("SELECT tries FROM checkin_tries WHERE class_id = ? AND person_id = ?",
+                                 (class_id, person_id)) or 0)
+
+
+async def add_checkin_try(db: Database, class_id: int, person_id: int, now: datetime) -> int:
+    """Count one more wrong check-in code; return the total."""
+    async with db.write() as conn:
+        await conn.execute(
+            "INSERT INTO checkin_tries (class_id, person_id, tries, last_at) VALUES (?, ?, 1, ?)"
+            " ON CONFLICT (class_id, person_id) DO UPDATE SET tries = tries + 1, last_at = excluded.last_at",
+            (class_id, person_id, iso(now)))
+        async with conn.execute("SELECT tries FROM checkin_tries WHERE class_id = ? AND person_id = ?",
+                                (class_id, person_id)) as cursor:
+            row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def set_checkin(db: Database, class_id: int, code: str | None, until: datetime | None) -> None:
     """Open (code, until) or close (None, None) the check-in window."""
     await db.execute("UPDATE classes SET checkin_code = ?, checkin_until = ? WHERE id = ?",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -36,6 +38,15 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+def _owner_only(path: Path) -> None:
+    """Create the database file 0600 (or make an existing one so): personal data is for the bot's
+    user only; SQLite gives `-wal` and `-shm` the main file's mode when it creates them."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path.with_name(name), 0o600)
+
+
 def _fold_or_none(text: str | None) -> str | None:
     return None if text is None else fold(text)
 
@@ -53,6 +64,7 @@ class Database:
     async def open(self) -> Database:
         """Connect, set pragmas and apply pending migrations."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(self.path)
         self._writer = await self._connect()
         await self._writer.execute("PRAGMA journal_mode=WAL")
         await self._migrate()
@@ -76,7 +88,8 @@ class Database:
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
-        for pragma in ("synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON", "temp_store=MEMORY"):
+        for pragma in ("synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON", "temp_store=MEMORY",
+                       "secure_delete=ON"):  # deleted rows are overwritten with zeros, not left in free space
             await conn.execute(f"PRAGMA {pragma}")
         # For migrations that fold Vietnamese text (0100); never used in triggers or indexes.
         await conn.create_function("caunoi_fold", 1, _fold_or_none, deterministic=True)
@@ -95,11 +108,33 @@ class Database:
             # executescript commits first; the script is one transaction with its version bump.
             await self._writer.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version={number};\nCOMMIT;")
 
+    async def after_deletion(self) -> bool:
+        """Call after deleting personal data: copy the WAL into the file and empty it.
+
+        secure_delete zeroes the deleted rows in the new page versions, but the old versions
+        stay in `-wal` until a checkpoint; TRUNCATE leaves it empty. True when it was emptied
+        (False if another process was reading an older snapshot: the next deletion retries).
+        """
+        assert self._writer is not None, "database is not open"
+        async with self._write_lock:  # no commit may slip in between the copy and the truncation
+            async with self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                row = await cursor.fetchone()
+        emptied = row is not None and int(row[0]) == 0
+        if not emptied:
+            log.info("checkpoint after a deletion was busy; the WAL is emptied at the next one")
+        return emptied
+
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error); one at a time."""
+    async def write(self, durable: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error); one at a time.
+
+        `durable`: the commit is fsynced (synchronous=FULL), so a power cut cannot undo it; with
+        NORMAL the last commits may be lost (README "Durability": the outbox's state changes use it).
+        """
         assert self._writer is not None, "database is not open"
         async with self._write_lock:
+            if durable:
+                await self._settle("PRAGMA synchronous=FULL")
             await self._settle("BEGIN IMMEDIATE")
             try:
                 yield self._writer
@@ -108,6 +143,9 @@ class Database:
                 raise
             else:
                 await self._settle("COMMIT")
+            finally:
+                if durable:
+                    await self._settle("PRAGMA synchronous=NORMAL")
 
     async def _settle(self, sql: str) -> None:
         """Run a transaction-control statement to its end even if the caller is cancelled meanwhile.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.content.units import Units, hamlet_key
+from bot.content.units import NUMBERED_KINDS, Units, hamlet_key, tidy_hamlet
 from bot.store.db import Database
 
 
@@ -48,7 +48,24 @@ async def match(db: Database, units: Units, commune: str, typed: str) -> Hamlet 
         if hamlet_key(name) == key:
             return Hamlet(commune, name, "approved")
     row = await db.fetchone("SELECT name, status FROM hamlets WHERE commune = ? AND key = ?", (commune, key))
+    if row is None and key.isdigit():  # "3" alone: the commune's one hamlet numbered 3, if only one is
+        return await _only_numbered(db, units, commune, key)
     return Hamlet(commune, row["name"], row["status"]) if row else None
+
+
+async def _only_numbered(db: Database, units: Units, commune: str, number: str) -> Hamlet | None:
+    def numbered(key: str) -> bool:  # "thon 3", "tdp 3": a kind and this number, nothing else
+        kind, _, rest = key.partition(" ")
+        return rest == number and kind in NUMBERED_KINDS
+
+    found = {name: "approved" for name in listed(units, commune) if numbered(hamlet_key(name))}
+    for row in await db.fetchall("SELECT name, status, key FROM hamlets WHERE commune = ?", (commune,)):
+        if numbered(str(row["key"])):
+            found.setdefault(str(row["name"]), str(row["status"]))
+    if len(found) != 1:
+        return None
+    (name, status), = found.items()
+    return Hamlet(commune, name, status)
 
 
 async def propose(db: Database, commune: str, name: str, now: str) -> None:
@@ -62,8 +79,9 @@ async def settle(db: Database, units: Units, commune: str, typed: str, now: str)
     known = await match(db, units, commune, typed)
     if known is not None:
         return known.name
-    await propose(db, commune, typed, now)
-    return typed
+    name = tidy_hamlet(typed)
+    await propose(db, commune, name, now)
+    return name
 
 
 async def add_approved_in(conn: aiosqlite.Connection, pairs: list[tuple[str, str]], now: str) -> None:

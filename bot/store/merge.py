@@ -47,6 +47,9 @@ HANDLED: dict[tuple[str, str], str] = {
     ("delivery_failures", "person_id"): "move; on a channel both failed on, the kept person's evidence stays",
     ("claims", "claimant_id"): "move; a claim between the two merged people is done",
     ("claims", "listed_id"): "move; a claim between the two merged people is done",
+    ("checkin_tries", "person_id"): "move; wrong check-in codes of both are added up (a merge gives no new tries)",
+    ("delivery_subjects", "person_id"): "move: a digest naming the other person now names the kept one",
+    ("link_codes", "claimed_by"): "move: a pending claim on a code follows the person",
 }
 
 # Rows both people have under the same key, where the move would keep the kept person's row as it
@@ -60,6 +63,9 @@ _RECONCILE: tuple[tuple[str, str], ...] = (
     ("quiz_attempts",
      "UPDATE quiz_attempts SET status = 'abandoned' WHERE person_id = :drop AND status = 'open'"
      " AND EXISTS (SELECT 1 FROM quiz_attempts WHERE person_id = :keep AND status = 'open')"),
+    ("checkin_tries",
+     "UPDATE checkin_tries AS k SET tries = k.tries + d.tries, last_at = MAX(k.last_at, d.last_at)"
+     " FROM checkin_tries AS d WHERE k.person_id = :keep AND d.person_id = :drop AND d.class_id = k.class_id"),
     ("claims",
      "DELETE FROM claims WHERE (claimant_id = :keep AND listed_id = :drop)"
      " OR (claimant_id = :drop AND listed_id = :keep)"),
@@ -92,6 +98,8 @@ async def merge_people(db: Database, keep_id: int, drop_id: int, *, channel: str
         result = await merge_in(conn, keep_id, drop_id, channel=channel)
         if result.status == "merged" and actor:
             await audit.record_in(conn, at, actor, "leader.merge", scope, f"person:{keep_id}<-person:{drop_id}")
+    if result.status == "merged":
+        await db.after_deletion()  # the dropped record's old versions leave the WAL too
     return result
 
 

@@ -80,12 +80,20 @@ async def reroute(db: Database, running: Iterable[str]) -> int:
         return cursor.rowcount
 
 
-async def due(db: Database, channel: str, now: datetime, limit: int = 100, after_id: int = 0) -> list[Due]:
-    """Pending rows of `channel` due at `now`, in id order (uses the partial index deliveries_pending)."""
+async def due(db: Database, channel: str, now: datetime, limit: int = 100, after_id: int = 0,
+              address: str | None = None) -> list[Due]:
+    """Pending rows of `channel` due at `now`, in id order (uses the partial index deliveries_pending);
+    with `address`, only that identity's rows (a `caunoi chat` terminal serves its own user).
+    A row queued to go at once (not_before = created_at) is due whatever the clock says now: a clock
+    set back must not hold it (issue 20 item 10)."""
+    only = (" AND d.person_id IN (SELECT person_id FROM identities WHERE channel = ? AND address = ?)"
+            if address else "")
     rows = await db.fetchall(
-        "SELECT id, kind, ref, person_id, payload, attempts FROM deliveries"
-        " WHERE channel = ? AND status = 'pending' AND id > ? AND not_before <= ? ORDER BY id LIMIT ?",
-        (channel, after_id, iso(now), limit),
+        "SELECT d.id, d.kind, d.ref, d.person_id, COALESCE(b.body, d.payload) AS payload, d.attempts"
+        " FROM deliveries d LEFT JOIN delivery_bodies b ON b.id = d.body_id"
+        " WHERE d.channel = ? AND d.status = 'pending' AND d.id > ?"
+        f" AND (d.not_before <= ? OR d.not_before <= d.created_at){only} ORDER BY d.id LIMIT ?",
+        (channel, after_id, iso(now), *((channel, address) if address else ()), limit),
     )
     return [Due(r["id"], r["kind"], r["ref"], r["person_id"], r["payload"], r["attempts"]) for r in rows]
 
@@ -147,6 +155,16 @@ async def _other_channel(conn: aiosqlite.Connection, row_id: int, channel: str, 
         found = [str(r[0]) for r in await cursor.fetchall()]
     usable = [c for c in found if not running or c in running]
     return usable[0] if usable else None
+
+
+async def reroute_or_skip_in(conn: aiosqlite.Connection, row_id: int, channel: str | None) -> None:
+    """A pending row that may not go out on its channel: move it to `channel`, or skip it (None)."""
+    if channel is None:
+        await conn.execute("UPDATE deliveries SET status = 'skipped', error = 'not a staff identity'"
+                           " WHERE id = ? AND status = 'pending'", (row_id,))
+    else:
+        await conn.execute("UPDATE deliveries SET channel = ? WHERE id = ? AND status = 'pending'",
+                           (channel, row_id))
 
 
 async def mark_sent_in(conn: aiosqlite.Connection, row_id: int, message_id: str | None, now: datetime) -> None:

@@ -231,6 +231,7 @@ async def set_unreachable(db: Database, person_id: int) -> None:
 async def delete(db: Database, person_id: int) -> None:
     """Delete the person and, through ON DELETE CASCADE, everything that refers to them."""
     await db.execute("DELETE FROM people WHERE id = ?", (person_id,))
+    await db.after_deletion()  # deleted means deleted: no copy left in the WAL either
 
 
 async def identities_of(db: Database, person_id: int) -> list[Identity]:

@@ -116,6 +116,7 @@ async def remove(db: Database, identity: str, *, by: str, at: str, keep_province
                 return "last"
         await conn.execute("DELETE FROM staff WHERE identity = ?", (identity,))
         await audit.record_in(conn, at, by, "staff.remove", "", f"staff:{identity}")
+    await db.after_deletion()
     return "removed"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,11 +12,11 @@ import aiosqlite
 
 from bot.clock import iso
 from bot.model import Identity, Reply
-from bot.store import deliveries
+from bot.store import deliveries, traces
 from bot.store.db import Database
 from bot.store.scope import commune_in
 
-KINDS = ("kho_khan", "tam_tu", "gop_y", "nguyen_vong")
+KINDS = ("kho_khan", "tam_tu", "gop_y", "nguyen_vong", "cau_hoi")  # cau_hoi: free text sent from the menu
 STATUSES = ("new", "in_progress", "answered", "done")
 WISHES = ("yes", "maybe")
 HELPS = ("class", "talk", "docs")
@@ -347,6 +348,7 @@ async def aspirations_between(db: Database, since: str, until: str, scope: froze
 
 async def close_digest_window(
     db: Database, person_id: int, since: str, until: str, message: Reply | None, now: datetime,
+    subjects: Iterable[int] = (),
 ) -> bool:
     """Advance the staff member's window from `since` to `until` and queue `message` (if any) once.
 
@@ -361,6 +363,7 @@ async def close_digest_window(
             return False
         if message is not None:
             await deliveries.enqueue_in(conn, "digest", f"voices:{until}", [person_id], message, now=now)
+            await traces.mention_in(conn, "digest", f"voices:{until}", person_id, subjects)
     return True
 
 

@@ -1,0 +1,17 @@
+"""The last backup, as one line of /stats (so staff notice when backups stop)."""
+
+from __future__ import annotations
+
+from bot.clock import parse_iso
+from bot.context import Context
+from bot.store import backups
+
+
+async def backup_line(ctx: Context) -> str:
+    """"💾 Sao lưu gần nhất: …", or that there is none yet, or that daily backups are off."""
+    last = await backups.last(ctx.db)
+    if last is None:
+        return ctx.t("backup.stats_off" if ctx.config.backup_dir is None else "backup.stats_none")
+    when = parse_iso(last.finished_at).astimezone(ctx.config.tz).strftime("%H:%M %d/%m/%Y")
+    size = f"{(last.size or 0) / 1_048_576:.1f} MB"
+    return ctx.t("backup.stats_last", when=when, size=size)
