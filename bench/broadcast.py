@@ -149,7 +149,7 @@ async def run_live(leaders: int, rate: float, within: float = 600.0) -> Result:
                 await until(lambda: len(received(tg)) >= leaders, within, "every leader's message")
                 await until(lambda: unsettled(db_path) == 0, within, "every delivery settled")
             finally:
-                await stop_bot(process)
+                await stop_bot(process, Path(folder) / "bot.log")
             got = received(tg)
             per_chat = Counter(chat for chat, _ in got)
             expected = {FIRST_CHAT + i for i in range(leaders)}
