@@ -18,6 +18,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.proclog import log_tail, spawn_logged
+
 ROOT = Path(__file__).resolve().parent.parent
 THROUGHPUT = str(ROOT / "bench" / "throughput.py")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -59,8 +61,7 @@ class BotProcess:
                 os.kill(self.pid, signal.SIGTERM)  # py-spy writes its file when the bot ends
         await asyncio.wait_for(self.process.wait(), 60)
         if self.process.returncode not in (0, -signal.SIGTERM):
-            tail = self.log_path.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{self.which} exited with {self.process.returncode}: {tail}")
+            raise RuntimeError(f"{self.which} exited with {self.process.returncode}: {log_tail(self.log_path, 2000)}")
 
 
 async def start_bot(which: str, token: str, api_url: str, folder: Path, profile: Path | None = None,
@@ -80,9 +81,7 @@ async def start_bot(which: str, token: str, api_url: str, folder: Path, profile:
         py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         argv = [py_spy, "record", "--format", "raw", "--rate", "250", "--nonblocking", "-o", str(spy), "--", *argv]
     log_path = folder / f"{which}.stderr"
-    with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(*argv, cwd=folder, env=env,
-                                                       stdout=asyncio.subprocess.DEVNULL, stderr=log)
+    process = await spawn_logged(argv, log_path, cwd=folder, env=env)
     pid = process.pid
     if spy is not None:
         pid = await _child(process.pid)

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bench.botproc import peak_rss_mb  # noqa: E402
 from tests.broadcast_bot import MESSAGE, STAFF_CHAT, prepare  # noqa: E402
 from tests.fake_telegram import Call, FakeTelegram  # noqa: E402
+from tests.proclog import spawn_logged  # noqa: E402
 
 IDLE_SECONDS = 5.0
 
@@ -45,9 +46,8 @@ async def start(db_path: Path, tg: FakeTelegram) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "CAUNOI_"))}
     env.update({"TELEGRAM_BOT_TOKEN": tg.token, "TELEGRAM_API_URL": tg.url, "CAUNOI_DB": str(db_path),
                 "CAUNOI_ADMINS": f"tg:{STAFF_CHAT}", "CAUNOI_TELEGRAM_RATE": "0", "PYTHONPATH": str(ROOT)})
-    with (db_path.parent / "bot.stderr").open("wb") as log:
-        return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=db_path.parent, env=env,
-                                                    stdout=asyncio.subprocess.DEVNULL, stderr=log)
+    return await spawn_logged([sys.executable, "-m", "bot", "run"], db_path.parent / "bot.stderr",
+                              cwd=db_path.parent, env=env)
 
 
 async def staff_step(tg: FakeTelegram, inject: object) -> None:
