@@ -3,8 +3,10 @@ with flood control on (429 beyond 30/s overall or 1/s per chat, or 1000/s for pa
 
     .venv/bin/python bench/broadcast.py [--leaders 1000] [--rate 30] [--paid-rate 1000] [--only plain|kill|paid]
 
-Three runs, each on a fresh database (N registered leaders, one staff member, the broadcast
+Four runs, each on a fresh database (N registered leaders, one staff member, the broadcast
 queued exactly as /broadcast queues it) and a fresh fake server in this process:
+- live:  start-up included: the bot is already running; staff compose the broadcast through it
+         (/broadcast, the text, "all") and press Gửi; elapsed counts from that press.
 - plain: the bot runs until every delivery is settled.
 - kill:  `kill -9` of the bot when half the leaders have their message, then a restart.
 - paid:  CAUNOI_PAID_BROADCAST=1 against a 1000/s paid limit.
@@ -34,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from tests.broadcast_bot import (  # noqa: E402
     FIRST_CHAT,
     MESSAGE,
+    STAFF_CHAT,
     prepare,
     received,
     start_bot,
@@ -114,6 +117,47 @@ async def run(name: str, leaders: int, rate: float, paid_rate: float, kill_at: f
             return result
 
 
+async def staff_sends(tg: FakeTelegram) -> float:
+    """Staff compose the broadcast through the running bot (/broadcast, text, audience "all") and press
+    Gửi; return when they pressed (the fake's clock). Each step waits a little over a second after
+    the bot's answer, as a person reading it would (and within Telegram's 1 message/s per chat)."""
+    async def step(inject: object) -> None:
+        tg.mark()
+        inject()  # type: ignore[operator]
+        await tg.wait_for("sendMessage", within=30, chat_id=STAFF_CHAT)
+        await asyncio.sleep(1.1)
+
+    await step(lambda: tg.command(STAFF_CHAT, "broadcast"))
+    await step(lambda: tg.text(STAFF_CHAT, MESSAGE))
+    await step(lambda: tg.press(STAFF_CHAT, "bc:aud:all"))
+    pressed = time.monotonic()
+    tg.press(STAFF_CHAT, "bc:send")
+    return pressed
+
+
+async def run_live(leaders: int, rate: float, within: float = 600.0) -> Result:
+    """Start-up included: the bot is running when staff press Gửi; elapsed runs from the press to the
+    last broadcast message (the staff's own answer shares the 30/s budget)."""
+    with tempfile.TemporaryDirectory(prefix="caunoi-bench-") as folder:
+        db_path = Path(folder) / "bench.sqlite3"
+        await prepare(db_path, leaders, queue=False)
+        async with FakeTelegram(flood_control=True, overall_rate=int(rate)) as tg:
+            process = await start_bot(db_path, tg, rate, False)
+            try:
+                await tg.wait_for("getUpdates", within=60, since=0)
+                pressed = await staff_sends(tg)
+                await until(lambda: len(received(tg)) >= leaders, within, "every leader's message")
+                await until(lambda: unsettled(db_path) == 0, within, "every delivery settled")
+            finally:
+                await stop_bot(process, Path(folder) / "bot.log")
+            got = received(tg)
+            per_chat = Counter(chat for chat, _ in got)
+            expected = {FIRST_CHAT + i for i in range(leaders)}
+            return Result("live", leaders, rate, got[-1][1] - pressed if got else 0.0, 0.0, tg.flood_429s,
+                          lost=len(expected - set(per_chat)),
+                          duplicated=sum(n - 1 for n in per_chat.values() if n > 1), statuses=statuses(db_path))
+
+
 async def bare_sender(url: str, token: str, leaders: int, concurrency: int) -> None:
     """The baseline for paid mode (run in its own process): a bare python-telegram-bot Bot sending
     the N paid messages as fast as it can, `concurrency` at a time, no database, no pacing."""
@@ -161,11 +205,14 @@ async def main() -> None:
     parser.add_argument("--leaders", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=30.0, help="the fake's overall limit and CAUNOI_TELEGRAM_RATE")
     parser.add_argument("--paid-rate", type=float, default=1000.0, help="the fake's limit for paid broadcasts")
-    parser.add_argument("--only", choices=("plain", "kill", "paid"), action="append")
+    parser.add_argument("--only", choices=("live", "plain", "kill", "paid"), action="append")
     args = parser.parse_args()
-    runs = args.only or ["plain", "kill", "paid"]
+    runs = args.only or ["live", "plain", "kill", "paid"]
     print(f"broadcast to {args.leaders} leaders through the fake Bot API (flood control on)")
     for name in runs:
+        if name == "live":
+            print((await run_live(args.leaders, args.rate)).line(), flush=True)
+            continue
         result = await run(name, args.leaders, args.rate, args.paid_rate, kill_at=0.5 if name == "kill" else None)
         print(result.line(), flush=True)
         if name == "paid":

@@ -288,14 +288,18 @@ class ChannelWorker:
         before the slot."""
         paid = self._paid_pacer is not None and row.kind in self.settings.paid_kinds
         pacer = self._paid_pacer if paid else self._pacer
-        while len(self._inflight) >= self._cap(pacer):
-            self._finished.clear()
-            await self._finished.wait()
         ticket: Ticket | None = None
         if pacer is not None:
+            # The slot is reserved before waiting for room: a send that held its room a little
+            # long (a busy event loop) makes this one late, not every later one — the slots stay
+            # on their grid and the late ones go as soon as there is room.
             ticket = pacer.reserve(not_before=self._next_slot)
             own_rate = (self.settings.paid_rate if paid else self.settings.rate) * self._speed
             self._next_slot = ticket.at + (1.0 / own_rate if own_rate > 0 else 0.0)
+        while len(self._inflight) >= self._cap(pacer):
+            self._finished.clear()
+            await self._finished.wait()
+        if pacer is not None and ticket is not None:
             delay = ticket.at - self._lead(pacer) - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)

@@ -8,11 +8,13 @@ choosing it, which is how Zalo and console users press buttons.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from bot import ratelimit, staff
 from bot.clock import iso
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Event, Context], Awaitable[list[Reply]]]
 Job = Callable[[Services], Awaitable[None]]
+Statement = tuple[str, tuple[Any, ...]]  # one write for Database.write_batch
 MAX_INPUT_CHARS = 4096
 
 
@@ -177,19 +180,24 @@ class Dispatcher:
 
     async def _handle(self, event: Event) -> list[Reply]:
         services = self.services
-        # Per-person flood limit (staff exempt: one primary-key probe of the small staff table), checked
-        # before any other database work: buttons and typed option numbers are free, commands cheap,
-        # free text and uploads dearer (bot/ratelimit.py).
-        staff_rights = await staff.lookup(services.db, services.config, event.identity)
+        now = iso(services.clock.now())
+        try:  # a locked database or a full disk must not drop the message silently
+            # One read: the person, the options last shown, the conversation, whether stored staff.
+            arrival = await busy.retrying(lambda: people.arrive(services.db, event.identity, event.display_name, now))
+        except sqlite3.OperationalError as error:
+            return self._busy(event, error)
+        maybe_staff = arrival.stored_staff or arrival.person is None or services.config.is_admin(event.identity)
+        staff_rights = await staff.lookup(services.db, services.config, event.identity) if maybe_staff else None
+        # Per-person flood limit (staff exempt), checked before any database write: buttons and typed
+        # option numbers are free, commands cheap, free text and uploads dearer (bot/ratelimit.py).
         verdict = None
         if staff_rights is None:
             cost = ratelimit.cost_of(event, self.router.command_words.keys())
             verdict = self.limiter.check(event.identity, cost)
         if verdict is not None and not verdict.allowed:
             return ratelimit.refusal(verdict, services.content.texts)
-        now = iso(services.clock.now())
-        try:  # a locked database or a full disk must not drop the message silently
-            ctx, shown = await busy.retrying(lambda: self._load(event, now, staff_rights))
+        try:
+            ctx, shown, pending = await busy.retrying(lambda: self._load(event, now, staff_rights, arrival))
         except sqlite3.OperationalError as error:
             return self._busy(event, error)
         # Queued messages to this person wait while the answer is made and for a moment after it
@@ -201,9 +209,12 @@ class Dispatcher:
             if busy.is_busy(error):  # the handler's transaction was rolled back: sending again is safe
                 return self._busy(event, error)
             log.exception("handler failed for %s on %s", event.identity, event.kind)
+            if pending:  # when the person was seen is still worth keeping
+                with contextlib.suppress(sqlite3.OperationalError):
+                    await services.db.write_batch(pending)
             return [Reply(ctx.t("core.error"), [ctx.option("core.menu_button", "cmd:menu")])]
         try:
-            await busy.retrying(lambda: self._save(ctx, replies, now))
+            await busy.retrying(lambda: self._save(ctx, replies, now, pending))
         except sqlite3.OperationalError as error:
             return self._busy(event, error)
         services.hooks.hold(ctx.person.id)
@@ -211,14 +222,19 @@ class Dispatcher:
             return [*ratelimit.skipped_notice(verdict, services.content.texts), *replies]
         return replies
 
-    async def _load(self, event: Event, now: str, staff_rights: staff.Staff | None) -> tuple[Context, list[Option]]:
+    async def _load(self, event: Event, now: str, staff_rights: staff.Staff | None,
+                    arrival: people.Arrival) -> tuple[Context, list[Option], list[Statement]]:
         """The person (created on first contact) and their conversation, with their rights; the options
-        last shown."""
+        last shown; the writes left for the update's one transaction (last_seen once a minute)."""
         services = self.services
-        person, shown = await people.touch(services.db, event.identity, event.display_name, now)
-        conversation = await conversations.load(services.db, person.id)
+        person, shown, conversation = arrival.person, arrival.shown, arrival.conversation
+        pending = [arrival.seen_statement] if arrival.seen_statement is not None else []
+        if arrival.must_touch or person is None:
+            person, shown = await people.touch(services.db, event.identity, event.display_name, now)
+            conversation = await conversations.load(services.db, person.id)
+            pending = []
         return Context(services, event.identity, person, conversation,
-                       is_staff=staff_rights is not None, staff=staff_rights), shown
+                       is_staff=staff_rights is not None, staff=staff_rights), shown, pending
 
     def _busy(self, event: Event, error: sqlite3.OperationalError) -> list[Reply]:
         """The polite "busy, send again" answer; other database errors are bugs and propagate."""
@@ -310,14 +326,16 @@ class Dispatcher:
             options.append(ctx.option("core.admin_button", "cmd:admin"))
         return Reply(ctx.t("core.menu_title"), options)
 
-    async def _save(self, ctx: Context, replies: list[Reply], now: str) -> None:
+    async def _save(self, ctx: Context, replies: list[Reply], now: str,
+                    pending: list[Statement]) -> None:
+        """The update's one write: the conversation, the options shown, and last_seen if due."""
         if ctx.deleted:
             return
+        statements = list(pending)
+        if ctx.changed:
+            statements.append(conversations.save_statement(ctx.person.id, ctx.conversation, now))
         options = [o for reply in replies for o in reply.options]
-        if not ctx.changed and not options:
-            return
-        async with self.services.db.write() as conn:
-            if ctx.changed:
-                await conversations.save(conn, ctx.person.id, ctx.conversation, now)
-            if options:
-                await people.save_options(conn, ctx.identity, options)
+        if options:
+            statements.append(people.options_statement(ctx.identity, options))
+        if statements:
+            await self.services.db.write_batch(statements)

@@ -216,9 +216,9 @@ async def preview(ctx: Context, audience: dict[str, Any]) -> Reply:
     text = str(ctx.data["text"])
     audience = scoped(ctx, audience)
     ctx.goto(Step.CONFIRM, **{**_kept(ctx), "audience": audience})
-    chosen = await broadcasts.select(ctx.db, audience, ctx.now())
+    chosen = await broadcasts.reach(ctx.db, audience, ctx.now())
     name = audience_name(ctx.t, audience)
-    if not chosen.ids:
+    if not chosen.reachable:
         return ctx.reply("broadcast.nobody", [ctx.option("broadcast.other_audience_button", OtherAudience.head),
                                               _cancel(ctx)], audience=name)
     excluded = ""
@@ -234,7 +234,7 @@ async def preview(ctx: Context, audience: dict[str, Any]) -> Reply:
         send = ctx.option("broadcast.send_now_button", Send.head)
     options = [send, ctx.option("broadcast.schedule_button", When.head),
                ctx.option("broadcast.other_audience_button", OtherAudience.head), _cancel(ctx)]
-    return ctx.reply("broadcast.preview", options, audience=name, count=len(chosen.ids), excluded=excluded,
+    return ctx.reply("broadcast.preview", options, audience=name, count=chosen.reachable, excluded=excluded,
                      when=when, text=text)
 
 

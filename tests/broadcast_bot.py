@@ -27,8 +27,9 @@ STAFF_CHAT = 9000
 FIRST_CHAT = 100_000
 
 
-async def prepare(db_path: Path, leaders: int, first_chat: int = FIRST_CHAT) -> None:
-    """A database with `leaders` registered leaders on Telegram, staff tg:9000, and the broadcast queued."""
+async def prepare(db_path: Path, leaders: int, first_chat: int = FIRST_CHAT, queue: bool = True) -> None:
+    """A database with `leaders` registered leaders on Telegram, staff tg:9000, and (with `queue`)
+    the broadcast queued."""
     now = datetime.now(UTC)
     stamp = iso(now)
     db = await Database(db_path).open()
@@ -45,6 +46,8 @@ async def prepare(db_path: Path, leaders: int, first_chat: int = FIRST_CHAT) -> 
             await conn.executemany(
                 "INSERT INTO identities (channel, address, person_id, last_seen) VALUES ('tg', ?, ?, ?)",
                 [(str(first_chat + i), 2 + i, stamp) for i in range(leaders)])
+        if not queue:
+            return
         await broadcasts.create(
             db, 1, MESSAGE, {"kind": "all"}, now, now,
             lambda bid: Reply(MESSAGE, [Option("Đã nhận ✅", f"ack:{bid}")]),

@@ -33,7 +33,9 @@ What the bot did:
   - `flood_429s`: how many 429s the flood-control mode returned.
   - `listeners`: callables run with each recorded Call as it happens.
 
-Injecting what users do (each returns the update dict; `chat_id` is also the user id):
+Injecting what users do (each returns the update dict; `chat_id` is also the user id; updates
+injected before the bot starts polling wait in the queue, so a benchmark can pre-fill a whole burst
+and read `pending_updates` to see how many the bot has not yet confirmed):
   `text(chat_id, text)`, `command(chat_id, name, args="", bot_username=None)` (with a
   bot_command entity), `press(chat_id, data, message_id=None)` (callback_query referring to the
   bot's message — the last one in that chat when message_id is None), `contact(chat_id, phone)`,
@@ -290,6 +292,11 @@ class FakeTelegram:
             document["file_size"] = declared_size
         extra = {"caption": caption} if caption else {}
         return self.inject({"message": self._user_message(chat_id, document=document, **extra)})
+
+    @property
+    def pending_updates(self) -> int:
+        """Updates queued and not yet confirmed by a later getUpdates offset."""
+        return len(self._updates)
 
     # ----- failures
 

@@ -19,14 +19,14 @@ async def test_confirming_the_same_draft_again_only_shows_the_broadcast(
     await leaders(app)
     await compose(staff)
     send = staff.option("Gửi ngay").payload
-    real_save = conversations.save
+    real_save = conversations.save_statement
 
-    async def lost(*args: Any, **kwargs: Any) -> None:
+    def lost(*args: Any, **kwargs: Any) -> tuple[str, tuple[Any, ...]]:
         raise sqlite3.OperationalError("disk I/O error")  # the broadcast is stored, the step is not
 
-    monkeypatch.setattr(conversations, "save", lost)
+    monkeypatch.setattr(conversations, "save_statement", lost)  # the dispatcher's one write of the step
     await staff.press_payload(send)
-    monkeypatch.setattr(conversations, "save", real_save)
+    monkeypatch.setattr(conversations, "save_statement", real_save)
     assert await app.db.fetchval("SELECT COUNT(*) FROM broadcasts") == 1
     first = await app.db.fetchval("SELECT id FROM broadcasts")
 

@@ -47,16 +47,25 @@ class DiskFull:
         self.after = after  # writes that succeed before the faults start
         self.calls = 0
         self._real = app.db.write
+        self._real_batch = app.db.write_batch
         app.db.write = self.write  # type: ignore[method-assign]
+        app.db.write_batch = self.write_batch  # type: ignore[method-assign]  # the dispatcher's one write
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[Any]:
+    def _fault(self) -> None:
         self.calls += 1
         if self.calls > self.after and self.failures > 0:
             self.failures -= 1
             raise sqlite3.OperationalError("database or disk is full")
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Any]:
+        self._fault()
         async with self._real() as conn:
             yield conn
+
+    async def write_batch(self, statements: Any) -> None:
+        self._fault()
+        await self._real_batch(statements)
 
 
 async def test_locked_database_gets_a_polite_busy_reply(app: App, config: Any) -> None:

@@ -3,18 +3,14 @@ edit, phone claims and proposed hamlets, played through the real router."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import pytest
 
 from bot import roster
-from bot import staff as staff_module
 from bot.app import App
-from bot.config import Config
+from bot.clock import iso
 from bot.model import Identity
-from bot.staff import Staff
 from bot.store import people
-from bot.store.db import Database
+from bot.store import staff as staff_store
 from tests.chat import Chat
 
 NOW = "2026-12-01T00:00:00.000000Z"
@@ -23,16 +19,10 @@ KHE = Identity("tg", "7001")  # commune staff of Xã Hương Khê, without the a
 
 
 @pytest.fixture
-def commune_staff(app: App, monkeypatch: pytest.MonkeyPatch) -> Chat:
-    """A commune staff member of Xã Hương Khê only (the staff helper stores these in the database)."""
-    original: Callable[[Database, Config, Identity], Awaitable[Staff | None]] = staff_module.lookup
-
-    async def lookup(db: Database, config: Config, identity: Identity) -> Staff | None:
-        if identity == KHE:
-            return Staff(KHE, province=False, communes=frozenset({"Xã Hương Khê"}), sensitive=False)
-        return await original(db, config, identity)
-
-    monkeypatch.setattr(staff_module, "lookup", lookup)
+async def commune_staff(app: App) -> Chat:
+    """A commune staff member of Xã Hương Khê only, stored in the database as /staff stores them."""
+    await staff_store.add(app.db, str(KHE), communes=frozenset({"Xã Hương Khê"}), sensitive=False,
+                          province=False, by="tg:9000", at=iso(app.clock.now()))
     return Chat(app, KHE, name="Cán bộ Hương Khê")
 
 

@@ -100,6 +100,29 @@ class Audience:
     unreachable: int
 
 
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How many people an audience names, counted in SQL (no list of ids: 100,000 leaders cost nothing)."""
+
+    reachable: int
+    stopped: int
+    unreachable: int
+
+
+_REACHABLE = "NOT p.stopped AND NOT p.unreachable"
+
+
+async def reach(db: Database, audience: dict[str, Any], now: datetime) -> Reach:
+    """The counts of `select` (for the preview), without reading every id."""
+    where, params = await _where(db, audience, now)
+    row = await db.fetchone(
+        f"SELECT coalesce(sum({_REACHABLE}), 0) AS reachable, coalesce(sum(p.stopped <> 0), 0) AS stopped,"
+        f" coalesce(sum(p.unreachable <> 0 AND NOT p.stopped), 0) AS unreachable FROM people p WHERE {where}",
+        params)
+    assert row is not None
+    return Reach(int(row["reachable"]), int(row["stopped"]), int(row["unreachable"]))
+
+
 async def select(db: Database, audience: dict[str, Any], now: datetime) -> Audience:
     """The people an audience names: those reachable, and how many used /stop or are unreachable."""
     where, params = await _where(db, audience, now)
@@ -131,22 +154,27 @@ async def create(
     Returns (broadcast id, recipients queued). Recipients are chosen now, not at preview time.
     A `draft` already stored (confirmed twice) queues nothing: see `by_draft`.
     """
-    chosen = await select(db, audience, now)
+    where, params = await _where(db, audience, now)
+    recipients = f"{where} AND {_REACHABLE}"
     async with db.write() as conn:
+        # Counted and queued in SQL: a broadcast to 100,000 leaders never holds their ids in memory.
+        async with conn.execute(f"SELECT count(*) FROM people p WHERE {recipients}", params) as cursor:
+            found = await cursor.fetchone()
+        total = int(found[0]) if found else 0
         cursor = await conn.execute(
             "INSERT INTO broadcasts (staff_id, text, audience, recipients, not_before, created_at, draft_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id) WHERE draft_id IS NOT NULL DO NOTHING",
-            (staff_id, text, json.dumps(audience, ensure_ascii=False), len(chosen.ids), iso(not_before), iso(now),
+            (staff_id, text, json.dumps(audience, ensure_ascii=False), total, iso(not_before), iso(now),
              draft))
         if cursor.rowcount == 0:
             raise DraftAlreadySent(draft or "")
         broadcast_id = int(cursor.lastrowid or 0)
         ref = str(broadcast_id)
-        await deliveries.enqueue_in(conn, PROGRESS_KIND, ref, [staff_id], progress(broadcast_id, len(chosen.ids)),
+        await deliveries.enqueue_in(conn, PROGRESS_KIND, ref, [staff_id], progress(broadcast_id, total),
                                     now=now, not_before=not_before)
-        queued = await deliveries.enqueue_shared_in(conn, KIND, ref, chosen.ids, message(broadcast_id),
-                                                    now=now, not_before=not_before)
-        if queued != len(chosen.ids):
+        queued = await deliveries.enqueue_shared_where_in(conn, KIND, ref, recipients, params,
+                                                          message(broadcast_id), now=now, not_before=not_before)
+        if queued != total:
             await conn.execute("UPDATE broadcasts SET recipients = ? WHERE id = ?", (queued, broadcast_id))
         if actor:
             await audit.record_in(conn, iso(now), actor, "broadcast", audit.scope_label(audience.get("communes")),

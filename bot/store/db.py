@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -163,6 +164,27 @@ class Database:
                 await self._writer.execute("ROLLBACK")
             raise
 
+    async def write_batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Run a few small write statements as one transaction in a single trip to the writer's thread.
+
+        Each aiosqlite call is a round trip between the event loop and the connection's thread
+        (~0.1 ms of CPU, more than a small indexed statement costs); the per-update bookkeeping
+        (conversation, options shown, last seen) goes in one trip instead of four to six.
+        Falls back to `write()` if this aiosqlite has no way to run a function on its thread.
+        """
+        assert self._writer is not None, "database is not open"
+        run = getattr(self._writer, "_execute", None)
+        raw = getattr(self._writer, "_conn", None)
+        if run is None or not isinstance(raw, sqlite3.Connection):
+            async with self.write() as conn:
+                for sql, params in statements:
+                    await conn.execute(sql, params)
+            return
+        async with self._write_lock:
+            # Runs to its end on the writer's thread even if this task is cancelled meanwhile;
+            # later statements queue behind it on the same thread.
+            await asyncio.shield(run(_transaction, raw, list(statements)))
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write statement in its own transaction; return lastrowid (or rowcount for no insert)."""
         async with self.write() as conn:
@@ -200,3 +222,15 @@ class Database:
         """The first column of the first row, or None."""
         row = await self.fetchone(sql, params)
         return row[0] if row is not None else None
+
+
+def _transaction(conn: sqlite3.Connection, statements: list[tuple[str, Sequence[Any]]]) -> None:
+    """BEGIN IMMEDIATE, the statements, COMMIT (ROLLBACK on error), on the connection's own thread."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, params in statements:
+            conn.execute(sql, params)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

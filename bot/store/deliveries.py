@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiosqlite
 
@@ -66,6 +67,24 @@ async def prune(db: Database, now: datetime) -> int:
             "DELETE FROM delivery_bodies WHERE created_at < ?"
             " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.body_id = delivery_bodies.id)", (cutoff,))
         return cursor.rowcount
+
+
+async def enqueue_shared_where_in(
+    conn: aiosqlite.Connection, kind: str, ref: str, where: str, params: Sequence[Any], reply: Reply,
+    *, now: datetime, not_before: datetime | None = None,
+) -> int:
+    """Like enqueue_shared_in, for every person `p` matching the SQL condition `where`, in person id
+    order, in one INSERT … SELECT inside the caller's transaction: no list of ids in memory."""
+    cursor = await conn.execute("INSERT INTO delivery_bodies (body, created_at) VALUES (?, ?)",
+                                (json.dumps(reply.to_dict(), ensure_ascii=False), iso(now)))
+    body_id = int(cursor.lastrowid or 0)
+    before = conn.total_changes
+    await conn.execute(
+        "INSERT INTO deliveries (kind, ref, person_id, channel, payload, body_id, not_before, created_at)"
+        f" SELECT ?, ?, p.id, COALESCE(p.last_channel, 'console'), '', ?, ?, ? FROM people p WHERE {where}"
+        " ORDER BY p.id ON CONFLICT (kind, ref, person_id) DO NOTHING",
+        (kind, ref, body_id, iso(not_before or now), iso(now), *params))
+    return conn.total_changes - before
 
 
 async def enqueue(

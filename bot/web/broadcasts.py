@@ -105,8 +105,8 @@ async def count(request: web.Request) -> web.StreamResponse:
     audience = await audience_from(request, current_staff(request), request.query)
     if audience is None:
         return web.json_response({"ok": False}, status=403)
-    chosen = await broadcasts.select(services.db, audience, services.clock.now())
-    return web.json_response({"ok": True, "count": len(chosen.ids), "stopped": chosen.stopped,
+    chosen = await broadcasts.reach(services.db, audience, services.clock.now())
+    return web.json_response({"ok": True, "count": chosen.reachable, "stopped": chosen.stopped,
                               "unreachable": chosen.unreachable})
 
 
@@ -147,7 +147,7 @@ async def preview(request: web.Request) -> web.StreamResponse:
     text, audience, when, error = await _checked(request)
     if error or audience is None:
         return await compose(request, error or "web.broadcast_audience", text)
-    chosen = await broadcasts.select(services.db, audience, services.clock.now())
+    chosen = await broadcasts.reach(services.db, audience, services.clock.now())
     t = services.content.texts
     return page(request, "broadcast_preview.html", text=text, audience=audience,
                 audience_label=audience_name(t, audience), chosen=chosen, when=when,
