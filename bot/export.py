@@ -36,6 +36,7 @@ from bot import timeparse
 from bot.clock import iso
 from bot.config import Config
 from bot.content import Content
+from bot.errors import TextError
 from bot.export_refs import describe_ref
 from bot.store import reports
 from bot.store.db import Database
@@ -70,13 +71,8 @@ ENUM_COLUMNS = frozenset((
 ))
 
 
-class ExportError(Exception):
+class ExportError(TextError):
     """Bad filter input; `key` is a text in export.yaml."""
-
-    def __init__(self, key: str, **values: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from typing import Any
 
 from bot.content import Content
 from bot.content.units import Units, hamlet_key
+from bot.errors import TextError
 from bot.phone import normalize_phone
 from bot.store import hamlets as hamlet_store
 from bot.store import roster as store
@@ -81,13 +82,8 @@ COMMUNE_PREFIXES = ("xa ", "phuong ", "thi tran ", "dac khu ")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 
 
-class RosterError(Exception):
+class RosterError(TextError):
     """The whole file cannot be used; `key` is a text in roster.yaml, `values` fill it."""
-
-    def __init__(self, key: str, **values: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
 
 
 @dataclass(frozen=True)

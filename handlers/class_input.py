@@ -8,6 +8,7 @@ from typing import Any
 
 from bot import timeparse
 from bot.context import Context
+from bot.errors import TextError
 from bot.roles import ROLES
 from bot.textutil import clean_line, has_letters
 from handlers.class_format import fmt
@@ -16,13 +17,8 @@ TITLE_LIMIT = 120
 PLACE_LIMIT = 160
 
 
-class InputError(Exception):
+class InputError(TextError):
     """Typed input that cannot be used: the text key saying what to fix, and its values."""
-
-    def __init__(self, key: str, **values: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
 
 
 _ERROR_KEYS = {"empty": "classes.bad_date", "bad_date": "classes.bad_date", "no_such_date": "classes.no_such_date",

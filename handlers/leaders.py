@@ -17,41 +17,15 @@ from bot.payload import is_number
 from bot.phone import normalize_phone
 from bot.roles import ROLES
 from bot.router import Router
-from bot.staff import Staff
-from bot.store import audit, claims, delivery_failures, hamlets, leaders, merge, people
+from bot.store import delivery_failures, hamlets, leaders, merge, people
 from bot.store.people import Person
 from bot.textutil import clean_line, fold
 from handlers import leaders_repair
-from handlers.onboarding import profile_lines
+from handlers.leaders_card import SEARCH, _label, home_reply, load, refused, scope, show_card, staff_of
 
-SEARCH = "leaders.search"
 MERGE_SEARCH = "leaders.merge"
 
 Action = Callable[[Context, list[int]], Awaitable[list[Reply]]]
-
-
-def staff_of(ctx: Context) -> Staff:
-    """The staff rights (the route is staff-only, so they exist)."""
-    assert ctx.staff is not None
-    return ctx.staff
-
-
-def refused(ctx: Context) -> list[Reply]:
-    """The very answer a non-staff user gets (nothing tells that the person exists)."""
-    return [Reply(ctx.t("core.staff_only"), [ctx.option("core.menu_button", "cmd:menu")])]
-
-
-async def load(ctx: Context, person_id: int) -> Person | None:
-    """The person if they exist and this staff member covers their commune, else None."""
-    person = await people.get(ctx.db, person_id)
-    if person is None or not staff_of(ctx).covers(person.commune):
-        return None
-    return person
-
-
-def scope(ctx: Context) -> str:
-    """The staff member's communes as the audit log writes them."""
-    return audit.scope_label(staff_of(ctx).commune_filter)
 
 
 async def home(event: Event, ctx: Context) -> list[Reply]:
@@ -60,21 +34,6 @@ async def home(event: Event, ctx: Context) -> list[Reply]:
     if query:
         return await run_search(ctx, query)
     return [await home_reply(ctx)]
-
-
-async def home_reply(ctx: Context) -> Reply:
-    """How to search, and the repair lists with their counts."""
-    ctx.goto(SEARCH)
-    communes = staff_of(ctx).commune_filter
-    label = ctx.t("leaders.scope_all") if communes is None else ctx.t(
-        "leaders.scope_some", communes=", ".join(sorted(communes)))
-    open_claims = len(await claims.open_claims(ctx.db, communes, limit=100))
-    proposed = len(await hamlets.proposed(ctx.db, communes, limit=100))
-    return ctx.reply("leaders.home", [
-        ctx.option("leaders.duplicates_button", "ld:dup"),
-        ctx.option("leaders.claims_button", "ld:claims", count=open_claims),
-        ctx.option("leaders.hamlets_button", "ld:hamlets", count=proposed),
-        ctx.option("core.menu_button", "cmd:menu")], scope=label)
 
 
 async def find(ctx: Context, query: str) -> list[Person]:
@@ -113,49 +72,6 @@ async def run_search(ctx: Context, query: str) -> list[Reply]:
         return [ctx.reply("leaders.no_results", [ctx.option("core.menu_button", "cmd:menu")], query=query[:40])]
     options = [*result_options(ctx, found, "s"), ctx.option("leaders.back_button", "cmd:leaders")]
     return [ctx.reply("leaders.results", options, count=len(found), limit=leaders.SEARCH_LIMIT)]
-
-
-async def show_card(ctx: Context, person: Person) -> list[Reply]:
-    """A leader's card with what staff may do about them."""
-    data = await leaders.card(ctx.db, person)
-    fields = profile_lines(ctx, person.name, person.role, person.association, person.commune, person.hamlet,
-                           person.phone)
-    quizzes = ", ".join(ctx.t("leaders.quiz_line", quiz=_quiz_title(ctx, q), score=s, total=t)
-                        for q, (s, t) in sorted(data.quiz_bests.items())) or ctx.t("leaders.no_quizzes")
-    channels = ", ".join(_label(ctx, "leaders.channel", c.channel) for c in data.channels) or ctx.t(
-        "leaders.no_channels")
-    status = ctx.t("leaders.status_registered" if person.registered else
-                   "leaders.status_roster" if person.source == "roster" and not data.channels else
-                   "leaders.status_started")
-    if person.stopped:
-        status += ctx.t("leaders.status_stopped")
-    text = ctx.t("leaders.card", id=person.id, birth_year=person.birth_year or "—", channels=channels,
-                 last_seen=(data.last_seen or "")[:16].replace("T", " ") or ctx.t("leaders.never"),
-                 status=status, quizzes=quizzes, invited=data.classes_invited, attended=data.classes_attended,
-                 feedback=data.feedback, **fields)
-    options = [ctx.option("leaders.edit_button", f"ld:e:{person.id}"),
-               ctx.option("leaders.merge_button", f"ld:m:{person.id}"),
-               ctx.option("leaders.remove_button", f"ld:r:{person.id}")]
-    if person.unreachable:
-        text += "\n" + ctx.t("leaders.card_unreachable")
-        options.append(ctx.option("leaders.reset_unreachable_button", f"ld:u:{person.id}"))
-    if data.open_claims:
-        text += "\n" + ctx.t("leaders.card_claims", count=data.open_claims)
-    if staff_of(ctx).sensitive:
-        options.append(ctx.option("leaders.aspiration_button", f"ld:a:{person.id}"))
-    options.append(ctx.option("leaders.back_button", "cmd:leaders"))
-    ctx.goto(SEARCH)
-    return [Reply(text, options)]
-
-
-def _quiz_title(ctx: Context, quiz: str) -> str:
-    topic = next((t for t in ctx.content.topics if getattr(t, "id", None) == quiz), None)
-    return str(getattr(topic, "label", None) or getattr(topic, "title", quiz)) if topic is not None else quiz
-
-
-def _label(ctx: Context, group: str, key: str) -> str:
-    """The Vietnamese word for a channel or table, or the key itself when there is none."""
-    return ctx.t(f"{group}.{key}") if f"{group}.{key}" in ctx.t else key
 
 
 async def _card(ctx: Context, ids: list[int]) -> list[Reply]:

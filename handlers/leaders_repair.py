@@ -20,6 +20,7 @@ from bot.staff import Staff
 from bot.store import audit, claims, hamlets, leaders, merge, people
 from bot.store.people import Person
 from bot.textutil import has_letters
+from handlers.leaders_card import home_reply, show_card
 
 EDIT = "leaders.edit"
 RENAME = "leaders.rename"
@@ -123,8 +124,6 @@ async def _save(ctx: Context, person_id: int, field: str, value: Any, **more: An
     await leaders.edit(ctx.db, person.id, fields, str(ctx.identity), ctx.now_iso(), _scope(ctx))
     ctx.goto("leaders.search")
     reply = ctx.reply("leaders.edit_done", field=ctx.t(f"leaders.fields.{field}"), name=person.name or "—")
-    from handlers.leaders import show_card
-
     updated = await people.get(ctx.db, person.id)
     if updated is None or not _staff(ctx).covers(updated.commune):
         return [reply, await _home(ctx)]  # moved out of this staff member's communes
@@ -132,8 +131,6 @@ async def _save(ctx: Context, person_id: int, field: str, value: Any, **more: An
 
 
 async def _home(ctx: Context) -> Reply:
-    from handlers.leaders import home_reply
-
     return await home_reply(ctx)
 
 

@@ -41,24 +41,9 @@ def _from_row(row: Any) -> Broadcast:
                      row["not_before"], row["created_at"], row["cancelled_at"], row["finished_at"], row["progress"])
 
 
-async def table_exists(db: Database, name: str) -> bool:
-    """Whether another feature's table is in this database (audiences depend on it)."""
-    return bool(await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
-
-
-async def quiz_table(db: Database) -> str | None:
-    """The learning feature's quiz_attempts table (migration 0010), if installed."""
-    return "quiz_attempts" if await table_exists(db, "quiz_attempts") else None
-
-
 async def audience_kinds(db: Database) -> list[str]:
-    """The audiences this installation can select (quiz and class ones need their features)."""
-    kinds = ["all", "commune", "role"]
-    if await quiz_table(db):
-        kinds.append("no_quiz")
-    if await table_exists(db, "class_invitees"):
-        kinds.append("no_rsvp")
-    return kinds
+    """The audiences staff can choose from (migrations always run, so every feature's tables exist)."""
+    return ["all", "commune", "role", "no_quiz", "no_rsvp"]
 
 
 async def _where(db: Database, audience: dict[str, Any], now: datetime) -> tuple[str, list[Any]]:
@@ -72,11 +57,8 @@ async def _where(db: Database, audience: dict[str, Any], now: datetime) -> tuple
         conditions.append("p.role = ?")
         params.append(str(audience.get("value", "")))
     elif kind == "no_quiz":
-        table = await quiz_table(db)
-        if table is None:
-            raise ValueError("no quiz feature installed")
         # "Taken" means finished: an attempt left open half-way does not count.
-        conditions.append(f"NOT EXISTS (SELECT 1 FROM {table} q WHERE q.person_id = p.id AND q.status = 'done')")
+        conditions.append("NOT EXISTS (SELECT 1 FROM quiz_attempts q WHERE q.person_id = p.id AND q.status = 'done')")
     elif kind == "no_rsvp":
         conditions.append(
             "EXISTS (SELECT 1 FROM class_invitees ci JOIN classes c ON c.id = ci.class_id"

@@ -250,16 +250,10 @@ class Stats:
     chart: list[tuple[str, int, int, int, int]] = field(default_factory=list)
 
 
-async def tables(db: Database) -> set[str]:
-    """Tables that exist now."""
-    return {row[0] for row in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
 async def stats(db: Database, now: str, pass_mark: int, scope: frozenset[str] | None = None,
                 sensitive: bool = True) -> Stats:
     """Every figure of /stats from committed data, of leaders in `scope` (None = every commune);
     aspiration counts only when `sensitive`."""
-    have = await tables(db)
     result = Stats()
     within, names = commune_in("p.commune", scope)
     leader = "(p.registered_at IS NOT NULL)"
@@ -278,59 +272,54 @@ async def stats(db: Database, now: str, pass_mark: int, scope: frozenset[str] | 
         f"SELECT p.role, count(*) AS n FROM people p WHERE {leader} AND {within} GROUP BY p.role ORDER BY n DESC",
         names)]
     chart = {c: [c, registered, 0, 0, 0] for c, registered, _, _ in result.by_commune if registered}
-    if {"topic_done", "topic_reads"} <= have:
-        result.topics_done = [(r["topic"], int(r["n"])) for r in await db.fetchall(
-            "SELECT d.topic, count(*) AS n FROM topic_done d JOIN people p ON p.id = d.person_id"
-            f" WHERE {leader} AND {within} GROUP BY d.topic ORDER BY d.topic", names)]
-        for r in await db.fetchall(
-            "SELECT COALESCE(p.commune, '') AS commune, count(DISTINCT r.person_id) AS n FROM topic_reads r"
-            f" JOIN people p ON p.id = r.person_id WHERE {leader} AND {within} GROUP BY COALESCE(p.commune, '')",
-            names):
-            if r["commune"] in chart:
-                chart[r["commune"]][2] = int(r["n"])
-    if "quiz_attempts" in have:
-        attempts = "quiz_attempts a" if scope is None else "people p CROSS JOIN quiz_attempts a ON a.person_id = p.id"
-        # Scoped: '+' keeps the status index out, so each person's attempts are read by person_id.
-        done = "a.status = 'done'" if scope is None else f"+a.status = 'done' AND {within}"
-        row = await db.fetchone(
-            f"SELECT count(*) AS attempts, count(DISTINCT a.person_id) AS people FROM {attempts} WHERE {done}",
-            names if scope is not None else [])
-        per_person = await db.fetchall(
-            "SELECT COALESCE(p.commune, '') AS commune, count(*) AS took, sum(a.passed) AS passed FROM ("
-            f"  SELECT person_id, max(total > 0 AND score * {QUIZ_SCALE} >= ? * total) AS passed"
-            "  FROM quiz_attempts WHERE status = 'done' GROUP BY person_id"
-            f") a JOIN people p ON p.id = a.person_id WHERE {leader} AND {within} GROUP BY COALESCE(p.commune, '')",
-            (pass_mark, *names))
-        passed = sum(int(r["passed"] or 0) for r in per_person)
-        result.quiz = (int(row["attempts"]) if row else 0, int(row["people"]) if row else 0, passed)
-        for r in per_person:
-            if r["commune"] in chart:
-                chart[r["commune"]][3:5] = [int(r["took"]), int(r["passed"] or 0)]
-    if "voices" in have:
-        result.voices_open = [(r["kind"], int(r["n"])) for r in await db.fetchall(
-            "SELECT v.kind, count(*) AS n FROM voices v JOIN people p ON p.id = v.person_id"
-            f" WHERE v.status IN ('new', 'in_progress') AND {within} GROUP BY v.kind ORDER BY v.kind", names)]
-    if "aspirations" in have and sensitive:
+    result.topics_done = [(r["topic"], int(r["n"])) for r in await db.fetchall(
+        "SELECT d.topic, count(*) AS n FROM topic_done d JOIN people p ON p.id = d.person_id"
+        f" WHERE {leader} AND {within} GROUP BY d.topic ORDER BY d.topic", names)]
+    for r in await db.fetchall(
+        "SELECT COALESCE(p.commune, '') AS commune, count(DISTINCT r.person_id) AS n FROM topic_reads r"
+        f" JOIN people p ON p.id = r.person_id WHERE {leader} AND {within} GROUP BY COALESCE(p.commune, '')",
+        names):
+        if r["commune"] in chart:
+            chart[r["commune"]][2] = int(r["n"])
+    attempts = "quiz_attempts a" if scope is None else "people p CROSS JOIN quiz_attempts a ON a.person_id = p.id"
+    # Scoped: '+' keeps the status index out, so each person's attempts are read by person_id.
+    done = "a.status = 'done'" if scope is None else f"+a.status = 'done' AND {within}"
+    row = await db.fetchone(
+        f"SELECT count(*) AS attempts, count(DISTINCT a.person_id) AS people FROM {attempts} WHERE {done}",
+        names if scope is not None else [])
+    per_person = await db.fetchall(
+        "SELECT COALESCE(p.commune, '') AS commune, count(*) AS took, sum(a.passed) AS passed FROM ("
+        f"  SELECT person_id, max(total > 0 AND score * {QUIZ_SCALE} >= ? * total) AS passed"
+        "  FROM quiz_attempts WHERE status = 'done' GROUP BY person_id"
+        f") a JOIN people p ON p.id = a.person_id WHERE {leader} AND {within} GROUP BY COALESCE(p.commune, '')",
+        (pass_mark, *names))
+    passed = sum(int(r["passed"] or 0) for r in per_person)
+    result.quiz = (int(row["attempts"]) if row else 0, int(row["people"]) if row else 0, passed)
+    for r in per_person:
+        if r["commune"] in chart:
+            chart[r["commune"]][3:5] = [int(r["took"]), int(r["passed"] or 0)]
+    result.voices_open = [(r["kind"], int(r["n"])) for r in await db.fetchall(
+        "SELECT v.kind, count(*) AS n FROM voices v JOIN people p ON p.id = v.person_id"
+        f" WHERE v.status IN ('new', 'in_progress') AND {within} GROUP BY v.kind ORDER BY v.kind", names)]
+    if sensitive:
         result.aspirations = {r["wish"]: int(r["n"]) for r in await db.fetchall(
             f"SELECT a.wish, count(*) AS n FROM aspirations a JOIN people p ON p.id = a.person_id WHERE {within}"
             " GROUP BY a.wish", names)}
-    if {"classes", "class_invitees"} <= have:
-        result.classes_table = True
-        result.next_class = await _next_class(db, now, scope)
-    if {"broadcasts", "broadcast_acks"} <= have:
-        result.broadcasts_table = True
-        mine, params = audience_within("b.audience", scope)
-        row = await db.fetchone(
-            "SELECT b.id, b.text, b.created_at, b.recipients,"
-            " (SELECT count(*) FROM deliveries d WHERE d.kind = 'broadcast' AND d.ref = CAST(b.id AS TEXT)"
-            "  AND d.status = 'sent') AS delivered,"
-            " (SELECT count(*) FROM deliveries d WHERE d.kind = 'broadcast' AND d.ref = CAST(b.id AS TEXT)"
-            "  AND d.status IN ('pending', 'sending')) AS pending,"
-            " (SELECT count(*) FROM deliveries d WHERE d.kind = 'broadcast' AND d.ref = CAST(b.id AS TEXT)"
-            "  AND d.status IN ('failed', 'blocked')) AS failed,"
-            " (SELECT count(*) FROM broadcast_acks k WHERE k.broadcast_id = b.id) AS acked"
-            f" FROM broadcasts b WHERE b.cancelled_at IS NULL AND {mine} ORDER BY b.id DESC LIMIT 1", params)
-        result.last_broadcast = dict(row) if row else None
+    result.classes_table = True
+    result.next_class = await _next_class(db, now, scope)
+    result.broadcasts_table = True
+    mine, params = audience_within("b.audience", scope)
+    row = await db.fetchone(
+        "SELECT b.id, b.text, b.created_at, b.recipients,"
+        " (SELECT count(*) FROM deliveries d WHERE d.kind = 'broadcast' AND d.ref = CAST(b.id AS TEXT)"
+        "  AND d.status = 'sent') AS delivered,"
+        " (SELECT count(*) FROM deliveries d WHERE d.kind = 'broadcast' AND d.ref = CAST(b.id AS TEXT)"
+        "  AND d.status IN ('pending', 'sending')) AS pending,"
+        " (SELECT count(*) FROM deliveries d WHERE d.kind = 'broadcast' AND d.ref = CAST(b.id AS TEXT)"
+        "  AND d.status IN ('failed', 'blocked')) AS failed,"
+        " (SELECT count(*) FROM broadcast_acks k WHERE k.broadcast_id = b.id) AS acked"
+        f" FROM broadcasts b WHERE b.cancelled_at IS NULL AND {mine} ORDER BY b.id DESC LIMIT 1", params)
+    result.last_broadcast = dict(row) if row else None
     result.chart = [tuple(v) for v in chart.values()]  # type: ignore[misc]
     return result
 

@@ -367,13 +367,10 @@ async def close_digest_window(
     return True
 
 
-# --- quiz results beside the follow-up list (when the learning feature's tables exist) ---------
+# --- quiz results beside the follow-up list ---------
 
-async def quiz_summaries(db: Database, person_ids: list[int]) -> dict[int, tuple[int, int, int]] | None:
-    """(finished quizzes, best score, that quiz's total) per person who finished one; None if the
-    learning tables are not installed."""
-    if await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quiz_attempts'") is None:
-        return None
+async def quiz_summaries(db: Database, person_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """(finished quizzes, best score, that quiz's total) per person who finished one."""
     if not person_ids:
         return {}
     marks = ",".join("?" * len(person_ids))
