@@ -212,3 +212,14 @@ async def test_an_unreachable_leader_is_flagged_on_the_card_and_reset(app: App, 
     person = await people.get(app.db, b)
     assert person is not None and not person.unreachable
     assert await app.db.fetchval("SELECT action FROM audit_log") == "person.reachable"
+
+
+async def test_the_directory_lists_leaders_not_staff_accounts_or_nameless_starts(app: App, staff: Chat) -> None:
+    from bot.store import leaders
+
+    await two_communes(app)
+    await staff.send("/admin")  # the staff member's own record: no name, never registered
+    stranger = Chat(app, Identity("tg", "303"))
+    await stranger.send("/start")  # stopped at the consent question
+    listed = await leaders.search(app.db, None)
+    assert {p.name for p in listed} == {"Nguyễn Văn Ân", "Nguyễn Văn Bảo"} and len(listed) == 2

@@ -63,7 +63,8 @@ async def search(db: Database, communes: Iterable[str] | None, *, name: str = ""
     """Leaders matching every given criterion: name by folded prefix (of the full name, else of any
     word), exact normalised phone, commune, hamlet (exact), role key."""
     await ensure_name_keys(db)
-    where, params = ["1 = 1"], []
+    # A record without a name is no leader yet: a staff account, or someone who stopped at consent.
+    where, params = ["name IS NOT NULL"], []
     scope, scope_params = _communes_sql(communes)
     for column, value in (("phone", phone), ("commune", commune), ("hamlet", hamlet), ("role", role)):
         if value:
