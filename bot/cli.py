@@ -89,8 +89,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print the bot token
     mask = logmask.install()  # Telegram-shaped tokens are masked in every log line, whoever logs them
-    if not args.verbose:  # a line every 2 s for each periodic job drowns what matters
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command is None:
         parser.print_help()
         return 0
