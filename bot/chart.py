@@ -46,6 +46,7 @@ def build_figure(bars: list[Bar], labels: Labels) -> Any:
     """The matplotlib Figure: two bars per commune, at most MAX_BARS communes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     shown = bars[:MAX_BARS]
     left_out = len(bars) - len(shown)
@@ -68,7 +69,9 @@ def build_figure(bars: list[Bar], labels: Labels) -> Any:
     axes.set_xlim(0, 110)
     axes.set_xlabel(labels.axis)
     axes.set_title(labels.title, fontsize=12)
-    axes.legend(loc="lower right", fontsize=8)
+    # Handles of their own: the bars' may be hidden (no data), and a hidden first bar hides its swatch.
+    axes.legend(handles=[Patch(color=READ_COLOUR, label=labels.read), Patch(color=PASSED_COLOUR, label=labels.passed)],
+                loc="best", fontsize=8)
     axes.grid(axis="x", alpha=0.3)
     if left_out and labels.more:
         note = labels.more.format(count=left_out, total=len(bars), shown=len(shown))
