@@ -4,6 +4,7 @@ and proposed to the commune's staff when the profile is saved."""
 
 from __future__ import annotations
 
+from bot.content.units import tidy_hamlet
 from bot.context import Context
 from bot.model import Option, Reply
 from bot.store import hamlets
@@ -89,6 +90,6 @@ async def typed_hamlet(ctx: Context, text: str) -> list[Reply]:
         return [ctx.reply("editor.hamlet_guess", [
             ctx.option("editor.hamlet_guess_yes", "ob:hg:y", hamlet=known.name),
             ctx.option("editor.hamlet_guess_no", "ob:hg:n")], hamlet=known.name)]
-    ctx.remember(hamlet=known.name if known else text, hamlet_new=known is None)
+    ctx.remember(hamlet=known.name if known else tidy_hamlet(text), hamlet_new=known is None)
     ctx.data.pop("backup", None)
     return await _next(ctx)

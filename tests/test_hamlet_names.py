@@ -39,3 +39,14 @@ async def test_settle_keeps_the_tidy_name_and_a_bare_number_finds_its_one_hamlet
     assert await hamlets.settle(app.db, units, "Xã A", "7", now) == "Tổ dân phố 7"
     assert await hamlets.settle(app.db, units, "Xã A", "tdp 3", now) == "Tổ dân phố 3"  # not Thôn 3
     assert await hamlets.match(app.db, units, "Xã A", "3") is None  # Thôn 3 or Tổ dân phố 3: ask, don't guess
+
+
+async def test_a_new_hamlet_typed_at_registration_is_kept_tidied(app: App) -> None:
+    from bot.model import Identity
+    from bot.store import people
+    from tests.chat import Chat
+
+    leader = Chat(app, Identity("tg", "501"))
+    await leader.onboard(commune="Hương Khê", hamlet="tdp 03")
+    person = await people.by_identity(app.db, leader.identity)
+    assert person is not None and person.hamlet == "Tổ dân phố 3"

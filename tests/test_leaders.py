@@ -159,13 +159,13 @@ async def test_proposed_hamlets_are_approved_merged_or_renamed(app: App, staff: 
     await staff.send("/leaders")
     await staff.press("Thôn, tổ mới đề xuất (3)")
     assert "Thôn Trung Thủy (1 người)" in staff.text
-    await staff.press("Duyệt #2")  # sorted by name: Thon Nam, Thôn Trung Thủy, xom Bac
+    await staff.press("Duyệt #2")  # kept tidied, sorted by name: Thôn Nam, Thôn Trung Thủy, Xóm Bac
     await staff.press("Sửa tên #1")
     await staff.send("Thôn Nam")
     assert "Đã lưu: Thôn Nam" in staff.text
-    await staff.press("#1 là tên khác")  # xom Bac
+    await staff.press("#1 là tên khác")  # Xóm Bac
     await staff.press("Thôn Nam")
-    assert "Đã gộp “xom Bac” vào Thôn Nam: 1 người" in staff.text
+    assert "Đã gộp “Xóm Bac” vào Thôn Nam: 1 người" in staff.text
     rows = await app.db.fetchall("SELECT DISTINCT hamlet FROM people WHERE commune = 'Xã Phúc Trạch' ORDER BY 1")
     assert [r[0] for r in rows] == ["Thôn Nam", "Thôn Trung Thủy"]
 
