@@ -16,6 +16,7 @@ from bot.web import (
     admission,
     auth,
     broadcasts,
+    class_edit,
     classes,
     content_status,
     downloads,
@@ -71,6 +72,7 @@ def build_app(services: Services, settings: WebSettings) -> web.Application:
     inbox.routes(app.router)
     results.routes(app.router)
     admission.routes(app.router)
+    class_edit.routes(app.router)
     classes.routes(app.router)
     broadcasts.routes(app.router)
     downloads.routes(app.router)
