@@ -26,6 +26,7 @@ from bot.web import (
     overview,
     results,
     staff_audit,
+    staff_manage,
 )
 from bot.web.render import ENV, SERVICES, environment, page
 from bot.web.settings import WebSettings
@@ -78,6 +79,7 @@ def build_app(services: Services, settings: WebSettings) -> web.Application:
     downloads.routes(app.router)
     content_status.routes(app.router)
     staff_audit.routes(app.router)
+    staff_manage.routes(app.router)
     static = resources.files("bot.web") / "static"
     app.router.add_static("/static/", str(static))
     return app
