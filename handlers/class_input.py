@@ -3,6 +3,7 @@ CAUNOI_TZ, stored in UTC), titles and places; and the audience in words."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -48,11 +49,16 @@ def parse_time(text: str) -> time:
 
 def parse_when(ctx: Context, text: str) -> datetime:
     """A typed date and time ("05/12/2026 08:00", "thứ bảy 2 giờ chiều") -> an aware UTC datetime in the future."""
+    return parse_moment(text, ctx.local_now(), fmt(ctx).when)
+
+
+def parse_moment(text: str, local_now: datetime, when_text: Callable[[datetime], str]) -> datetime:
+    """parse_when without a chat Context (the web dashboard): `when_text` writes a refused past moment."""
     try:
-        moment = timeparse.parse_moment(text, ctx.local_now(), need_date=True)
+        moment = timeparse.parse_moment(text, local_now, need_date=True)
     except timeparse.TimeParseError as error:
         if error.reason == "past" and isinstance(error.when, datetime):
-            raise InputError("classes.past", when=fmt(ctx).when(error.when.astimezone(UTC))) from None
+            raise InputError("classes.past", when=when_text(error.when.astimezone(UTC))) from None
         raise _input_error(error) from None
     return moment.astimezone(UTC)
 

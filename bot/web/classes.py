@@ -1,6 +1,6 @@
 """/classes: classes within the staff member's communes with invitation, RSVP and attendance counts;
 one class's invitees (answer, reason, phone) and attendance marking. Planning, editing and
-cancelling a class stay in chat (/newclass, /classes), whose invitations and reminders they drive."""
+cancelling a class are in bot/web/class_edit.py."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from bot.web import (
     admission,
     auth,
     broadcasts,
+    class_edit,
     classes,
     content_status,
     downloads,
@@ -25,6 +26,7 @@ from bot.web import (
     overview,
     results,
     staff_audit,
+    staff_manage,
 )
 from bot.web.render import ENV, SERVICES, environment, page
 from bot.web.settings import WebSettings
@@ -71,11 +73,13 @@ def build_app(services: Services, settings: WebSettings) -> web.Application:
     inbox.routes(app.router)
     results.routes(app.router)
     admission.routes(app.router)
+    class_edit.routes(app.router)
     classes.routes(app.router)
     broadcasts.routes(app.router)
     downloads.routes(app.router)
     content_status.routes(app.router)
     staff_audit.routes(app.router)
+    staff_manage.routes(app.router)
     static = resources.files("bot.web") / "static"
     app.router.add_static("/static/", str(static))
     return app

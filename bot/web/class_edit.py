@@ -1,0 +1,158 @@
+"""Plan, edit and cancel a class at the desk, through the same store calls as chat (/newclass,
+/classes): invitations, change and cancellation notices are queued in the outbox in the same
+transaction, and a commune staff member can only invite, and only touch classes of, their communes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from bot import reminders
+from bot.store import classes
+from bot.web.auth import current_staff, refuse
+from bot.web.inbox import staff_person
+from bot.web.render import SERVICES, page
+from handlers.class_admin import place_with_commune
+from handlers.class_format import Formatter
+from handlers.class_input import PLACE_LIMIT, TITLE_LIMIT, InputError, parse_moment, valid_text
+
+MINUTES = 240  # as chat's /newclass
+
+
+def routes(router: web.UrlDispatcher) -> None:
+    """Register the class planning pages."""
+    router.add_get("/classes/new", new_form)
+    router.add_post("/classes/new", create)
+    router.add_get("/classes/{id:\\d+}/edit", edit_form)
+    router.add_post("/classes/{id:\\d+}/edit", save)
+    router.add_post("/classes/{id:\\d+}/cancel", cancel)
+
+
+def _communes(request: web.Request) -> list[str]:
+    """The communes this staff member may invite, in the units' order."""
+    staff = current_staff(request)
+    return [c.name for c in request.app[SERVICES].content.units.communes if staff.covers(c.name)]
+
+
+def _when(request: web.Request, text: str) -> datetime:
+    """A typed Vietnamese date and time in the future (bot/timeparse.py), UTC; InputError otherwise."""
+    services = request.app[SERVICES]
+    return parse_moment(text, services.clock.now().astimezone(services.config.tz), Formatter.of(services).when)
+
+
+def _error(request: web.Request, error: InputError) -> str:
+    """The Vietnamese sentence of a refused input."""
+    return str(request.app[SERVICES].content.texts(error.key, **error.values))
+
+
+async def new_form(request: web.Request, error: str | None = None, values: Any = None) -> web.StreamResponse:
+    """GET /classes/new: date and time, title, place and the communes to invite."""
+    return page(request, "class_new.html", communes=_communes(request), error=error, values=values or {})
+
+
+async def create(request: web.Request) -> web.StreamResponse:
+    """POST /classes/new: check, store, invite and queue the invitations (classes.create, as chat)."""
+    services = request.app[SERVICES]
+    staff = current_staff(request)
+    form = await request.post()
+    chosen = [str(v) for v in form.getall("commune", [])]
+    if any(name not in _communes(request) for name in chosen):
+        return refuse(request)
+    if chosen:
+        audience: dict[str, Any] = {"kind": "communes", "communes": chosen}
+    elif staff.commune_filter is None:
+        audience = dict(classes.ALL)
+    else:  # "everyone" for commune staff is every one of their communes, as in chat
+        audience = {"kind": "communes", "communes": _communes(request)}
+    try:
+        starts_at = _when(request, str(form.get("when", "")))
+        title = valid_text(str(form.get("title", "")), TITLE_LIMIT)
+        place = valid_text(str(form.get("place", "")), PLACE_LIMIT)
+    except InputError as error:
+        return await new_form(request, _error(request, error), form)
+    person_id, _ = await staff_person(request, staff)
+    now = services.clock.now()
+    klass, _count = await classes.create(
+        services.db, title=title, place=place_with_commune(place, audience), starts_at=starts_at,
+        minutes=MINUTES, topics=[], audience=audience, created_by=person_id, now=now,
+        next_reminder=reminders.next_due(starts_at, services.config.reminders, now),
+        invitation=Formatter.of(services).invitation)
+    raise web.HTTPSeeOther(f"/classes/{klass.id}")
+
+
+async def _scheduled(request: web.Request) -> classes.ClassRow | None:
+    """The class of the URL if it is within this staff member's communes and not cancelled."""
+    services = request.app[SERVICES]
+    klass = await classes.get(services.db, int(request.match_info["id"]), current_staff(request).commune_filter)
+    return klass if klass is not None and not klass.cancelled else None
+
+
+async def edit_form(request: web.Request, error: str | None = None, values: Any = None) -> web.StreamResponse:
+    """GET /classes/{id}/edit: the time, place and title as they are."""
+    klass = await _scheduled(request)
+    if klass is None:
+        return refuse(request)
+    services = request.app[SERVICES]
+    shown = values or {"when": klass.starts_at.astimezone(services.config.tz).strftime("%d/%m/%Y %H:%M"),
+                       "place": klass.place, "title": klass.title}
+    return page(request, "class_edit.html", klass=klass, error=error, values=shown)
+
+
+async def save(request: web.Request) -> web.StreamResponse:
+    """POST /classes/{id}/edit: what changed is saved and everyone invited is told (classes.update)."""
+    klass = await _scheduled(request)
+    if klass is None:
+        return refuse(request)
+    services = request.app[SERVICES]
+    form = await request.post()
+    try:
+        changes = _changes(request, klass, form)
+    except InputError as error:
+        return await edit_form(request, _error(request, error), form)
+    if not changes:
+        raise web.HTTPSeeOther(f"/classes/{klass.id}")
+    now = services.clock.now()
+    updated = await classes.update(
+        services.db, klass.id, _version(form), now=now, changes=changes,
+        next_reminder=lambda row: reminders.next_due(row.starts_at, services.config.reminders, now),
+        change_reply=Formatter.of(services).change)
+    if updated is None:  # someone changed or cancelled it meanwhile
+        return await edit_form(request, str(services.content.texts("classes.conflict")))
+    raise web.HTTPSeeOther(f"/classes/{klass.id}")
+
+
+def _version(form: Any) -> int:
+    """The version the form was made from (a stale or forged one matches nothing)."""
+    raw = str(form.get("version", ""))
+    return int(raw) if raw.isdigit() else -1
+
+
+def _changes(request: web.Request, klass: classes.ClassRow, form: Any) -> dict[str, Any]:
+    """The fields typed differently from the stored class, checked."""
+    services = request.app[SERVICES]
+    changes: dict[str, Any] = {}
+    when = str(form.get("when", "")).strip()
+    shown = klass.starts_at.astimezone(services.config.tz).strftime("%d/%m/%Y %H:%M")
+    if when != shown:
+        changes["starts_at"] = _when(request, when)
+    for field, limit in (("place", PLACE_LIMIT), ("title", TITLE_LIMIT)):
+        value = valid_text(str(form.get(field, "")), limit)
+        if value != getattr(klass, field):
+            changes[field] = value
+    return changes
+
+
+async def cancel(request: web.Request) -> web.StreamResponse:
+    """POST /classes/{id}/cancel: cancelled, reminders stopped, everyone invited told (classes.cancel)."""
+    klass = await _scheduled(request)
+    if klass is None:
+        return refuse(request)
+    services = request.app[SERVICES]
+    form = await request.post()
+    done = await classes.cancel(services.db, klass.id, _version(form), now=services.clock.now(),
+                                cancel_reply=Formatter.of(services).cancellation)
+    if done is None:
+        return await edit_form(request, str(services.content.texts("classes.conflict")))
+    raise web.HTTPSeeOther(f"/classes/{klass.id}")
