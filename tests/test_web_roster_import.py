@@ -4,8 +4,10 @@ report, the file waiting in roster_uploads, "Áp dụng" writing it within the s
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import openpyxl
 import pytest
 
 from bot import roster
@@ -146,4 +148,29 @@ async def test_a_file_over_chats_limit_is_refused(site: Site, app: App) -> None:
     await page.click("#import-check-button")
     await site.shot(page, "import-too-big")
     assert "tệp lớn quá (tối đa 10 MB)" in await page.text_content("#form-error")
+    assert await app.db.fetchval("SELECT count(*) FROM roster_uploads") == 0
+
+
+async def test_an_xlsx_roster_and_a_request_over_the_limit(site: Site, app: App) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(HEADER.strip().split(","))
+    sheet.append(["Phạm Thị Dung", "0912345673", "Xã Hương Khê", "Thôn 4", "Trưởng thôn", 1982])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    xlsx = {"name": "danh-sach.xlsx", "buffer": buffer.getvalue(),
+            "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    page = await site.login(STAFF)
+    report = await check_file(page, site, xlsx)
+    assert "Dòng 2: Phạm Thị Dung, 0912345673, Xã Hương Khê, Thôn 4" in report
+    await page.click("#import-apply-button")
+    await page.wait_for_selector("#import-report")
+    assert await phones(app) == {"0912345673"}
+    # A request larger than any allowed file is stopped before it is read, with chat's sentence.
+    token = (await (await page.request.get(f"{site.base}/leaders/import")).text()).split('name="csrf" value="')[1]
+    huge = {"name": "lon.csv", "mimeType": "text/csv", "buffer": b"x" * (roster.MAX_BYTES + 200 * 1024)}
+    response = await page.request.post(f"{site.base}/leaders/import",
+                                       multipart={"csrf": token.split('"')[0], "file": huge})
+    assert response.status == 413 and "tệp lớn quá (tối đa 10 MB)" in await response.text()
     assert await app.db.fetchval("SELECT count(*) FROM roster_uploads") == 0

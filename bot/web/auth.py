@@ -108,6 +108,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         try:
             form = await request.post()
         except web.HTTPRequestEntityTooLarge:  # nothing is kept of it
+            if request.path not in UPLOADS:
+                raise
             return page(request, "error.html", status=413, message=too_big(request))
         sent = str(form.get("csrf", "")) or request.headers.get("X-CSRF-Token", "")
         if not hmac.compare_digest(sent.encode(), found.csrf.encode()):
