@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from bot import roster
 from bot import staff as staff_rights
 from bot.clock import iso
 from bot.model import Identity
@@ -30,6 +31,9 @@ TOUCH_EVERY = timedelta(minutes=1)
 PUBLIC = ("/login", "/static/", "/logged-out", "/favicon.ico")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SETTINGS: web.AppKey[WebSettings] = web.AppKey("settings", WebSettings)
+# Forms that carry a file may be larger than the app's 256 kB: a roster up to chat's limit, plus the
+# multipart framing and the other fields.
+UPLOADS = {"/leaders/import": roster.MAX_BYTES + 64 * 1024}
 
 
 @dataclass
@@ -97,15 +101,28 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if staff is None:  # removed from staff since logging in: the session ends here
         await store.close_session(services.db, session_id)
         return refuse(request)
+    if request.method == "POST" and request.path in UPLOADS:  # before the body is read
+        request = request.clone(client_max_size=UPLOADS[request.path])
     request[VISIT] = Visit(staff, found.csrf, session_id)
     if request.method == "POST":
-        form = await request.post()
+        try:
+            form = await request.post()
+        except web.HTTPRequestEntityTooLarge:  # nothing is kept of it
+            if request.path not in UPLOADS:
+                raise
+            return page(request, "error.html", status=413, message=too_big(request))
         sent = str(form.get("csrf", "")) or request.headers.get("X-CSRF-Token", "")
         if not hmac.compare_digest(sent.encode(), found.csrf.encode()):
             return refuse(request, 403, "web.csrf_failed")
     if now - found.last_seen > TOUCH_EVERY:
         await store.touch_session(services.db, session_id, now)
     return await handler(request)
+
+
+def too_big(request: web.Request) -> str:
+    """What a staff member reads when a form or file is over the limit: chat's roster sentence."""
+    error = roster.RosterError("errors.too_big", limit_mb=roster.MAX_BYTES // (1024 * 1024))
+    return roster.render_error(request.app[SERVICES].content.texts, error)
 
 
 def current_staff(request: web.Request) -> Staff:

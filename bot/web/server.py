@@ -25,6 +25,7 @@ from bot.web import (
     leaders_repair,
     overview,
     results,
+    roster_import,
     staff_audit,
     staff_manage,
 )
@@ -68,6 +69,7 @@ def build_app(services: Services, settings: WebSettings) -> web.Application:
     app.router.add_get("/logged-out", auth.logged_out)
     app.router.add_post("/logout", auth.logout)
     app.router.add_get("/", overview.show)
+    roster_import.routes(app.router)
     leaders_repair.routes(app.router)  # before /leaders/{id} so /leaders/claims is not an id
     leaders.routes(app.router)
     inbox.routes(app.router)
