@@ -5,7 +5,6 @@ at a set time through the broadcast store (the outbox delivers), and the report 
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,21 +22,6 @@ from bot.web.render import SERVICES, page
 from handlers.broadcast import MAX_DAYS_AHEAD, TEXT_LIMIT, audience_name, progress_text
 
 REPORT_LISTS = ("unreachable", "unknown", "unacked", "acked")
-DRAFTS_KEPT = 1000
-
-
-class SentDrafts(OrderedDict[str, int]):
-    """Preview forms already sent (draft token -> broadcast id): a second press of "Gửi" (a double
-    click, a reload that re-posts) shows the broadcast instead of sending it twice."""
-
-    def remember(self, draft: str, broadcast_id: int) -> None:
-        """Keep the newest DRAFTS_KEPT."""
-        self[draft] = broadcast_id
-        while len(self) > DRAFTS_KEPT:
-            self.popitem(last=False)
-
-
-SENT: web.AppKey[SentDrafts] = web.AppKey("sent_drafts", SentDrafts)
 
 
 def routes(router: web.UrlDispatcher) -> None:
@@ -161,10 +145,12 @@ async def send(request: web.Request) -> web.StreamResponse:
     text, audience, when, error = await _checked(request)
     if error or audience is None:
         return await compose(request, error or "web.broadcast_audience", text)
-    draft = str((await request.post()).get("draft", ""))[:64]
-    sent = request.app[SENT]
-    if draft and draft in sent:
-        raise web.HTTPSeeOther(f"/broadcasts/{sent[draft]}")
+    # The preview's draft token is stored with the broadcast under a unique key, as chat's draft id
+    # is: a second "Gửi" (a double click, a re-post, even after a restart) shows the broadcast.
+    token = str((await request.post()).get("draft", ""))[:64]
+    draft = f"web:{token}" if token else None
+    if draft and (stored := await broadcasts.by_draft(services.db, draft)) is not None:
+        raise web.HTTPSeeOther(f"/broadcasts/{stored.id}")
     now = services.clock.now()
     t = services.content.texts
     ack_label = t("broadcast.ack_button")
@@ -176,10 +162,12 @@ async def send(request: web.Request) -> web.StreamResponse:
         return Reply(progress_text(t, broadcast_id, {"pending": total}, total, "sending"))
 
     staff_id, _ = await staff_person(request, staff)
-    broadcast_id, queued = await broadcasts.create(services.db, staff_id, text, audience, now, when or now,
-                                                   message, progress, actor=str(staff.identity))
-    if draft:
-        sent.remember(draft, broadcast_id)
+    try:
+        broadcast_id, queued = await broadcasts.create(services.db, staff_id, text, audience, now, when or now,
+                                                       message, progress, actor=str(staff.identity), draft=draft)
+    except broadcasts.DraftAlreadySent:  # the same form posted twice at once
+        stored = await broadcasts.by_draft(services.db, draft or "")
+        raise web.HTTPSeeOther(f"/broadcasts/{stored.id if stored else ''}") from None
     if queued == 0:
         await broadcasts.cancel(services.db, broadcast_id, now)
     services.hooks.wake()

@@ -63,7 +63,6 @@ def build_app(services: Services, settings: WebSettings) -> web.Application:
     app[ENV] = environment()
     app[auth.SETTINGS] = settings
     app[auth.LIMITER] = auth.LoginLimiter()
-    app[broadcasts.SENT] = broadcasts.SentDrafts()
     app.router.add_get("/login/{token}", auth.login_page)
     app.router.add_post("/login/{token}", auth.login_submit)
     app.router.add_get("/logged-out", auth.logged_out)
