@@ -159,7 +159,7 @@ async def _chat(config: object, user: str, admin: bool, name: str | None = None)
             chat_task.cancel()
         interrupted = True
 
-    with contextlib.suppress(NotImplementedError):
+    with contextlib.suppress(NotImplementedError):  # event loops without signal handlers (Windows)
         loop.add_signal_handler(signal.SIGINT, on_ctrl_c)
 
     from bot.app import open_app, with_admin

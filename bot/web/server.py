@@ -122,7 +122,7 @@ async def serve_alone(config: Config, settings: WebSettings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
+        with contextlib.suppress(NotImplementedError):  # event loops without signal handlers (Windows)
             loop.add_signal_handler(sig, stop.set)
     try:
         await server.start()
