@@ -64,6 +64,11 @@ class BotProcess:
             raise RuntimeError(f"{self.which} exited with {self.process.returncode}: {log_tail(self.log_path, 2000)}")
 
 
+# The baselines: (updates at once, transport). "echo" has caunoi's set-up; "echo1" is PTB's default
+# (issue 18's baseline); "echo_httpx" is caunoi's concurrency on PTB's default transport.
+ECHO_SETUPS = {"echo": ("64", "aiohttp"), "echo1": ("1", "httpx"), "echo_httpx": ("64", "httpx")}
+
+
 async def start_bot(which: str, token: str, api_url: str, folder: Path, profile: Path | None = None,
                     spy: Path | None = None) -> BotProcess:
     """`caunoi run` on folder/bench.sqlite3 with the send limit off, or the echo bot. `profile`:
@@ -76,7 +81,7 @@ async def start_bot(which: str, token: str, api_url: str, folder: Path, profile:
         if profile is not None:  # cProfile writes its file when SIGTERM ends the bot cleanly
             argv[1:1] = ["-m", "cProfile", "-o", str(profile)]
     else:
-        argv = [sys.executable, THROUGHPUT, "--echo-bot", token, api_url, "1" if which == "echo1" else "64"]
+        argv = [sys.executable, THROUGHPUT, "--echo-bot", token, api_url, *ECHO_SETUPS[which]]
     if spy is not None:  # py-spy is a measuring tool, not a project dependency: pip install py-spy
         py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         argv = [py_spy, "record", "--format", "raw", "--rate", "250", "--nonblocking", "-o", str(spy), "--", *argv]

@@ -51,11 +51,14 @@ BURST_TIMEOUT = 600.0
 
 # ----- the echo bot (run as a subprocess of this script)
 
-def run_echo_bot(token: str, api_url: str, concurrency: int) -> None:
-    """A bare python-telegram-bot bot; with concurrency 64 the same polling set-up as the real one
-    (64 updates at once, a pool of 64 + 32 connections), with 1 PTB's default (one at a time)."""
+def run_echo_bot(token: str, api_url: str, concurrency: int, transport: str) -> None:
+    """A bare python-telegram-bot bot; with concurrency 64 and transport "aiohttp" the same set-up as
+    the real one (64 updates at once, a pool of 64 + 32 connections, bot/channels/telegram_http.py),
+    with 1 and "httpx" PTB's default (one at a time, HTTPXRequest)."""
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import Application, ContextTypes, TypeHandler
+
+    from bot.channels.telegram_http import AiohttpRequest
 
     button = InlineKeyboardMarkup([[InlineKeyboardButton("Tiếp", callback_data="next")]])
 
@@ -66,9 +69,14 @@ def run_echo_bot(token: str, api_url: str, concurrency: int) -> None:
         elif update.message is not None and update.message.text is not None:
             await update.message.reply_text(update.message.text, reply_markup=button)
 
-    app = (Application.builder().token(token).base_url(f"{api_url}/bot").base_file_url(f"{api_url}/file/bot")
-           .concurrent_updates(concurrency).connection_pool_size(concurrency + 32).pool_timeout(30.0)
-           .job_queue(None).build())
+    builder = (Application.builder().token(token).base_url(f"{api_url}/bot").base_file_url(f"{api_url}/file/bot")
+               .concurrent_updates(concurrency).job_queue(None))
+    if transport == "aiohttp":
+        builder = builder.request(AiohttpRequest(concurrency + 32, pool_timeout=30.0)).get_updates_request(
+            AiohttpRequest(1, read_timeout=20.0))
+    else:
+        builder = builder.connection_pool_size(concurrency + 32).pool_timeout(30.0)
+    app = builder.build()
     app.add_handler(TypeHandler(Update, on_update))
     app.run_polling(allowed_updates=["message", "callback_query"], timeout=10)
 
@@ -197,6 +205,9 @@ async def main(args: argparse.Namespace) -> int:
     print(f"throughput: {what}; {leaders} leaders, {updates} updates, rounds={args.rounds}; "
           f"CPUs={os.cpu_count()}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     bots = ["caunoi", *(b for b in args.baselines.split(",") if b)]
+    for folder in (args.profile, args.py_spy):
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[Result]] = {name: [] for name in bots}
     for round_no in range(args.rounds):
         base = 10_000_000 + round_no * 100_000
@@ -235,7 +246,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--updates", type=int, default=0, help="default 2000 (burst), 5000 (turns)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baselines", default="echo,echo1",
-                        help="echo: the echo bot with caunoi's set-up (64 updates at once); echo1: one at a time "
+                        help="echo: the echo bot with caunoi's set-up (64 updates at once, aiohttp); "
+                             "echo_httpx: the same on PTB's httpx; echo1: one at a time on httpx "
                              "(python-telegram-bot's default); comma-separated, may be empty")
     parser.add_argument("--mix", choices=("onboarding", "learning"), default="onboarding", help="turns only")
     parser.add_argument("--profile", type=Path, help="folder for cProfile files of the caunoi process")
@@ -244,7 +256,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--echo-bot":
-        run_echo_bot(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    if len(sys.argv) == 6 and sys.argv[1] == "--echo-bot":
+        run_echo_bot(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     else:
         sys.exit(asyncio.run(main(parse_args(sys.argv[1:]))))

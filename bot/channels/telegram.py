@@ -34,10 +34,10 @@ from telegram import (
 from telegram import error as tg_error
 from telegram.constants import MessageEntityType
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
-from telegram.request import HTTPXRequest
 
 from bot.channels import base
 from bot.channels.base import Dispatch
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_limiter import PacedRateLimiter
 from bot.config import Config, ConfigError
 from bot.content import Content
@@ -142,15 +142,18 @@ class TelegramChannel:
         api = config.telegram_api_url.rstrip("/")
         self._base_url = f"{api}/bot"
         self._base_file_url = f"{api}/file/bot"
+        self._requests = (AiohttpRequest(concurrency + 32, pool_timeout=30.0),
+                          AiohttpRequest(1, read_timeout=poll_timeout + 10.0))
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
             .token(config.telegram_token.reveal())
             .base_url(self._base_url)
             .base_file_url(self._base_file_url)
             .concurrent_updates(concurrency)
-            .connection_pool_size(concurrency + 32)  # + headroom for outbox deliveries
-            .pool_timeout(30.0)
-            .get_updates_read_timeout(poll_timeout + 10.0)
+            # aiohttp, not PTB's httpx default: far less CPU per update with 64 at once
+            # (bot/channels/telegram_http.py). + 32 connections of headroom for outbox deliveries.
+            .request(self._requests[0])
+            .get_updates_request(self._requests[1])
             .job_queue(None)  # the app has its own scheduler
         )
         # The pacer every message goes through; the outbox reserves its slots from it too.
@@ -221,6 +224,8 @@ class TelegramChannel:
         if app.running:
             await app.stop()
         await app.shutdown()
+        for request in self._requests:  # opened by a getMe that failed: PTB's shutdown skips them
+            await request.shutdown()
         if self._paid_bot is not None:
             await self._paid_bot.shutdown()
             self._paid_bot = None
@@ -452,9 +457,8 @@ class TelegramChannel:
         """A Bot without the 30/s limiter for paid broadcasts (the outbox paces those)."""
         if self._paid_bot is None:
             assert self.config.telegram_token
-            # As many connections as sends in flight: httpcore scans every pooled connection on
-            # each request, so a bigger pool only costs CPU (paid mode: 0.7 -> 0.75-0.9 of bare PTB).
-            pool = HTTPXRequest(connection_pool_size=max(self.config.outbox_concurrency, 1), pool_timeout=30.0)
+            # As many connections as sends in flight.
+            pool = AiohttpRequest(max(self.config.outbox_concurrency, 1), pool_timeout=30.0)
             self._paid_bot = ExtBot(self.config.telegram_token.reveal(), base_url=self._base_url,
                                     base_file_url=self._base_file_url, request=pool)
         return self._paid_bot
