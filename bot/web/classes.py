@@ -11,6 +11,8 @@ from aiohttp import web
 from bot.store import classes
 from bot.web.auth import current_staff, refuse
 from bot.web.render import SERVICES, page
+from handlers.class_format import Formatter
+from handlers.class_input import audience_words
 
 SHOWN_SINCE = timedelta(days=60)
 
@@ -40,7 +42,10 @@ async def show_class(request: web.Request, notice: str | None = None) -> web.Str
         return refuse(request)
     invited = await classes.invitees(services.db, klass.id, scope=staff.commune_filter)
     counts = await classes.counts(services.db, klass.id, staff.commune_filter)
-    return page(request, "class.html", klass=klass, invited=invited, counts=counts, notice=notice)
+    editable = not klass.cancelled and services.clock.now() < klass.starts_at  # as chat's class screen
+    return page(request, "class.html", klass=klass, invited=invited, counts=counts, notice=notice,
+                topics=Formatter.of(services).topic_labels(klass.topics), editable=editable,
+                audience=audience_words(services.content.texts, klass.audience))
 
 
 async def attendance(request: web.Request) -> web.StreamResponse:
