@@ -193,12 +193,16 @@ def _changes(request: web.Request, klass: classes.ClassRow, form: Any) -> dict[s
 
 
 async def cancel(request: web.Request) -> web.StreamResponse:
-    """POST /classes/{id}/cancel: cancelled, reminders stopped, everyone invited told (classes.cancel)."""
+    """POST /classes/{id}/cancel: asks first (as chat does); with confirm=1 cancelled, reminders
+    stopped, everyone invited told (classes.cancel)."""
     klass = await _scheduled(request)
     if klass is None:
         return refuse(request)
     services = request.app[SERVICES]
     form = await request.post()
+    if form.get("confirm") != "1":
+        return page(request, "class_cancel.html", klass=klass, version=_version(form),
+                    when=Formatter.of(services).when(klass.starts_at))
     done = await classes.cancel(services.db, klass.id, _version(form), now=services.clock.now(),
                                 cancel_reply=Formatter.of(services).cancellation)
     if done is None:
