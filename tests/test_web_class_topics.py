@@ -115,7 +115,9 @@ async def test_commune_staff_invite_a_role_within_their_communes_on_the_web(
     page = await site.login(KHE)
     await page.goto(f"{site.base}/classes/new")
     await _fill(page, "Lớp trưởng thôn Hương Khê")
+    await page.wait_for_selector("#class-count:has-text('Hiện có 2 người')")  # the live count, as chat's preview
     await page.select_option("#class-role", "truong_thon")
+    await page.wait_for_selector("#class-count:has-text('Hiện có 1 người')")
     await page.click("#create-button")  # no commune ticked: all of theirs
     await page.wait_for_selector("#invitees")
     await site.shot(page, "class-role-commune")
@@ -134,6 +136,8 @@ async def test_commune_staff_invite_a_role_within_their_communes_on_the_web(
         response = await page.request.post(f"{site.base}/classes/new", form={**base, **extra})
         assert response.status == 403, extra
     assert await app.db.fetchval("SELECT count(*) FROM classes WHERE title LIKE 'Lớp giả mạo%'") == 0
+    response = await page.request.get(f"{site.base}/classes/count?commune=Xã Hương Đô")
+    assert response.status == 403  # not even how many another commune has
 
     other = await site.login(DO)  # Hương Đô's staff do not see Hương Khê's role class
     response = await other.goto(f"{site.base}/classes/1")

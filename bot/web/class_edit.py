@@ -27,6 +27,7 @@ MINUTES = 240  # as chat's /newclass
 def routes(router: web.UrlDispatcher) -> None:
     """Register the class planning pages."""
     router.add_get("/classes/new", new_form)
+    router.add_get("/classes/count", count)
     router.add_post("/classes/new", create)
     router.add_get("/classes/{id:\\d+}/edit", edit_form)
     router.add_post("/classes/{id:\\d+}/edit", save)
@@ -93,6 +94,15 @@ async def new_form(request: web.Request, error: str | None = None, values: Any =
     invited = set(values.getall("commune", [])) if values is not None else set()
     return _form_page(request, "class_new.html", error, values, ticked, communes=_communes(request),
                       invited=invited)
+
+
+async def count(request: web.Request) -> web.StreamResponse:
+    """GET /classes/count?commune=…&role=…: how many the form's audience invites now (JSON for the
+    form's live count, as chat's preview says "hiện có N người")."""
+    audience = _audience(request, request.query)
+    if audience is None:
+        return web.json_response({"ok": False}, status=403)
+    return web.json_response({"ok": True, "count": await classes.audience_count(request.app[SERVICES].db, audience)})
 
 
 async def create(request: web.Request) -> web.StreamResponse:
