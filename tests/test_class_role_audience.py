@@ -10,6 +10,7 @@ from bot.app import App
 from bot.model import Identity
 from bot.store import classes, people
 from bot.store import staff as stored
+from handlers.classes import invite_latecomers
 from tests.chat import Chat
 from tests.test_classes import onboarded, rows
 from tests.test_staff_roles import add_staff
@@ -67,7 +68,10 @@ async def test_commune_staff_invite_a_role_within_their_communes(app: App) -> No
     # Latecomers follow the same rule: a Trưởng thôn of Hà Linh yes, one of Phúc Trạch no.
     late_linh = await onboarded(app, 5, commune="Hà Linh", role="Trưởng thôn")
     late_trach = await onboarded(app, 6, commune="Phúc Trạch", role="Trưởng thôn")
-    await late_linh.send("/classes")
+    await invite_latecomers(app.services)  # the periodic job's SQL rule
+    invited_now = {int(r[0]) for r in await app.db.fetchall("SELECT person_id FROM class_invitees")}
+    assert await _person_id(app, late_linh) in invited_now and await _person_id(app, late_trach) not in invited_now
+    await late_linh.send("/classes")  # and the rule /classes applies in Python
     assert "Lớp trưởng thôn" in late_linh.text
     await late_trach.send("/classes")
     assert "Lớp trưởng thôn" not in late_trach.text
