@@ -6,7 +6,7 @@ attendance list with the absentees after the class.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.callback import Actions
 from bot.context import Context
@@ -14,6 +14,7 @@ from bot.model import Event, Option, Reply
 from bot.router import Router
 from bot.store import classes
 from bot.store.classes import ClassRow, Invitee
+from bot.store.db import Database
 from handlers import scope
 from handlers.class_buttons import (
     AttendanceGroup,
@@ -138,18 +139,27 @@ async def _toggle(ctx: Context, klass: ClassRow, person_id: int, index: int, pag
     return await _group(ctx, klass, index, page)
 
 
-async def _open(ctx: Context, klass: ClassRow) -> list[Reply]:
-    now = ctx.now()
-    back = [Option(ctx.t("classes.back_to_list"), ViewClass(klass.id).pack())]
+async def open_checkin(db: Database, klass: ClassRow, now: datetime) -> tuple[str, datetime] | str:
+    """Open the check-in window (or keep the open one's code): (code, until), or the text key saying
+    why not. Chat's button and the web dashboard share it."""
     if klass.cancelled:
-        return [ctx.reply("classes.not_editable", back)]
+        return "classes.not_editable"
     if now < klass.starts_at - CHECKIN_EARLY:
-        return [ctx.reply("classes.checkin_too_early", back)]
+        return "classes.checkin_too_early"
     until = klass.ends_at + CHECKIN_LATE
     if now >= until:
-        return [ctx.reply("classes.checkin_too_late", back)]
+        return "classes.checkin_too_late"
     code = klass.checkin_code if klass.checkin_open(now) and klass.checkin_code else _new_code()
-    await classes.set_checkin(ctx.db, klass.id, code, until)
+    await classes.set_checkin(db, klass.id, code, until)
+    return code, until
+
+
+async def _open(ctx: Context, klass: ClassRow) -> list[Reply]:
+    back = [Option(ctx.t("classes.back_to_list"), ViewClass(klass.id).pack())]
+    opened = await open_checkin(ctx.db, klass, ctx.now())
+    if isinstance(opened, str):
+        return [ctx.reply(opened, back)]
+    code, until = opened
     options = [Option(ctx.t("classes.close_checkin_button"), CloseCheckin(klass.id).pack()),
                Option(ctx.t("classes.attendance_list_button"), AttendanceList(klass.id).pack()), *back]
     return [ctx.reply("classes.checkin_opened", options,

@@ -104,7 +104,7 @@ def _everyone(ctx: Context) -> dict[str, Any]:
 def place_with_commune(place: str, audience: dict[str, Any]) -> str:
     """"Hội trường xã" reads as "Hội trường xã, Xã Hương Khê" when one commune is invited and the
     place does not name it already."""
-    names = list(audience.get("communes", [])) if audience.get("kind") == "communes" else []
+    names = list(audience.get("communes", [])) if audience.get("kind") in ("communes", "role") else []
     if len(names) != 1:
         return place
     bare = fold(names[0]).removeprefix("xa ").removeprefix("phuong ")
@@ -169,8 +169,9 @@ def _ask_audience(ctx: Context) -> Reply:
     ctx.goto(Step.AUDIENCE, **_kept(ctx))
     options = [ctx.option("classes.audience_all", PickAudience("all").pack()),
                ctx.option("classes.audience_communes_button", PickAudience("com").pack())]
-    if scope.communes(ctx) is None:  # a role across communes is the province's choice
-        options.append(ctx.option("classes.audience_role_button", PickAudience("role").pack()))
+    # A role across communes is the province's choice; commune staff invite a role within their communes.
+    role_key = "classes.audience_role_button" if scope.communes(ctx) is None else "classes.audience_role_mine_button"
+    options.append(ctx.option(role_key, PickAudience("role").pack()))
     return ctx.reply("classes.ask_audience", [*options, ctx.option("core.cancel_button", Discard.head)])
 
 
@@ -235,7 +236,7 @@ async def _create(ctx: Context) -> list[Reply]:
 def _within_scope(ctx: Context, audience: dict[str, Any]) -> bool:
     if scope.communes(ctx) is None:
         return True
-    names = audience.get("communes", []) if audience.get("kind") == "communes" else []
+    names = audience.get("communes", []) if audience.get("kind") in ("communes", "role") else []
     return bool(names) and all(scope.covers(ctx, name) for name in names)
 
 
@@ -339,7 +340,7 @@ async def _audience_picked(button: PickAudience, ctx: Context) -> list[Reply]:
     if button.choice == "com":
         return [_ask_communes(ctx)]
     if button.choice == "role":
-        return [_ask_role(ctx)] if scope.communes(ctx) is None else scope.refused(ctx)
+        return [_ask_role(ctx)]
     ctx.remember(audience=_everyone(ctx))
     return [await preview(ctx)]
 
@@ -363,10 +364,18 @@ async def _communes_done(button: CommunesDone, ctx: Context) -> list[Reply]:
 
 
 async def _role_picked(button: PickRole, ctx: Context) -> list[Reply]:
-    if button.role not in ROLES or scope.communes(ctx) is not None:
+    if button.role not in ROLES:
         return await _stale(ctx)
-    ctx.remember(audience={"kind": "role", "role": button.role})
+    ctx.remember(audience=_role_audience(ctx, button.role))
     return [await preview(ctx)]
+
+
+def _role_audience(ctx: Context, role: str) -> dict[str, Any]:
+    """Leaders of `role` across the province for province staff; within their own communes for
+    commune staff (the communes come from their scope, never from the button)."""
+    if scope.communes(ctx) is None:
+        return {"kind": "role", "role": role}
+    return {"kind": "role", "role": role, "communes": _my_communes(ctx)}
 
 
 async def _create_pressed(button: CreateClass, ctx: Context) -> list[Reply]:

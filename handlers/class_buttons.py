@@ -113,7 +113,7 @@ class CommunesDone(Payload, head="cla:cd"):
 
 @dataclass(frozen=True)
 class PickRole(Payload, head="cla:r"):
-    """Invite everyone with this role (province admins)."""
+    """Invite everyone with this role (across communes for province staff, in their communes for commune staff)."""
 
     role: str
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from bot import timeparse
+from bot.content.texts import Texts
 from bot.context import Context
 from bot.errors import TextError
 from bot.roles import ROLES
@@ -80,10 +81,19 @@ def valid_text(text: str, limit: int) -> str:
 
 
 def audience_text(ctx: Context, audience: dict[str, Any]) -> str:
-    """"tất cả", "Xã Hương Khê, Xã Hà Linh" or "chức danh Trưởng thôn"."""
+    """"tất cả", "Xã Hương Khê, Xã Hà Linh", "chức danh Trưởng thôn" or "chức danh Trưởng thôn ở Xã Hương Khê"."""
+    return audience_words(ctx.t, audience)
+
+
+def audience_words(t: Texts, audience: dict[str, Any]) -> str:
+    """audience_text without a chat Context (the web dashboard)."""
     kind = audience.get("kind")
+    names = ", ".join(audience.get("communes", []))
     if kind == "communes":
-        return ", ".join(audience.get("communes", []))
+        return names
     if kind == "role" and audience.get("role") in ROLES:
-        return ctx.t("classes.audience_role_text", role=ctx.t(f"onboarding.roles.{audience['role']}"))
-    return ctx.t("classes.audience_everyone_text")
+        role = t(f"onboarding.roles.{audience['role']}")
+        if "communes" in audience:
+            return t("classes.audience_role_in_text", role=role, communes=names)
+        return t("classes.audience_role_text", role=role)
+    return t("classes.audience_everyone_text")

@@ -59,7 +59,10 @@ async def test_a_class_planned_on_the_web_invites_edits_and_cancels(site: Site, 
     assert "21/12/2026" in changed[0]
 
     await page.click("#edit-class")
-    await page.click("#cancel-class-button")
+    await page.click("#cancel-class-button")  # asked first, as in chat; nothing cancelled yet
+    assert "chắc chắn HỦY lớp" in await page.text_content("#cancel-question")
+    assert await app.db.fetchval("SELECT status FROM classes WHERE id = ?", (class_id,)) == "scheduled"
+    await page.click("#confirm-cancel-button")
     await page.wait_for_selector("#invitees")
     assert "đã hủy" in await page.text_content("main")
     cancelled = texts_to(await drain(app), "301")

@@ -101,7 +101,8 @@ def audience_matches(audience: dict[str, Any], person: Person) -> bool:
     if kind == "communes":
         return person.commune in audience.get("communes", [])
     if kind == "role":
-        return person.role == audience.get("role")
+        return person.role == audience.get("role") and ("communes" not in audience
+                                                        or person.commune in audience["communes"])
     return True
 
 
@@ -111,6 +112,10 @@ def _audience_sql(audience: dict[str, Any]) -> tuple[str, list[Any]]:
     if kind == "communes":
         names = list(audience.get("communes", []))
         return f"{sql} AND commune IN ({', '.join('?' for _ in names) or 'NULL'})", names
+    if kind == "role" and "communes" in audience:  # a role within some communes (commune staff's choice)
+        names = list(audience["communes"])
+        return (f"{sql} AND role = ? AND commune IN ({', '.join('?' for _ in names) or 'NULL'})",
+                [audience.get("role"), *names])
     if kind == "role":
         return f"{sql} AND role = ?", [audience.get("role")]
     return sql, []
@@ -168,16 +173,16 @@ async def update(
     db: Database, class_id: int, version: int, *, now: datetime, changes: dict[str, Any],
     next_reminder: Callable[[ClassRow], datetime | None], change_reply: Callable[[ClassRow], Reply],
 ) -> ClassRow | None:
-    """Apply `changes` (title, place, starts_at) if the class is still at `version`.
+    """Apply `changes` (title, place, starts_at, topics) if the class is still at `version`.
 
     Bumps the version, re-plans reminders from now, skips queued messages that carry the old
     details and queues the change to everyone invited. None when someone else changed it first
     (or it was cancelled).
     """
-    allowed = {"title", "place", "starts_at"}
+    allowed = {"title", "place", "starts_at", "topics"}
     if not changes or set(changes) - allowed:
         raise ValueError(f"cannot change {sorted(set(changes) - allowed)}")
-    values = {k: iso(v) if isinstance(v, datetime) else v for k, v in changes.items()}
+    values = {k: _stored(v) for k, v in changes.items()}
     assignments = ", ".join(f"{k} = ?" for k in values)
     async with db.write() as conn:
         cursor = await conn.execute(
@@ -198,6 +203,15 @@ async def update(
         await deliveries.enqueue_in(conn, "class_change", f"class:{class_id}:v{row.version}", ids,
                                     change_reply(row), now=now)
     return await get(db, class_id)
+
+
+def _stored(value: Any) -> Any:
+    """A changed field as its column holds it: times in ISO UTC, topic ids as a JSON list."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, (list, tuple)):
+        return json.dumps(list(value))
+    return value
 
 
 async def cancel(
@@ -438,6 +452,8 @@ async def invite_latecomers(
             " AND CASE json_extract(c.audience, '$.kind')"
             "   WHEN 'communes' THEN p.commune IN (SELECT value FROM json_each(c.audience, '$.communes'))"
             "   WHEN 'role' THEN p.role IS json_extract(c.audience, '$.role')"
+            "     AND (json_type(c.audience, '$.communes') IS NULL"
+            "          OR p.commune IN (SELECT value FROM json_each(c.audience, '$.communes')))"
             "   ELSE 1 END",
             (iso(now), iso(since)),
         ) as cursor:

@@ -1,6 +1,8 @@
 """Plan, edit and cancel a class at the desk, through the same store calls as chat (/newclass,
 /classes): invitations, change and cancellation notices are queued in the outbox in the same
-transaction, and a commune staff member can only invite, and only touch classes of, their communes."""
+transaction, and a commune staff member can only invite, and only touch classes of, their communes.
+Topics are stored as chat's topics step stores them (a list of topic ids); a role may be invited
+within the chosen communes (commune staff: within theirs), or across the province by province staff."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import reminders
+from bot.roles import ROLES
 from bot.store import classes
 from bot.web.auth import current_staff, refuse
 from bot.web.inbox import staff_person
@@ -24,6 +27,7 @@ MINUTES = 240  # as chat's /newclass
 def routes(router: web.UrlDispatcher) -> None:
     """Register the class planning pages."""
     router.add_get("/classes/new", new_form)
+    router.add_get("/classes/count", count)
     router.add_post("/classes/new", create)
     router.add_get("/classes/{id:\\d+}/edit", edit_form)
     router.add_post("/classes/{id:\\d+}/edit", save)
@@ -47,9 +51,58 @@ def _error(request: web.Request, error: InputError) -> str:
     return str(request.app[SERVICES].content.texts(error.key, **error.values))
 
 
+def _topics(request: web.Request) -> list[tuple[str, str]]:
+    """(id, label) of every topic, in content order: what chat's topics step offers."""
+    return [(t.id, getattr(t, "label", t.id)) for t in request.app[SERVICES].content.topics]
+
+
+def _chosen_topics(request: web.Request, form: Any) -> list[str] | None:
+    """The ticked topic ids in content order; None when one is not a topic (a forged form)."""
+    ticked = {str(v) for v in form.getall("topic", [])}
+    known = [topic_id for topic_id, _ in _topics(request)]
+    return None if ticked - set(known) else [t for t in known if t in ticked]
+
+
+def _audience(request: web.Request, form: Any) -> dict[str, Any] | None:
+    """The audience of the form: ticked communes (none = all this staff member may invite), and
+    optionally one role within them. None when a commune or role is not allowed (a forged form)."""
+    staff = current_staff(request)
+    mine = _communes(request)
+    chosen = [str(v) for v in form.getall("commune", [])]
+    role = str(form.get("role", ""))
+    if any(name not in mine for name in chosen) or (role and role not in ROLES):
+        return None
+    if not chosen and staff.commune_filter is None:  # the province: everyone, or a role across communes
+        return {"kind": "role", "role": role} if role else dict(classes.ALL)
+    names = chosen or mine  # "everyone" for commune staff is every one of their communes, as in chat
+    if role:
+        return {"kind": "role", "role": role, "communes": names}
+    return {"kind": "communes", "communes": names}
+
+
+def _form_page(request: web.Request, name: str, error: str | None, values: Any, topics: Any,
+               **more: Any) -> web.StreamResponse:
+    """A class form with the topics to tick (`topics`: the ids ticked now) and the roles to choose."""
+    roles = [(key, request.app[SERVICES].content.texts(f"onboarding.roles.{key}")) for key in ROLES]
+    return page(request, name, error=error, values=values or {}, topics=_topics(request),
+                ticked=set(topics or ()), roles=roles, **more)
+
+
 async def new_form(request: web.Request, error: str | None = None, values: Any = None) -> web.StreamResponse:
-    """GET /classes/new: date and time, title, place and the communes to invite."""
-    return page(request, "class_new.html", communes=_communes(request), error=error, values=values or {})
+    """GET /classes/new: date and time, title, place, topics, and the communes and role to invite."""
+    ticked = values.getall("topic", []) if values is not None else []
+    invited = set(values.getall("commune", [])) if values is not None else set()
+    return _form_page(request, "class_new.html", error, values, ticked, communes=_communes(request),
+                      invited=invited)
+
+
+async def count(request: web.Request) -> web.StreamResponse:
+    """GET /classes/count?commune=…&role=…: how many the form's audience invites now (JSON for the
+    form's live count, as chat's preview says "hiện có N người")."""
+    audience = _audience(request, request.query)
+    if audience is None:
+        return web.json_response({"ok": False}, status=403)
+    return web.json_response({"ok": True, "count": await classes.audience_count(request.app[SERVICES].db, audience)})
 
 
 async def create(request: web.Request) -> web.StreamResponse:
@@ -57,15 +110,9 @@ async def create(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     staff = current_staff(request)
     form = await request.post()
-    chosen = [str(v) for v in form.getall("commune", [])]
-    if any(name not in _communes(request) for name in chosen):
+    audience, topics = _audience(request, form), _chosen_topics(request, form)
+    if audience is None or topics is None:
         return refuse(request)
-    if chosen:
-        audience: dict[str, Any] = {"kind": "communes", "communes": chosen}
-    elif staff.commune_filter is None:
-        audience = dict(classes.ALL)
-    else:  # "everyone" for commune staff is every one of their communes, as in chat
-        audience = {"kind": "communes", "communes": _communes(request)}
     try:
         starts_at = _when(request, str(form.get("when", "")))
         title = valid_text(str(form.get("title", "")), TITLE_LIMIT)
@@ -76,28 +123,32 @@ async def create(request: web.Request) -> web.StreamResponse:
     now = services.clock.now()
     klass, _count = await classes.create(
         services.db, title=title, place=place_with_commune(place, audience), starts_at=starts_at,
-        minutes=MINUTES, topics=[], audience=audience, created_by=person_id, now=now,
+        minutes=MINUTES, topics=topics, audience=audience, created_by=person_id, now=now,
         next_reminder=reminders.next_due(starts_at, services.config.reminders, now),
         invitation=Formatter.of(services).invitation)
     raise web.HTTPSeeOther(f"/classes/{klass.id}")
 
 
 async def _scheduled(request: web.Request) -> classes.ClassRow | None:
-    """The class of the URL if it is within this staff member's communes and not cancelled."""
+    """The class of the URL if it is within this staff member's communes, not cancelled and not yet
+    started (as chat: a class under way or over is not edited)."""
     services = request.app[SERVICES]
     klass = await classes.get(services.db, int(request.match_info["id"]), current_staff(request).commune_filter)
-    return klass if klass is not None and not klass.cancelled else None
+    if klass is None or klass.cancelled or services.clock.now() >= klass.starts_at:
+        return None
+    return klass
 
 
 async def edit_form(request: web.Request, error: str | None = None, values: Any = None) -> web.StreamResponse:
-    """GET /classes/{id}/edit: the time, place and title as they are."""
+    """GET /classes/{id}/edit: the time, place, title and topics as they are."""
     klass = await _scheduled(request)
     if klass is None:
         return refuse(request)
     services = request.app[SERVICES]
     shown = values or {"when": klass.starts_at.astimezone(services.config.tz).strftime("%d/%m/%Y %H:%M"),
                        "place": klass.place, "title": klass.title}
-    return page(request, "class_edit.html", klass=klass, error=error, values=shown)
+    ticked = values.getall("topic", []) if values is not None else klass.topics
+    return _form_page(request, "class_edit.html", error, shown, ticked, klass=klass)
 
 
 async def save(request: web.Request) -> web.StreamResponse:
@@ -107,6 +158,9 @@ async def save(request: web.Request) -> web.StreamResponse:
         return refuse(request)
     services = request.app[SERVICES]
     form = await request.post()
+    topics = _chosen_topics(request, form)
+    if topics is None:
+        return refuse(request)
     try:
         changes = _changes(request, klass, form)
     except InputError as error:
@@ -141,16 +195,24 @@ def _changes(request: web.Request, klass: classes.ClassRow, form: Any) -> dict[s
         value = valid_text(str(form.get(field, "")), limit)
         if value != getattr(klass, field):
             changes[field] = value
+    topics = _chosen_topics(request, form) or []
+    known = {topic_id for topic_id, _ in _topics(request)}
+    if set(topics) != {t for t in klass.topics if t in known}:  # topics no longer in content are kept
+        changes["topics"] = [*topics, *(t for t in klass.topics if t not in known)]
     return changes
 
 
 async def cancel(request: web.Request) -> web.StreamResponse:
-    """POST /classes/{id}/cancel: cancelled, reminders stopped, everyone invited told (classes.cancel)."""
+    """POST /classes/{id}/cancel: asks first (as chat does); with confirm=1 cancelled, reminders
+    stopped, everyone invited told (classes.cancel)."""
     klass = await _scheduled(request)
     if klass is None:
         return refuse(request)
     services = request.app[SERVICES]
     form = await request.post()
+    if form.get("confirm") != "1":
+        return page(request, "class_cancel.html", klass=klass, version=_version(form),
+                    when=Formatter.of(services).when(klass.starts_at))
     done = await classes.cancel(services.db, klass.id, _version(form), now=services.clock.now(),
                                 cancel_reply=Formatter.of(services).cancellation)
     if done is None:

@@ -1,6 +1,6 @@
 """/classes: classes within the staff member's communes with invitation, RSVP and attendance counts;
-one class's invitees (answer, reason, phone) and attendance marking. Planning, editing and
-cancelling a class are in bot/web/class_edit.py."""
+one class's invitees (answer, reason, phone), attendance marking and the check-in code window (as
+chat's attendance buttons). Planning, editing and cancelling a class are in bot/web/class_edit.py."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from aiohttp import web
 from bot.store import classes
 from bot.web.auth import current_staff, refuse
 from bot.web.render import SERVICES, page
+from handlers.attendance import open_checkin
+from handlers.class_format import Formatter
+from handlers.class_input import audience_words
 
 SHOWN_SINCE = timedelta(days=60)
 
@@ -20,6 +23,7 @@ def routes(router: web.UrlDispatcher) -> None:
     router.add_get("/classes", show_list)
     router.add_get("/classes/{id:\\d+}", show_class)
     router.add_post("/classes/{id:\\d+}/attendance", attendance)
+    router.add_post("/classes/{id:\\d+}/checkin", checkin)
 
 
 async def show_list(request: web.Request) -> web.StreamResponse:
@@ -40,7 +44,13 @@ async def show_class(request: web.Request, notice: str | None = None) -> web.Str
         return refuse(request)
     invited = await classes.invitees(services.db, klass.id, scope=staff.commune_filter)
     counts = await classes.counts(services.db, klass.id, staff.commune_filter)
-    return page(request, "class.html", klass=klass, invited=invited, counts=counts, notice=notice)
+    now = services.clock.now()
+    formatter = Formatter.of(services)
+    checkin_until = formatter.when(klass.checkin_until) if klass.checkin_until and klass.checkin_open(now) else None
+    return page(request, "class.html", klass=klass, invited=invited, counts=counts, notice=notice,
+                topics=formatter.topic_labels(klass.topics), checkin_until=checkin_until,
+                editable=not klass.cancelled and now < klass.starts_at,  # as chat's class screen
+                audience=audience_words(services.content.texts, klass.audience))
 
 
 async def attendance(request: web.Request) -> web.StreamResponse:
@@ -57,3 +67,23 @@ async def attendance(request: web.Request) -> web.StreamResponse:
     await classes.mark_attended(services.db, klass.id, invitee.person_id, present, str(staff.identity),
                                 services.clock.now())
     raise web.HTTPSeeOther(f"/classes/{klass.id}#person-{invitee.person_id}")
+
+
+# What chat says about a check-in window that cannot open, in the dashboard's words where they differ.
+CHECKIN_REFUSALS = {"classes.checkin_too_late": "web.class_checkin_too_late"}
+
+
+async def checkin(request: web.Request) -> web.StreamResponse:
+    """POST /classes/{id}/checkin (open=1 or not): open the check-in code window, or close it."""
+    services = request.app[SERVICES]
+    klass = await classes.get(services.db, int(request.match_info["id"]), current_staff(request).commune_filter)
+    if klass is None:
+        return refuse(request)
+    form = await request.post()
+    if form.get("open") == "1":
+        opened = await open_checkin(services.db, klass, services.clock.now())
+        if isinstance(opened, str):  # nothing changed: the page says why, no redirect needed
+            return await show_class(request, str(services.content.texts(CHECKIN_REFUSALS.get(opened, opened))))
+    else:
+        await classes.set_checkin(services.db, klass.id, None, None)
+    raise web.HTTPSeeOther(f"/classes/{klass.id}#checkin")
