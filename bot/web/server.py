@@ -22,6 +22,7 @@ from bot.web import (
     classes,
     content_status,
     downloads,
+    flash,
     inbox,
     leaders,
     leaders_repair,
@@ -69,6 +70,7 @@ def build_app(services: Services, settings: WebSettings) -> web.Application:
     app[ENV] = environment()
     app[auth.SETTINGS] = settings
     app[auth.LIMITER] = auth.LoginLimiter()
+    app[flash.FLASH] = flash.Flashes()  # results shown after a form's redirect
     app.router.add_get("/login/{token}", auth.login_page)
     app.router.add_post("/login/{token}", auth.login_submit)
     app.router.add_get("/logged-out", auth.logged_out)
