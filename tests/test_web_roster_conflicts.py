@@ -102,7 +102,12 @@ async def test_applying_without_ticking_skips_conflicts(site: Site, app: App) ->
 async def test_commune_staff_overwrite_only_within_their_communes(site: Site, app: App, khe_staff: Any) -> None:
     dung = await registered(app, "101", "Phạm Thị Dung", "0987000111")
     do = await registered(app, "103", "Trần Văn Đô", "0987000444", commune="Hương Đô")
+    admin = await site.login(STAFF)
+    await check_file(admin, site, csv_file(DUNG))
+    admins_file = admin.url
     page = await site.login(KHE)
+    response = await page.goto(admins_file)  # someone else's waiting file: not shown, as if gone
+    assert response is not None and response.status == 404 and "Phạm Văn Dũng" not in await page.content()
     # Line 3 claims Hương Đô's leader for Hương Khê under another name: refused with the reason, not a conflict.
     report = await check_file(page, site, csv_file(DUNG, "Trần Văn Khác,0987000444,Xã Hương Khê,Thôn 1,Trưởng thôn,"))
     assert "Xung đột (1)" in report and "Dòng bị loại (1)" in report
