@@ -24,7 +24,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,6 +139,7 @@ class Conflict:
     row: RosterRow
     person_id: int
     fields: dict[str, tuple[Any, Any]]
+    fills: dict[str, Any] = field(default_factory=dict)  # blanks the row fills besides, written with an overwrite
 
 
 @dataclass
@@ -152,7 +153,12 @@ class Plan:
     same: int = 0
     new_hamlets: list[tuple[str, str]] = field(default_factory=list)
     applied: bool = False
-    conflicts_updated: bool = False
+    updated: list[Conflict] = field(default_factory=list)  # conflicts written with the roster's values
+
+    @property
+    def conflicts_updated(self) -> bool:
+        """Whether any conflict was overwritten with the roster's values."""
+        return bool(self.updated)
 
     @property
     def rejected(self) -> list[Rejected]:
@@ -452,7 +458,7 @@ def _compare(plan: Plan, row: RosterRow, person: store.Existing) -> None:
             continue
         fields[name] = value
     if differ:
-        plan.conflict.append(Conflict(row, person.id, differ))
+        plan.conflict.append(Conflict(row, person.id, differ, fields))
     elif fields:
         plan.change.append(Change(row, person.id, fields))
     else:
@@ -470,23 +476,24 @@ async def dry_run(db: Database, content: Content, data: bytes, filename: str, ye
 
 
 async def apply(db: Database, content: Content, data: bytes, filename: str, year: int, now: str,
-                update_conflicts: bool = False, scope: frozenset[str] | None = None) -> Plan:
+                update_conflicts: bool | Collection[int] = False, scope: frozenset[str] | None = None) -> Plan:
     """Import the file (rows within `scope` only, None = all): the plan is made again inside one write
-    transaction and applied there. Conflicts are left as they are unless `update_conflicts` (then the
-    roster's values win)."""
+    transaction and applied there. Conflicts are left as they are unless `update_conflicts`: True, the
+    roster's values win on every conflict; a collection of file line numbers, on those rows' only (a row
+    that is no longer a conflict is written as the plan says, whatever was ticked)."""
     parsed = await _parse_apart(data, filename, content.units, year)
     async with db.write() as conn:
         existing = await store.existing_by_phone_in(conn)
         learnt = await hamlet_store.all_known_in(conn)
         plan = make_plan(within_scope(parsed, existing, scope), existing, content.units, learnt)
         changes = [(c.person_id, c.fields) for c in plan.change]
-        if update_conflicts:
-            changes += [(c.person_id, {f: new for f, (_, new) in c.fields.items()}) for c in plan.conflict]
+        chosen = update_conflicts if not isinstance(update_conflicts, bool) else None
+        plan.updated = [c for c in plan.conflict if update_conflicts is True or (chosen and c.row.line in chosen)]
+        changes += [(c.person_id, c.fills | {f: new for f, (_, new) in c.fields.items()}) for c in plan.updated]
         # Every hamlet the roster names is approved (staff sent it), the new ones and those a leader proposed.
         named = sorted({(r.commune, r.hamlet) for r in plan.parsed.rows if r.hamlet} | set(plan.new_hamlets))
         await store.apply_plan(conn, [r.profile() | {"phone": r.phone} for r in plan.add], changes, named, now)
     plan.applied = True
-    plan.conflicts_updated = update_conflicts
     return plan
 
 
@@ -507,7 +514,7 @@ def _reason(t: Any, rejected: Rejected) -> str:
     return str(t(f"roster.reasons.{rejected.reason}", **values))
 
 
-def _conflict_line(t: Any, conflict: Conflict) -> str:
+def conflict_line(t: Any, conflict: Conflict) -> str:
     """"Dòng 3: 0912… — họ tên: “An” trong bot, “Ân” trong tệp"."""
     fields = "; ".join(t("roster.conflict_field", field=t(f"roster.fields.{f}"), theirs=_shown(t, f, old),
                          roster=_shown(t, f, new)) for f, (old, new) in conflict.fields.items())
@@ -522,26 +529,28 @@ def _shown(t: Any, name: str, value: Any) -> str:
     return str(value)
 
 
-def render_report(t: Any, plan: Plan, filename: str, limit: int | None = None, note: str | None = None) -> str:
+def render_report(t: Any, plan: Plan, filename: str, limit: int | None = None, note: str | None = None,
+                  conflict_note: str = "roster.conflict_note") -> str:
     """The dry-run (or applied) report: counts, then rejected / added / changed rows (at most `limit` each);
-    `note` is the text key that tells how to apply (differs between the bot and the command line)."""
+    `note` is the text key that tells how to apply (differs between the bot and the command line),
+    `conflict_note` the one that tells how conflicts can be overwritten."""
     parsed = plan.parsed
     done = plan.applied
-    changed = len(plan.change) + (len(plan.conflict) if plan.conflicts_updated else 0)
-    skipped = 0 if plan.conflicts_updated else len(plan.conflict)
+    skipped_conflicts = [c for c in plan.conflict if c not in plan.updated]
+    changed = len(plan.change) + len(plan.updated)
     lines = [t("roster.report_applied" if done else "roster.report_title", file=filename[:60]),
              t("roster.report_counts_applied" if done else "roster.report_counts",
                rows=len(parsed.rows) + len(parsed.rejected), add=len(plan.add), change=changed,
-               conflict=len(plan.conflict), skipped=skipped, same=plan.same, rejected=len(parsed.rejected),
-               hamlets=len(plan.new_hamlets), blank=parsed.blank)]
+               conflict=len(plan.conflict), skipped=len(skipped_conflicts), same=plan.same,
+               rejected=len(parsed.rejected), hamlets=len(plan.new_hamlets), blank=parsed.blank)]
     if parsed.ignored_columns:
         lines.append(t("roster.ignored_columns", columns=", ".join(parsed.ignored_columns[:10])))
     sections: list[tuple[str, list[str]]] = [
         ("roster.rejected_title", [t("roster.rejected_line", line=r.line, reason=_reason(t, r))
                                    for r in parsed.rejected]),
-        ("roster.conflict_title" if not done else
-         "roster.conflict_updated_title" if plan.conflicts_updated else "roster.conflict_skipped_title",
-         [_conflict_line(t, c) for c in plan.conflict]),
+        ("roster.conflict_skipped_title" if done else "roster.conflict_title",
+         [conflict_line(t, c) for c in (skipped_conflicts if done else plan.conflict)]),
+        ("roster.conflict_updated_title", [conflict_line(t, c) for c in plan.updated]),
         ("roster.added_title" if done else "roster.add_title",
          [t("roster.add_line", line=r.line, name=r.name, phone=r.phone, commune=r.commune,
             hamlet=r.hamlet or "—") for r in plan.add]),
@@ -561,7 +570,7 @@ def render_report(t: Any, plan: Plan, filename: str, limit: int | None = None, n
             lines.append(t("roster.more", count=len(items) - len(shown)))
     if plan.conflict and not done:
         lines.append("")
-        lines.append(t("roster.conflict_note"))
+        lines.append(t(conflict_note))
     if not plan.applied and (note or not plan.writes_anything):
         lines.append("")
         lines.append(t(note if plan.writes_anything and note else "roster.nothing_to_do"))

@@ -32,6 +32,7 @@ async def test_removing_the_last_province_admin_is_refused(site: Site, app: App)
     page = await site.login(PROVINCE)
     await page.goto(f"{site.base}/audit")
     await page.locator("#staff tr[data-identity='tg:8001'] .remove-staff").click()
+    await page.click("#staff-remove-yes")  # the confirmation page first
     assert "quản trị viên cấp tỉnh cuối cùng" in await page.text_content("#form-error")
     await site.shot(page, "staff-last-admin")
     assert await stored.get(app.db, str(PROVINCE)) is not None

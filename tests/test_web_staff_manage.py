@@ -68,6 +68,7 @@ async def test_a_province_admin_adds_changes_and_removes_commune_staff(site: Sit
     assert "Phan Văn Đô" in await page.text_content("main")
 
     await admin.locator("#staff tr[data-identity='tg:7003'] .remove-staff").click()
+    await admin.click("#staff-remove-yes")  # the confirmation page first (tests/test_web_staff_confirm.py)
     assert "Đã xóa tg:7003" in await admin.text_content("#form-notice")
     assert await stored.get(app.db, str(NEW)) is None
     response = await page.goto(f"{site.base}/leaders")

@@ -12,6 +12,8 @@ from aiohttp import web
 
 from bot.config import Config
 from bot.context import Services
+from bot.router import PeriodicJob
+from bot.scheduler import Scheduler
 from bot.web import (
     admission,
     auth,
@@ -20,6 +22,7 @@ from bot.web import (
     classes,
     content_status,
     downloads,
+    flash,
     inbox,
     leaders,
     leaders_repair,
@@ -33,6 +36,10 @@ from bot.web.render import ENV, SERVICES, environment, page
 from bot.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
+# Periodic jobs that only tidy the database. `caunoi run` runs them with every other job; the dashboard
+# alone (`caunoi web`, no channels, so no scheduler of the bot) runs these, so what the law says must go
+# still goes: roster files wait one day at most (handlers/roster_upload.py).
+HOUSEKEEPING = ("roster.expire_uploads",)
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
                                " frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -63,6 +70,7 @@ def build_app(services: Services, settings: WebSettings) -> web.Application:
     app[ENV] = environment()
     app[auth.SETTINGS] = settings
     app[auth.LIMITER] = auth.LoginLimiter()
+    app[flash.FLASH] = flash.Flashes()  # results shown after a form's redirect
     app.router.add_get("/login/{token}", auth.login_page)
     app.router.add_post("/login/{token}", auth.login_submit)
     app.router.add_get("/logged-out", auth.logged_out)
@@ -113,12 +121,19 @@ class WebServer:
             self.runner = None
 
 
+def housekeeping(jobs: list[PeriodicJob], services: Services) -> Scheduler:
+    """The scheduler of `caunoi web`: the HOUSEKEEPING jobs only (sending needs the bot's channels),
+    the first run at start."""
+    return Scheduler([job for job in jobs if job.name in HOUSEKEEPING], services, first_run_after=0.0)
+
+
 async def serve_alone(config: Config, settings: WebSettings) -> None:
     """`caunoi web`: the dashboard on the database, no channels (queued answers wait for the bot)."""
     from bot.app import open_app
 
     app = await open_app(config)
     server = WebServer(app.services, settings)
+    app.components.append(housekeeping(app.dispatcher.router.jobs, app.services))  # stopped by app.close()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -126,6 +141,8 @@ async def serve_alone(config: Config, settings: WebSettings) -> None:
             loop.add_signal_handler(sig, stop.set)
     try:
         await server.start()
+        for component in app.components:
+            await component.start()
         print(f"Cầu Nối web: {settings.base_url} (caunoi web-login IDENTITY prints a login link)", flush=True)
         await stop.wait()
     finally:

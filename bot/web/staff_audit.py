@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.store import audit
 from bot.store import staff as stored
+from bot.web import flash
 from bot.web.auth import current_staff, refuse
 from bot.web.render import SERVICES, page
 
@@ -19,16 +20,16 @@ def routes(router: web.UrlDispatcher) -> None:
     router.add_get("/audit", show)
 
 
-async def show(request: web.Request, notice: str | None = None, error: str | None = None,
-               status: int = 200) -> web.StreamResponse:
+async def show(request: web.Request) -> web.StreamResponse:
     """GET /audit: the staff (with their forms) and the last entries (province admins; everyone
-    else gets the refusal page)."""
+    else gets the refusal page); `?r=` shows what a staff form just did (bot/web/flash.py)."""
     if not current_staff(request).province:
         return refuse(request)
     services = request.app[SERVICES]
+    done = flash.recall(request)
     entries = await audit.recent(services.db, SHOWN)
     members = await stored.members(services.db)
     admins = sorted(str(identity) for identity in services.config.admins)
     communes = [c.name for c in services.content.units.communes]
-    return page(request, "audit.html", status=status, entries=entries, shown=SHOWN, members=members,
-                admins=admins, communes=communes, notice=notice, error=error)
+    return page(request, "audit.html", entries=entries, shown=SHOWN, members=members, admins=admins,
+                communes=communes, notice=done.get("notice"), error=done.get("error"))

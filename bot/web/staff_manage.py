@@ -1,27 +1,35 @@
 """Staff management on /audit (province admins, as chat's /staff): add a commune staff member by
 identity, change their communes and `sensitive`, remove them. The store calls are chat's
 (bot/store/staff.py), which audit every change in the same transaction; the last province admin
-cannot be removed, and CAUNOI_ADMINS entries are changed in the configuration, not here."""
+cannot be removed, and CAUNOI_ADMINS entries are changed in the configuration, not here.
+
+Removing goes through a confirmation page naming who and what they lose (chat asks too); every
+form answers with a redirect to /audit (POST → 303 → GET), so a reload never repeats a change."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from bot import staff as rights
 from bot.clock import iso
 from bot.store import staff as stored
-from bot.web import staff_audit
 from bot.web.auth import current_staff, refuse
-from bot.web.render import SERVICES
+from bot.web.flash import redirect
+from bot.web.render import SERVICES, page
+
+BACK = "/audit"
+REMOVE = "/audit/staff/remove"
 
 
 def routes(router: web.UrlDispatcher) -> None:
     """Register the staff changes."""
     router.add_post("/audit/staff/add", add)
     router.add_post("/audit/staff/save", save)
-    router.add_post("/audit/staff/remove", remove)
+    router.add_get(REMOVE, confirm_remove)
+    router.add_post(REMOVE, remove)
 
 
 def _communes(request: web.Request, form: Any) -> frozenset[str] | None:
@@ -49,17 +57,17 @@ async def add(request: web.Request) -> web.StreamResponse:
         return refuse(request)
     texts = services.content.texts
     if identity is None:
-        return await staff_audit.show(request, error=texts("staff.bad_identity", typed=typed[:40]))
+        redirect(request, BACK, error=texts("staff.bad_identity", typed=typed[:40]))
     if services.config.is_admin(identity):
-        return await staff_audit.show(request, error=texts("staff.already_admin", identity=str(identity)))
+        redirect(request, BACK, error=texts("staff.already_admin", identity=str(identity)))
     if await stored.get(services.db, str(identity)) is not None:
-        return await staff_audit.show(request, error=texts("web.staff_exists", identity=str(identity)))
+        redirect(request, BACK, error=texts("web.staff_exists", identity=str(identity)))
     if not communes:
-        return await staff_audit.show(request, error=texts("web.staff_no_commune"))
+        redirect(request, BACK, error=texts("web.staff_no_commune"))
     by, at = _actor(request)
     await stored.add(services.db, str(identity), communes=communes, sensitive=form.get("sensitive") == "1",
                      province=False, by=by, at=at)
-    return await staff_audit.show(request, notice=texts("web.staff_added", identity=str(identity)))
+    redirect(request, BACK, notice=texts("web.staff_added", identity=str(identity)))
 
 
 async def save(request: web.Request) -> web.StreamResponse:
@@ -78,21 +86,35 @@ async def save(request: web.Request) -> web.StreamResponse:
     sensitive = form.get("sensitive") == "1"
     if sensitive != member.sensitive:
         await stored.set_sensitive(services.db, member.identity, sensitive, by=by, at=at)
-    return await staff_audit.show(request, notice=services.content.texts("staff.saved"))
+    redirect(request, BACK, notice=services.content.texts("staff.saved"))
+
+
+async def confirm_remove(request: web.Request) -> web.StreamResponse:
+    """GET /audit/staff/remove?identity=…: who is removed and what they lose, with "Xóa" and "Quay lại"."""
+    if not current_staff(request).province:
+        return refuse(request)
+    services = request.app[SERVICES]
+    member = await stored.get(services.db, request.query.get("identity", ""))
+    if member is None:  # gone meanwhile, a CAUNOI_ADMINS entry, or a made-up identity
+        return refuse(request)
+    return page(request, "staff_remove.html", member=member, communes=sorted(member.communes))
 
 
 async def remove(request: web.Request) -> web.StreamResponse:
-    """POST /audit/staff/remove (identity): refused for the last province admin, as in chat."""
+    """POST /audit/staff/remove (identity, confirm=1): refused for the last province admin, as in chat;
+    without `confirm` it only leads to the confirmation page."""
     if not current_staff(request).province:
         return refuse(request)
     services = request.app[SERVICES]
     form = await request.post()
     identity = str(form.get("identity", ""))
+    if form.get("confirm") != "1":
+        raise web.HTTPSeeOther(f"{REMOVE}?{urlencode({'identity': identity})}")
     texts = services.content.texts
     by, at = _actor(request)
     result = await stored.remove(services.db, identity, by=by, at=at, keep_province=len(services.config.admins))
     if result == "last":
-        return await staff_audit.show(request, status=409, error=texts("staff.last_admin", identity=identity))
+        redirect(request, BACK, error=texts("staff.last_admin", identity=identity))
     if result == "absent":
         return refuse(request)
-    return await staff_audit.show(request, notice=texts("staff.removed", identity=identity))
+    redirect(request, BACK, notice=texts("staff.removed", identity=identity))
