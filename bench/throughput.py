@@ -17,8 +17,9 @@ in the fake server's queue before the bot polls, as when a broadcast's presses o
 answer at once. The same updates go to the echo bot. Measured from the bot's first getUpdates to
 its last message (every update answered, then a second of silence): updates/s, CPU per update
 (utime+stime of the bot process from /proc/<pid>/stat over the same span) and peak RSS (VmHWM).
-The ratios caunoi/echo for updates/s and echo/caunoi for CPU per update are the figure (target
-≥ 0.7 both, medians of the rounds).
+The ratios caunoi/echo1 for updates/s and echo1/caunoi for CPU per update are the figure (target
+≥ 0.7 both, medians of the rounds; echo1 is PTB with its defaults, issue 18's baseline). Against
+`echo` (the same set-up as caunoi) the ratio shows what caunoi's own code costs.
 
 Turns (--turns, bench/throughput_turns.py): simulated users each wait for the whole answer
 before their next update; the figure is the reply latency (p50/p95 from update to first message).
