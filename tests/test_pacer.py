@@ -73,22 +73,47 @@ async def test_the_server_never_counts_more_than_limit_in_a_window_whatever_the_
         assert in_window <= pacer.limit
 
 
-async def test_a_reserved_slot_already_allows_for_the_window() -> None:
+class PacerClock:
+    """The pacer's monotonic clock and sleep, stepped by hand: no wall-clock timing in the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += max(seconds, 0.0)
+        await asyncio.sleep(0)
+
+
+async def test_a_reserved_slot_already_allows_for_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
     # A caller prepares just before its slot (the outbox claims a row): the slot must be when the
     # send can really start, or the prepared row would wait, and slots would drift ever later.
+    import types
+
+    import bot.pacer as pacer_module
+
+    clock = PacerClock()
+    monkeypatch.setattr(pacer_module, "time", types.SimpleNamespace(monotonic=clock.monotonic))
+    monkeypatch.setattr(pacer_module, "asyncio", types.SimpleNamespace(sleep=clock.sleep))
     pacer = Pacer(rate=50, window=0.2)
     sends = []
     for _ in range(10):
         ticket = await pacer.start()
-        await asyncio.sleep(0.005)  # its round trip
+        clock.now += 0.005  # its round trip
         pacer.finish(ticket)
         sends.append(ticket)
     waiting = pacer.reserve()  # the 11th: its reference is the 1st
     after = pacer.reserve()  # the 12th: the 2nd
     assert waiting.at == pytest.approx(sends[0].finished + 0.2)
     assert after.at == pytest.approx(max(sends[1].finished + 0.2, waiting.at + pacer.interval))
+    clock.slept.clear()
     started = await pacer.start(waiting)
-    assert started.started - waiting.at < 0.05  # let through at its slot, no extra wait
+    assert started.started == pytest.approx(waiting.at)  # let through at its slot, no extra wait
+    assert len(clock.slept) == 1  # one sleep, straight to the slot
 
 
 async def test_concurrent_starts_never_put_more_than_limit_in_a_window() -> None:
