@@ -175,15 +175,28 @@ def _ask_audience(ctx: Context) -> Reply:
     return ctx.reply("classes.ask_audience", [*options, ctx.option("core.cancel_button", Discard.head)])
 
 
-def _ask_communes(ctx: Context, key: str = "classes.ask_communes") -> Reply:
+def _ask_communes(ctx: Context, key: str | None = None) -> Reply:
+    """Commune toggles and "Xong": the communes invited, or, once a province admin has picked a role
+    (`role` in the step's data), the communes where that role is invited, with "cả tỉnh" beside them."""
+    role = _picked_role(ctx)
     chosen = set(ctx.data.get("communes", []))
     options = [ctx.option("classes.topic_on" if c.name in chosen else "classes.topic_off", ToggleCommune(i).pack(),
                           label=c.name) for i, c in enumerate(ctx.content.units.communes) if scope.covers(ctx, c.name)]
     options.append(ctx.option("classes.done_button", CommunesDone.head))
-    if key == "classes.oneline_which_communes":
+    if role:
+        options.append(ctx.option("classes.role_everywhere_button", PickAudience("all").pack()))
+    elif key == "classes.oneline_which_communes":
         options.append(ctx.option("classes.audience_all", PickAudience("all").pack()))
     ctx.goto(Step.COMMUNES, **_kept(ctx))
-    return ctx.reply(key, options)
+    if not role:
+        return ctx.reply(key or "classes.ask_communes", options)
+    return ctx.reply(key or "classes.ask_role_communes", options, role=ctx.t(f"onboarding.roles.{role}"))
+
+
+def _picked_role(ctx: Context) -> str:
+    """The role a province admin picked before choosing communes ("" when inviting by commune)."""
+    role = str(ctx.data.get("role", ""))
+    return role if role in ROLES else ""
 
 
 def _ask_role(ctx: Context) -> Reply:
@@ -341,7 +354,8 @@ async def _audience_picked(button: PickAudience, ctx: Context) -> list[Reply]:
         return [_ask_communes(ctx)]
     if button.choice == "role":
         return [_ask_role(ctx)]
-    ctx.remember(audience=_everyone(ctx))
+    role = _picked_role(ctx) if ctx.step == Step.COMMUNES else ""
+    ctx.remember(audience=_role_audience(ctx, role) if role else _everyone(ctx))
     return [await preview(ctx)]
 
 
@@ -359,20 +373,25 @@ async def _communes_done(button: CommunesDone, ctx: Context) -> list[Reply]:
     chosen = list(ctx.data.get("communes", []))
     if not chosen:
         return [_ask_communes(ctx, "classes.no_commune_chosen")]
-    ctx.remember(audience={"kind": "communes", "communes": chosen})
+    role = _picked_role(ctx)
+    audience = {"kind": "role", "role": role, "communes": chosen} if role else {"kind": "communes", "communes": chosen}
+    ctx.remember(audience=audience)
     return [await preview(ctx)]
 
 
 async def _role_picked(button: PickRole, ctx: Context) -> list[Reply]:
     if button.role not in ROLES:
         return await _stale(ctx)
+    if scope.communes(ctx) is None:  # province staff: then the communes, or the whole province
+        ctx.remember(role=button.role, communes=[])
+        return [_ask_communes(ctx)]
     ctx.remember(audience=_role_audience(ctx, button.role))
     return [await preview(ctx)]
 
 
 def _role_audience(ctx: Context, role: str) -> dict[str, Any]:
-    """Leaders of `role` across the province for province staff; within their own communes for
-    commune staff (the communes come from their scope, never from the button)."""
+    """Leaders of `role` across the province for province staff ("cả tỉnh"); within their own communes
+    for commune staff (the communes come from their scope, never from the button)."""
     if scope.communes(ctx) is None:
         return {"kind": "role", "role": role}
     return {"kind": "role", "role": role, "communes": _my_communes(ctx)}

@@ -48,7 +48,9 @@ async def on_file(event: Event, ctx: Context) -> list[Reply]:
     except roster.RosterError as exc:
         return [Reply(roster.render_error(ctx.t, exc), cancel)]  # still waiting: a corrected file is welcome
     ctx.finish()
-    report = roster.render_report(ctx.t, plan, name, limit=REPORT_LINES, note="roster.bot_note")
+    # Conflicts are overwritten at the desk (/leaders/import), not in chat: the note says so.
+    report = roster.render_report(ctx.t, plan, name, limit=REPORT_LINES, note="roster.bot_note",
+                                  conflict_note="roster.chat_conflict_note")
     if not plan.writes_anything:
         return [Reply(report, [ctx.option("core.admin_button", "cmd:admin")])]
     upload = await roster_store.save_upload(ctx.db, ctx.person.id, name, data, ctx.now_iso())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot import staff as rights
 from bot.callback import Actions, Payload
@@ -19,6 +19,7 @@ from bot.model import Event, Option, Reply
 from bot.router import Router
 from bot.store import audit
 from bot.store import staff as stored
+from bot.store.db import Database
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud over the phone
 CODE_LENGTH = 12  # 31^12 ≈ 2^59: not guessable within the flood limit
@@ -189,16 +190,25 @@ def invite_view(ctx: Context) -> list[Reply]:
     return [ctx.reply("staff.invite_communes", options)]
 
 
+async def new_invite(db: Database, *, communes: frozenset[str], sensitive: bool, by: str,
+                     now: datetime) -> tuple[str, datetime]:
+    """A one-time code for commune staff of `communes` (chat's "Tạo mã" and the web's /audit form):
+    only its hash is stored, audited `staff.invite`; the code, to show once, and when it expires."""
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    until = now + CODE_VALID
+    await stored.create_invite(db, code, communes=communes, sensitive=sensitive, province=False,
+                               by=by, at=iso(now), expires_at=iso(until))
+    return code, until
+
+
 async def make_invite(ctx: Context) -> list[Reply]:
     """A new one-time code; only its hash is stored."""
     communes = frozenset(ctx.data.get("communes", []))
     if not communes:
         return [ctx.reply("staff.invite_need_commune"), *invite_view(ctx)]
     sensitive = bool(ctx.data.get("sensitive"))
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    until = ctx.now() + CODE_VALID
-    await stored.create_invite(ctx.db, code, communes=communes, sensitive=sensitive, province=False,
-                               by=str(ctx.identity), at=ctx.now_iso(), expires_at=iso(until))
+    code, until = await new_invite(ctx.db, communes=communes, sensitive=sensitive, by=str(ctx.identity),
+                                   now=ctx.now())
     ctx.finish()
     return [ctx.reply("staff.invite_made", [ctx.option("staff.back_button", "cmd:staff")], code=code,
                       until=_local(ctx, iso(until)), where=_where(ctx, communes=communes),

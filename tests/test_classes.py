@@ -158,6 +158,7 @@ async def test_role_audience(app: App, staff: Chat) -> None:
         await staff.press("Xong")
     await staff.press("Theo chức danh")
     await staff.press("Chi hội trưởng")
+    await staff.press("Cả tỉnh")  # a province admin: the role everywhere (or in chosen communes)
     assert "chức danh Chi hội trưởng" in staff.text and "hiện có 1 người" in staff.text
     await staff.press("Tạo lớp")
     pb = await people.by_identity(app.db, b.identity)

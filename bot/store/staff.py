@@ -137,6 +137,27 @@ async def create_invite(db: Database, code: str, *, communes: frozenset[str], se
         await audit.record_in(conn, at, by, "staff.invite", "*" if province else audit.scope_label(communes), "")
 
 
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """An invitation code not used yet (the code itself is never stored)."""
+
+    province: bool
+    sensitive: bool
+    communes: frozenset[str]
+    created_by: str
+    created_at: str
+    expires_at: str
+
+
+async def open_invites(db: Database, at: str) -> list[Invite]:
+    """The invitations still waiting at `at` (neither used nor expired), the soonest to expire first."""
+    rows = await db.fetchall(
+        "SELECT province, sensitive, communes, created_by, created_at, expires_at FROM staff_invites"
+        " WHERE used_at IS NULL AND expires_at > ? ORDER BY expires_at", (at,))
+    return [Invite(bool(r["province"]), bool(r["sensitive"]), frozenset(json.loads(r["communes"])),
+                   r["created_by"], r["created_at"], r["expires_at"]) for r in rows]
+
+
 async def redeem_invite(db: Database, code: str, identity: str, at: str) -> Member | None:
     """Use an invitation code: the new staff member, or None when the code is unknown, used or expired."""
     async with db.write() as conn:

@@ -1,7 +1,11 @@
 """Staff management on /audit (province admins, as chat's /staff): add a commune staff member by
-identity, change their communes and `sensitive`, remove them. The store calls are chat's
-(bot/store/staff.py), which audit every change in the same transaction; the last province admin
-cannot be removed, and CAUNOI_ADMINS entries are changed in the configuration, not here.
+identity, change their communes and `sensitive`, remove them, or make a one-time invitation code that
+the new staff member redeems in chat with /staff_join (handlers/staff.py makes the code for both). The
+store calls are chat's (bot/store/staff.py), which audit every change in the same transaction; the last
+province admin cannot be removed, and CAUNOI_ADMINS entries are changed in the configuration, not here.
+
+An invitation code is shown once, on the page the form redirects to: it travels only in the session's
+flash (bot/web/flash.py: memory, ten minutes), the database keeps its hash, as in chat.
 
 Removing goes through a confirmation page naming who and what they lose (chat asks too); every
 form answers with a redirect to /audit (POST → 303 → GET), so a reload never repeats a change."""
@@ -19,9 +23,11 @@ from bot.store import staff as stored
 from bot.web.auth import current_staff, refuse
 from bot.web.flash import redirect
 from bot.web.render import SERVICES, page
+from handlers.staff import new_invite
 
 BACK = "/audit"
 REMOVE = "/audit/staff/remove"
+INVITE = "/audit/staff/invite"
 
 
 def routes(router: web.UrlDispatcher) -> None:
@@ -30,6 +36,7 @@ def routes(router: web.UrlDispatcher) -> None:
     router.add_post("/audit/staff/save", save)
     router.add_get(REMOVE, confirm_remove)
     router.add_post(REMOVE, remove)
+    router.add_post(INVITE, invite)
 
 
 def _communes(request: web.Request, form: Any) -> frozenset[str] | None:
@@ -118,3 +125,23 @@ async def remove(request: web.Request) -> web.StreamResponse:
     if result == "absent":
         return refuse(request)
     redirect(request, BACK, notice=texts("staff.removed", identity=identity))
+
+
+async def invite(request: web.Request) -> web.StreamResponse:
+    """POST /audit/staff/invite (communes, sensitive): a one-time code for a new commune staff member,
+    as chat's "Tạo mã"; /audit shows it once, with when it expires."""
+    if not current_staff(request).province:
+        return refuse(request)
+    services = request.app[SERVICES]
+    form = await request.post()
+    communes = _communes(request, form)
+    if communes is None:
+        return refuse(request)
+    if not communes:
+        redirect(request, BACK, invite_error=services.content.texts("staff.invite_need_commune"))
+    sensitive = form.get("sensitive") == "1"
+    by, _ = _actor(request)
+    code, until = await new_invite(services.db, communes=communes, sensitive=sensitive, by=by,
+                                   now=services.clock.now())
+    redirect(request, BACK, invite={"code": code, "until": iso(until), "communes": sorted(communes),
+                                    "sensitive": sensitive})
