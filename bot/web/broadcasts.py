@@ -1,6 +1,8 @@
 """/broadcasts: compose (audience, live recipient count), preview as a leader sees it, send now or
 at a set time through the broadcast store (the outbox delivers), and the report with acks and
-"unknown" rows. Commune staff reach only their communes."""
+"unknown" rows. From the report, as from chat's: withdraw a scheduled broadcast (`bc:x`), send again
+where delivery is unknown (`bcu`), put its unreachable people back in reach (`bcreach`). Commune
+staff reach only their communes: another commune's broadcast gets the refusal page."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from bot.clock import parse_iso
 from bot.model import Option, Reply
 from bot.roles import ROLES
 from bot.staff import Staff
-from bot.store import broadcasts
+from bot.store import audit, broadcasts, delivery_failures
 from bot.textutil import clean_block, has_letters
 from bot.web.auth import current_staff, refuse
+from bot.web.flash import recall, redirect
 from bot.web.inbox import staff_person
 from bot.web.render import SERVICES, page
 from handlers.broadcast import MAX_DAYS_AHEAD, TEXT_LIMIT, audience_name, progress_text
@@ -32,6 +35,9 @@ def routes(router: web.UrlDispatcher) -> None:
     router.add_post("/broadcasts/preview", preview)
     router.add_post("/broadcasts/send", send)
     router.add_get("/broadcasts/{id:\\d+}", report)
+    router.add_post("/broadcasts/{id:\\d+}/withdraw", withdraw)
+    router.add_post("/broadcasts/{id:\\d+}/resend", resend)
+    router.add_post("/broadcasts/{id:\\d+}/reach", reach_again)
 
 
 async def kinds_for(request: web.Request, staff: Staff) -> list[str]:
@@ -174,21 +180,89 @@ async def send(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/broadcasts/{broadcast_id}")
 
 
+def withdrawable(item: broadcasts.Broadcast, now: datetime) -> bool:
+    """Scheduled and not started: chat's /broadcast status offers "Hủy hẹn" on the same condition."""
+    return item.finished_at is None and item.cancelled_at is None and parse_iso(item.not_before) > now
+
+
 async def report(request: web.Request) -> web.StreamResponse:
-    """GET /broadcasts/{id}: counts, then who was not reached, in doubt, acked or not."""
+    """GET /broadcasts/{id}: counts, then who was not reached, in doubt, acked or not; the buttons of
+    chat's report (withdraw while scheduled, send again where unknown, reset the unreachable)."""
     services = request.app[SERVICES]
     staff = current_staff(request)
-    item = await broadcasts.get(services.db, int(request.match_info["id"]), staff.commune_filter)
+    item = await _mine(request)
     if item is None:
         return refuse(request)
     counts = await broadcasts.counts(services.db, item.id)
     lists = {}
-    for which in REPORT_LISTS:
-        names, total = await broadcasts.people_with(services.db, item.id, which, limit=200)
+    for which in REPORT_LISTS:  # within the staff member's communes, as chat's report lists them
+        names, total = await broadcasts.people_with(services.db, item.id, which, limit=200,
+                                                    scope=staff.commune_filter)
         lists[which] = (names, total)
+    marked = await delivery_failures.marked_in_broadcast(services.db, item.id, staff.commune_filter)
     t = services.content.texts
     pending = counts.get("pending", 0) + counts.get("sending", 0)
     state = "cancelled" if item.cancelled_at else "done" if item.finished_at or not pending else "sending"
     scheduled = parse_iso(item.not_before) > services.clock.now() and state == "sending"
     return page(request, "broadcast_report.html", item=item, counts=counts, lists=lists, pending=pending,
-                audience_label=audience_name(t, item.audience), state=state, scheduled=scheduled)
+                audience_label=audience_name(t, item.audience), state=state, scheduled=scheduled,
+                withdrawable=withdrawable(item, services.clock.now()), marked=len(marked), done=recall(request))
+
+
+async def _mine(request: web.Request) -> broadcasts.Broadcast | None:
+    """The broadcast the URL names, or None when it does not exist or reached beyond one's communes."""
+    raw = request.match_info["id"]
+    if len(raw) > 12:  # beyond any stored id (and beyond SQLite's integers)
+        return None
+    staff = current_staff(request)
+    return await broadcasts.get(request.app[SERVICES].db, int(raw), staff.commune_filter)
+
+
+async def withdraw(request: web.Request) -> web.StreamResponse:
+    """POST /broadcasts/{id}/withdraw: chat's "Hủy hẹn" (`bc:x`): what is still pending is withdrawn."""
+    services = request.app[SERVICES]
+    item = await _mine(request)
+    if item is None:
+        return refuse(request)
+    t = services.content.texts
+    back = f"/broadcasts/{item.id}"
+    if item.finished_at is not None or item.cancelled_at is not None:
+        redirect(request, back, error=str(t("broadcast.already_sent", id=item.id)))
+    withdrawn = await broadcasts.cancel(services.db, item.id, services.clock.now())
+    counts = await broadcasts.counts(services.db, item.id)
+    await broadcasts.set_progress(services.db, item.id,
+                                  progress_text(t, item.id, counts, item.recipients, "cancelled"))
+    redirect(request, back, notice=str(t("broadcast.scheduled_cancelled", id=item.id, count=withdrawn)))
+
+
+async def resend(request: web.Request) -> web.StreamResponse:
+    """POST /broadcasts/{id}/resend: chat's `bcu`: staff decide to send again where it is unknown
+    whether the message arrived (the outbox never does that by itself)."""
+    services = request.app[SERVICES]
+    item = await _mine(request)
+    if item is None:
+        return refuse(request)
+    t = services.content.texts
+    back = f"/broadcasts/{item.id}"
+    count = await broadcasts.resend_unknown(services.db, item.id, services.clock.now())
+    if not count:
+        redirect(request, back, notice=str(t("broadcast.resend_none", id=item.id)))
+    services.hooks.wake()
+    redirect(request, back, notice=str(t("web.resend_queued", id=item.id, count=count)))
+
+
+async def reach_again(request: web.Request) -> web.StreamResponse:
+    """POST /broadcasts/{id}/reach: chat's `bcreach`: the broadcast's people marked unreachable (in
+    one's communes) are reachable again, their failure evidence forgotten, an audit entry each."""
+    services = request.app[SERVICES]
+    staff = current_staff(request)
+    item = await _mine(request)
+    if item is None:
+        return refuse(request)
+    communes = staff.commune_filter
+    marked = await delivery_failures.marked_in_broadcast(services.db, item.id, communes)
+    changed = await delivery_failures.set_reachable(services.db, marked, services.clock.now(),
+                                                    str(staff.identity), audit.scope_label(communes))
+    t = services.content.texts
+    key = "reach.reset_done" if changed else "web.reach_none"
+    redirect(request, f"/broadcasts/{item.id}", notice=str(t(key, total=changed)))

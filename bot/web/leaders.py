@@ -1,6 +1,7 @@
 """/leaders: the staff's leader directory on the people store (bot/store/leaders.py, merge.py):
 search, a leader's card (aspiration only with `sensitive`, audited), edit, merge with a preview,
-remove. Every page loads the person and checks `Staff.covers` before showing or changing anything."""
+remove, put back in reach (chat's `ld:u`). Every page loads the person and checks `Staff.covers`
+before showing or changing anything."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from bot.clock import iso
 from bot.phone import normalize_phone
 from bot.roles import ASSOCIATIONS, ROLES
 from bot.staff import Staff
-from bot.store import audit, hamlets, leaders, merge, people
+from bot.store import audit, delivery_failures, hamlets, leaders, merge, people
 from bot.store.people import Person
 from bot.textutil import clean_line, has_letters
 from bot.web.auth import current_staff, refuse
@@ -31,6 +32,7 @@ def routes(router: web.UrlDispatcher) -> None:
     router.add_get("/leaders/{id:\\d+}/merge", merge_preview)
     router.add_post("/leaders/{id:\\d+}/merge", merge_do)
     router.add_post("/leaders/{id:\\d+}/remove", remove)
+    router.add_post("/leaders/{id:\\d+}/reach", reach_again)
 
 
 def scope_label(staff: Staff) -> str:
@@ -90,7 +92,7 @@ async def card(request: web.Request) -> web.StreamResponse:
     return page(request, "leader_card.html", card=found, person=person, wish=wish, notice=notice)
 
 
-NOTICES = {"saved": "web.leader_saved", "merged": "web.leader_merged"}
+NOTICES = {"saved": "web.leader_saved", "merged": "web.leader_merged", "reached": "web.leader_reached"}
 
 
 async def edit_form(request: web.Request, errors: dict[str, str] | None = None,
@@ -209,3 +211,16 @@ async def remove(request: web.Request) -> web.StreamResponse:
     await leaders.remove(services.db, person.id, str(staff.identity), iso(services.clock.now()), scope_label(staff))
     return page(request, "leader_removed.html", leader_name=person.name or "—")
 
+
+
+async def reach_again(request: web.Request) -> web.StreamResponse:
+    """POST /leaders/{id}/reach: chat's "Thử gửi lại" (`ld:u`): unreachable cleared, the failure
+    evidence forgotten, audited (delivery_failures.set_reachable, as the broadcast report's reset)."""
+    services = request.app[SERVICES]
+    staff = current_staff(request)
+    person = await load(request, staff, request.match_info["id"])
+    if person is None:
+        return refuse(request)
+    await delivery_failures.set_reachable(services.db, [person.id], services.clock.now(), str(staff.identity),
+                                          scope_label(staff))
+    raise web.HTTPSeeOther(f"/leaders/{person.id}?reached=1")

@@ -1,13 +1,37 @@
-"""GET /: figures by commune (the /stats figures, cut to the staff member's communes)."""
+"""GET /: figures by commune (the /stats figures, cut to the staff member's communes), and when the
+last backup ran (the line /stats ends with)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
 
 from aiohttp import web
 
 from bot.clock import iso
+from bot.config import Config
+from bot.content.texts import Texts
+from bot.context import Context, Services
 from bot.store import reports
+from bot.store.db import Database
 from bot.web.auth import current_staff
 from bot.web.render import SERVICES, page
+from handlers.backup_info import backup_line
+
+
+@dataclass(frozen=True, slots=True)
+class _Desk:
+    """The part of a chat Context that handlers/backup_info.backup_line reads (db, config, t), from
+    the web app's services: the overview shows /stats' own line, not a second copy of it."""
+
+    db: Database
+    config: Config
+    t: Texts
+
+
+async def last_backup(services: Services) -> str:
+    """"💾 Sao lưu gần nhất: …", that there is none yet, or that daily backups are off (as /stats)."""
+    return await backup_line(cast(Context, _Desk(services.db, services.config, services.content.texts)))
 
 
 async def show(request: web.Request) -> web.StreamResponse:
@@ -29,4 +53,5 @@ async def show(request: web.Request) -> web.StreamResponse:
                                                              "passed")}
     return page(request, "overview.html", communes=communes, totals=totals, quiz=stats.quiz,
                 voices_open=stats.voices_open, aspirations=stats.aspirations if staff.sensitive else None,
-                next_class=stats.next_class, last_broadcast=stats.last_broadcast)
+                next_class=stats.next_class, last_broadcast=stats.last_broadcast,
+                backup=await last_backup(services))
