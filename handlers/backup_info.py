@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from bot.clock import parse_iso
-from bot.context import Context
+from bot.config import Config
 from bot.store import backups
+from bot.store.db import Database
 
 
-async def backup_line(ctx: Context) -> str:
+class Desk(Protocol):
+    """What the line needs: a chat Context has it, and so does the web overview (bot/web/overview.py)."""
+
+    @property
+    def db(self) -> Database: ...
+    @property
+    def config(self) -> Config: ...
+    def t(self, key: str, /, **values: Any) -> str: ...
+
+
+async def backup_line(ctx: Desk) -> str:
     """"💾 Sao lưu gần nhất: …", or that there is none yet, or that daily backups are off."""
     last = await backups.last(ctx.db)
     if last is None:

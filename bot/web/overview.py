@@ -4,14 +4,13 @@ last backup ran (the line /stats ends with)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 from aiohttp import web
 
 from bot.clock import iso
 from bot.config import Config
 from bot.content.texts import Texts
-from bot.context import Context, Services
+from bot.context import Services
 from bot.store import reports
 from bot.store.db import Database
 from bot.web.auth import current_staff
@@ -31,7 +30,7 @@ class _Desk:
 
 async def last_backup(services: Services) -> str:
     """"💾 Sao lưu gần nhất: …", that there is none yet, or that daily backups are off (as /stats)."""
-    return await backup_line(cast(Context, _Desk(services.db, services.config, services.content.texts)))
+    return await backup_line(_Desk(services.db, services.config, services.content.texts))
 
 
 async def show(request: web.Request) -> web.StreamResponse:
