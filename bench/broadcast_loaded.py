@@ -70,6 +70,7 @@ class Loaded:
     updates: int = 0  # ordinary updates of the busy leaders
     updates_unanswered: int = 0
     presses_unanswered: int = 0  # callback queries never answered (answerCallbackQuery)
+    waits: list[float] = field(default_factory=list)  # seconds from each update to its answer
     statuses: dict[str, int] = field(default_factory=dict)
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at start and end
 
@@ -86,6 +87,11 @@ class Loaded:
         """Every accepted message in the broadcast's window, as a share of the limit over it."""
         return self.window_sends / (self.window * self.rate) if self.window > 0 else 0.0
 
+    def wait(self, share: float) -> float:
+        """The answer time below which `share` of the updates were answered."""
+        ordered = sorted(self.waits)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
     @property
     def unanswered(self) -> int:
         return self.acks_unanswered + self.updates_unanswered + self.presses_unanswered
@@ -98,6 +104,7 @@ class Loaded:
                 f" recorded={self.acks_recorded} unanswered={self.acks_unanswered}"
                 f"  updates={self.updates} unanswered={self.updates_unanswered}"
                 f" presses unanswered={self.presses_unanswered}"
+                f"  answered in p50={self.wait(0.5):.2f}s p95={self.wait(0.95):.2f}s max={self.wait(1.0):.2f}s"
                 f"  load {self.load[0]:.1f}->{self.load[1]:.1f}  statuses={self.statuses}")
 
 
@@ -111,7 +118,9 @@ def summary(results: list[Loaded]) -> str:
             f" lost {sum(r.lost for r in results)}, duplicated {sum(r.duplicated for r in results)};"
             f" acks pressed {sum(r.acks_pressed for r in results)}, recorded {sum(r.acks_recorded for r in results)};"
             f" updates {sum(r.updates for r in results) + sum(r.acks_pressed for r in results)},"
-            f" unanswered {sum(r.unanswered for r in results)};"
+            f" unanswered {sum(r.unanswered for r in results)}; answered in p50"
+            f" {statistics.median(r.wait(0.5) for r in results):.2f}s, p95 {max(r.wait(0.95) for r in results):.2f}s"
+            f" (worst run), max {max(r.wait(1.0) for r in results):.2f}s;"
             f" load {min(r.load[0] for r in results):.1f}-{max(r.load[1] for r in results):.1f}")
 
 
@@ -133,6 +142,8 @@ class Crowd:
         self.answers: dict[int, list[str]] = defaultdict(list)  # chat -> texts of non-broadcast messages
         self.answered = asyncio.Event()
         self.acks: Counter[int] = Counter()  # chat -> "Đã nhận" presses
+        self.pressed_at: dict[int, list[float]] = defaultdict(list)  # chat -> times of unanswered presses
+        self.waits: list[float] = []
         self.press_ids: list[str] = []
         self.updates = 0
         self.unanswered = 0
@@ -149,6 +160,8 @@ class Crowd:
         chat = int(call.params["chat_id"])
         text = str(call.params.get("text", ""))
         if text != MESSAGE:
+            if text in self.ack_texts and self.pressed_at[chat]:
+                self.waits.append(call.time - self.pressed_at[chat].pop(0))
             self.answers[chat].append(text)
             self.answered.set()
             return
@@ -161,6 +174,7 @@ class Crowd:
 
     def _ack(self, chat: int, data: str, message_id: int) -> None:
         self.acks[chat] += 1
+        self.pressed_at[chat].append(time.monotonic())
         self.press_ids.append(self.tg.press(chat, data, message_id=message_id)["callback_query"]["id"])
 
     def pending_acks(self) -> int:
@@ -170,6 +184,7 @@ class Crowd:
         """One update from a busy leader; the message id of the answer (0: none within ANSWER_WITHIN)."""
         seen = len([t for t in self.answers[chat] if t not in self.ack_texts])
         update = inject()
+        asked = time.monotonic()
         self.updates += 1
         if "callback_query" in update:
             self.press_ids.append(update["callback_query"]["id"])
@@ -184,6 +199,7 @@ class Crowd:
                     await self.answered.wait()
             except TimeoutError:
                 pass
+        self.waits.append(time.monotonic() - asked)
         last = self.tg.last_message(chat)
         return int(last["message_id"]) if last else 0
 
@@ -306,7 +322,7 @@ async def run_loaded(leaders: int, rate: float, seed: int, ack_share: float = 0.
                 acks_pressed=sum(crowd.acks.values()), acks_unanswered=crowd.acks_unanswered(),
                 acks_recorded=acks_recorded(db_path), updates=crowd.updates,
                 updates_unanswered=crowd.unanswered,
-                presses_unanswered=sum(1 for i in crowd.press_ids if i not in answered),
+                presses_unanswered=sum(1 for i in crowd.press_ids if i not in answered), waits=crowd.waits,
                 statuses=statuses(db_path), load=(load_start, os.getloadavg()[0]))
 
 
