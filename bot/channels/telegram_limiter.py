@@ -5,9 +5,9 @@ had to pace first and then queue again here: two pacers in a row cost speed, and
 in the database waited in that queue (a `kill -9` then left it in doubt). Here a send carries its
 reserved Ticket in `rate_limit_args`; direct replies take the next free slot. Only messages are
 paced (what Telegram's 30/s counts); callback answers, edits and the like go at once.
-Messages to one chat also keep Telegram's 1 a second per chat (ChatSpacing), whichever path they
-take: a broadcast copy and the reply to its "Đã nhận ✅" pressed half a second later, or two
-quick replies, would otherwise meet a 429, and any 429 pauses every send.
+Messages to one chat from the outbox and from replies also keep Telegram's 1 a second per chat
+(ChatSpacing): a broadcast copy and the answer to its "Đã nhận ✅" pressed half a second later
+would otherwise meet a 429, and any 429 pauses every send (bench/broadcast.py `loaded`).
 No retries here: replies retry in TelegramChannel._call, the outbox sees every 429.
 """
 
@@ -27,7 +27,7 @@ from bot.pacer import Pacer, Ticket
 
 JSONDict = dict[str, Any]
 _UNPACED_SENDS = frozenset({"sendChatAction"})
-_IN_FLIGHT_POLL = 0.02  # how often to look again while an outbox message to the chat is on its way
+_IN_FLIGHT_POLL = 0.02  # how often to look again while the other side's message to the chat is on its way
 
 
 def is_message(endpoint: str) -> bool:
