@@ -1,15 +1,23 @@
 """Broadcast benchmark: `caunoi run` delivers one broadcast to N leaders through the fake Bot API
 with flood control on (429 beyond 30/s overall or 1/s per chat, or 1000/s for paid broadcasts).
 
-    .venv/bin/python bench/broadcast.py [--leaders 1000] [--rate 30] [--paid-rate 1000] [--only plain|kill|paid]
+    .venv/bin/python bench/broadcast.py [--leaders 1000] [--rate 30] [--paid-rate 1000]
+        [--only live|plain|kill|paid|loaded] [--repeat N] [--hog]
 
-Four runs, each on a fresh database (N registered leaders, one staff member, the broadcast
-queued exactly as /broadcast queues it) and a fresh fake server in this process:
+Four runs by default (and `loaded` on request), each on a fresh database (N registered
+leaders, one staff member, the broadcast queued exactly as /broadcast queues it) and a fresh
+fake server in this process:
 - live:  start-up included: the bot is already running; staff compose the broadcast through it
          (/broadcast, the text, "all") and press Gửi; elapsed counts from that press.
 - plain: the bot runs until every delivery is settled.
 - kill:  `kill -9` of the bot when half the leaders have their message, then a restart.
 - paid:  CAUNOI_PAID_BROADCAST=1 against a 1000/s paid limit.
+- loaded: as live, while recipients press "Đã nhận ✅" soon after their copy arrives and other
+         leaders use the bot (/menu, /topics, topic buttons) during the send (bench/broadcast_loaded.py);
+         prints 429s by kind, unanswered updates and the acks recorded, and a summary over the runs.
+         The figure: `--only loaded --repeat 10 --leaders 300` (`--hog`: one busy-loop process beside;
+         `--busy-ack`: the busy leaders press "Đã nhận" too).
+`--repeat N` runs each chosen run N times.
 Printed per run: elapsed from the first to the last accepted broadcast message (bot start-up
 and, for kill, the time the bot was down are not counted), the floor (N-1)/rate — the least
 time the limit allows — their ratio (efficiency, target ≥ 0.95), 429s received, and the counts
@@ -33,12 +41,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.broadcast_loaded import Loaded, run_loaded, start_hog, summary  # noqa: E402
 from tests.broadcast_bot import (  # noqa: E402
     FIRST_CHAT,
     MESSAGE,
-    STAFF_CHAT,
     prepare,
     received,
+    staff_sends,
     start_bot,
     statuses,
     stop_bot,
@@ -117,24 +126,6 @@ async def run(name: str, leaders: int, rate: float, paid_rate: float, kill_at: f
             return result
 
 
-async def staff_sends(tg: FakeTelegram) -> float:
-    """Staff compose the broadcast through the running bot (/broadcast, text, audience "all") and press
-    Gửi; return when they pressed (the fake's clock). Each step waits a little over a second after
-    the bot's answer, as a person reading it would (and within Telegram's 1 message/s per chat)."""
-    async def step(inject: object) -> None:
-        tg.mark()
-        inject()  # type: ignore[operator]
-        await tg.wait_for("sendMessage", within=30, chat_id=STAFF_CHAT)
-        await asyncio.sleep(1.1)
-
-    await step(lambda: tg.command(STAFF_CHAT, "broadcast"))
-    await step(lambda: tg.text(STAFF_CHAT, MESSAGE))
-    await step(lambda: tg.press(STAFF_CHAT, "bc:aud:all"))
-    pressed = time.monotonic()
-    tg.press(STAFF_CHAT, "bc:send")
-    return pressed
-
-
 async def run_live(leaders: int, rate: float, within: float = 600.0) -> Result:
     """Start-up included: the bot is running when staff press Gửi; elapsed runs from the press to the
     last broadcast message (the staff's own answer shares the 30/s budget)."""
@@ -205,22 +196,54 @@ async def main() -> None:
     parser.add_argument("--leaders", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=30.0, help="the fake's overall limit and CAUNOI_TELEGRAM_RATE")
     parser.add_argument("--paid-rate", type=float, default=1000.0, help="the fake's limit for paid broadcasts")
-    parser.add_argument("--only", choices=("live", "plain", "kill", "paid"), action="append")
+    parser.add_argument("--only", choices=("live", "plain", "kill", "paid", "loaded"), action="append")
+    parser.add_argument("--repeat", type=int, default=1, help="run each chosen run this many times")
+    parser.add_argument("--hog", action="store_true", help="a busy-loop Python process runs beside (loaded)")
+    parser.add_argument("--seed", type=int, default=1, help="the loaded runs' first random seed")
+    parser.add_argument("--busy-ack", action="store_true",
+                        help="loaded: the busy leaders press Đã nhận too, at any moment of their session")
     args = parser.parse_args()
     runs = args.only or ["live", "plain", "kill", "paid"]
-    print(f"broadcast to {args.leaders} leaders through the fake Bot API (flood control on)")
+    print(f"broadcast to {args.leaders} leaders through the fake Bot API (flood control on),"
+          f" load average {os.getloadavg()[0]:.1f}", flush=True)
     for name in runs:
-        if name == "live":
-            print((await run_live(args.leaders, args.rate)).line(), flush=True)
+        if name == "loaded":
+            await loaded_runs(args)
             continue
-        result = await run(name, args.leaders, args.rate, args.paid_rate, kill_at=0.5 if name == "kill" else None)
-        print(result.line(), flush=True)
-        if name == "paid":
-            bare = await baseline(args.leaders, args.paid_rate)
-            print(bare.line(), flush=True)
-            print(f"paid: caunoi {args.leaders / result.elapsed:.0f} msg/s, bare PTB {args.leaders / bare.elapsed:.0f}"
-                  f" msg/s, ratio caunoi/bare = {bare.elapsed / result.elapsed:.2f}", flush=True)
+        for _ in range(args.repeat):
+            await one_run(name, args)
 
+
+async def one_run(name: str, args: argparse.Namespace) -> None:
+    """One live, plain, kill or paid run, printed."""
+    if name == "live":
+        print((await run_live(args.leaders, args.rate)).line(), flush=True)
+        return
+    result = await run(name, args.leaders, args.rate, args.paid_rate, kill_at=0.5 if name == "kill" else None)
+    print(result.line(), flush=True)
+    if name == "paid":
+        bare = await baseline(args.leaders, args.paid_rate)
+        print(bare.line(), flush=True)
+        print(f"paid: caunoi {args.leaders / result.elapsed:.0f} msg/s, bare PTB {args.leaders / bare.elapsed:.0f}"
+              f" msg/s, ratio caunoi/bare = {bare.elapsed / result.elapsed:.2f}", flush=True)
+
+
+async def loaded_runs(args: argparse.Namespace) -> None:
+    """`--repeat` loaded runs (optionally beside a CPU hog), each printed, then their summary."""
+    results: list[Loaded] = []
+    with tempfile.TemporaryDirectory(prefix="caunoi-hog-") as folder:
+        hog = await start_hog(Path(folder)) if args.hog else None
+        try:
+            for n in range(1, args.repeat + 1):
+                result = await run_loaded(args.leaders, args.rate, seed=args.seed + n - 1, busy_ack=args.busy_ack)
+                results.append(result)
+                print(result.line(n), flush=True)
+        finally:
+            if hog is not None:
+                hog.kill()
+                await hog.wait()
+    print(summary(results) + (" (beside a busy-loop process)" if args.hog else "")
+          + (" (busy leaders press Đã nhận too)" if args.busy_ack else ""), flush=True)
 
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "--bare-sender":

@@ -5,8 +5,10 @@ row it reserves a slot from the channel's pacer (bot/pacer.py, shared with the c
 replies; its own pacer for channels that have none and for paid broadcasts), claims the row
 (`sending`, written before the call) just before that slot, calls `channel.deliver` with the
 ticket, and writes the result at once. One gate, right before the request: a claimed row never
-queues behind other sends, so a crash leaves in doubt only what was really on its way. Several
-sends may be in flight so the rate is reached even when one HTTP call takes longer than 1/rate.
+queues behind other sends, so a crash leaves in doubt only what was really on its way (on
+Telegram it may still wait up to a second after a reply to the same person: 1 message/s per chat,
+bot/channels/telegram_limiter.py). Several sends may be in flight so the rate is reached even
+when one HTTP call takes longer than 1/rate.
 
 - Flood control (RetryAfter): the whole worker pauses `seconds`; the row goes back to pending.
 - Blocked: the person is marked unreachable, the row `blocked`.

@@ -106,3 +106,21 @@ async def stop_bot(process: asyncio.subprocess.Process, log_path: Path) -> str:
         process.send_signal(signal.SIGTERM)
     await asyncio.wait_for(process.wait(), 30)
     return log_tail(log_path, chars=1_000_000)
+
+
+async def staff_sends(tg: FakeTelegram) -> float:
+    """Staff compose the broadcast through the running bot (/broadcast, text, audience "all") and press
+    Gửi; return when they pressed (the fake's clock). Each step waits a little over a second after
+    the bot's answer, as a person reading it would (and within Telegram's 1 message/s per chat)."""
+    async def step(inject: object) -> None:
+        tg.mark()
+        inject()  # type: ignore[operator]
+        await tg.wait_for("sendMessage", within=30, chat_id=STAFF_CHAT)
+        await asyncio.sleep(1.1)
+
+    await step(lambda: tg.command(STAFF_CHAT, "broadcast"))
+    await step(lambda: tg.text(STAFF_CHAT, MESSAGE))
+    await step(lambda: tg.press(STAFF_CHAT, "bc:aud:all"))
+    pressed = time.monotonic()
+    tg.press(STAFF_CHAT, "bc:send")
+    return pressed

@@ -5,11 +5,18 @@ had to pace first and then queue again here: two pacers in a row cost speed, and
 in the database waited in that queue (a `kill -9` then left it in doubt). Here a send carries its
 reserved Ticket in `rate_limit_args`; direct replies take the next free slot. Only messages are
 paced (what Telegram's 30/s counts); callback answers, edits and the like go at once.
+Messages to one chat from the outbox and from replies also keep Telegram's 1 a second per chat
+(ChatSpacing): a broadcast copy and the answer to its "Đã nhận ✅" pressed half a second later
+would otherwise meet a 429, and any 429 pauses every send (bench/broadcast.py `loaded`).
 No retries here: replies retry in TelegramChannel._call, the outbox sees every 429.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -20,6 +27,7 @@ from bot.pacer import Pacer, Ticket
 
 JSONDict = dict[str, Any]
 _UNPACED_SENDS = frozenset({"sendChatAction"})
+_IN_FLIGHT_POLL = 0.02  # how often to look again while the other side's message to the chat is on its way
 
 
 def is_message(endpoint: str) -> bool:
@@ -28,12 +36,71 @@ def is_message(endpoint: str) -> bool:
         "copyMessage", "copyMessages", "forwardMessage", "forwardMessages"}
 
 
-class PacedRateLimiter(BaseRateLimiter[Ticket]):
-    """Lets message sends through one shared Pacer; everything else goes at once."""
+class ChatSpacing:
+    """Telegram's 1 message a second per chat between the outbox and direct replies: a message of
+    one side starts only `spacing` seconds after the answer to the other side's last message to
+    that chat came back (the request reached the server before its answer), and not while that
+    one is on its way. Outbox.hold keeps the outbox's rows away from a person being answered; this
+    also covers the rows already on their way to a slot then, and replies after a broadcast copy.
+    A reply's own parts, and two replies in a row, go as before: Telegram allows a short burst in
+    a chat, and spacing every turn would keep a person who answers at once waiting each time."""
 
-    def __init__(self, pacer: Pacer, retry_seconds: Callable[[tg_error.RetryAfter], float]) -> None:
+    def __init__(self, spacing: float = 1.0) -> None:
+        self.spacing = spacing
+        # side ("outbox" or "reply") -> chat -> monotonic time the other side may start; messages in flight
+        self._until: dict[str, dict[int, float]] = {"outbox": {}, "reply": {}}
+        self._flying: dict[str, Counter[int]] = {"outbox": Counter(), "reply": Counter()}
+
+    def wait_for(self, side: str, chat: int) -> float:
+        """Seconds until a message may start after `side`'s last one to this chat (inf: in flight)."""
+        if self._flying[side][chat]:
+            return math.inf
+        return self._until[side].get(chat, 0.0) - time.monotonic()
+
+    async def clear_of(self, side: str, chat: int) -> None:
+        """Wait until `side`'s last message to this chat is a `spacing` old."""
+        while True:
+            wait = self.wait_for(side, chat)
+            if wait <= 0:
+                return
+            await asyncio.sleep(min(wait, _IN_FLIGHT_POLL))
+
+    def take(self, side: str, chat: int) -> None:
+        """A message of `side` to this chat is on its way."""
+        self._flying[side][chat] += 1
+
+    def done(self, side: str, chat: int) -> None:
+        """Its answer came back."""
+        flying = self._flying[side]
+        flying[chat] -= 1
+        if flying[chat] <= 0:
+            del flying[chat]
+        now = time.monotonic()
+        until = self._until[side]
+        until[chat] = now + self.spacing
+        if len(until) > 1000:  # forget chats whose spacing has passed
+            self._until[side] = {c: t for c, t in until.items() if t > now}
+
+
+def _chat_of(data: dict[str, Any]) -> int | None:
+    """The chat a request goes to (PTB puts it in the request data as given: int or str)."""
+    chat = data.get("chat_id")
+    if isinstance(chat, int):
+        return chat
+    if isinstance(chat, str) and chat.lstrip("-").isdigit():
+        return int(chat)
+    return None  # a @channel name: not a private chat
+
+
+class PacedRateLimiter(BaseRateLimiter[Ticket]):
+    """Lets message sends through one shared Pacer, the outbox's and the replies to one chat a
+    second apart; everything else goes at once."""
+
+    def __init__(self, pacer: Pacer, retry_seconds: Callable[[tg_error.RetryAfter], float],
+                 per_chat: float = 1.0) -> None:
         self.pacer = pacer
         self._retry_seconds = retry_seconds
+        self.chats = ChatSpacing(per_chat) if per_chat > 0 else None
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -50,12 +117,39 @@ class PacedRateLimiter(BaseRateLimiter[Ticket]):
         data: dict[str, Any],
         rate_limit_args: Ticket | None,
     ) -> bool | JSONDict | list[JSONDict]:
-        """Wait for the request's slot (reserved, or the next free one), then make it."""
+        """Wait for the request's slot (reserved, or the next free one) and, for a message to a
+        chat, a second after the other side's last message there; then make it."""
         if not is_message(endpoint):
             return await callback(*args, **kwargs)
-        async with self.pacer.slot(rate_limit_args):
-            try:
-                return await callback(*args, **kwargs)
-            except tg_error.RetryAfter as exc:  # everyone waits, not only this send
-                self.pacer.pause(self._retry_seconds(exc))
-                raise
+        chat = _chat_of(data)
+        if self.chats is None or chat is None:
+            async with self.pacer.slot(rate_limit_args):
+                return await self._call(callback, args, kwargs)
+        # The outbox's first request of a delivery carries its reserved slot; everything else is a
+        # reply (or a later part, which then waits a second after the first, as Telegram counts).
+        mine, other = ("outbox", "reply") if rate_limit_args is not None else ("reply", "outbox")
+        ticket = rate_limit_args
+        while True:
+            await self.chats.clear_of(other, chat)
+            started = await self.pacer.start(ticket)
+            if self.chats.wait_for(other, chat) <= 0:  # no await since the check: the chat is ours
+                break
+            # The other side took the chat while this one waited for its slot: the slot is spent
+            # (counted as a send, to be safe); wait, then take the next free one.
+            self.pacer.finish(started)
+            ticket = None
+        self.chats.take(mine, chat)
+        try:
+            return await self._call(callback, args, kwargs)
+        finally:
+            self.pacer.finish(started)
+            self.chats.done(mine, chat)
+
+    async def _call(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
+                    kwargs: dict[str, Any]) -> Any:
+        """Make the request; a 429 pauses the pacer (everyone waits, not only this send)."""
+        try:
+            return await callback(*args, **kwargs)
+        except tg_error.RetryAfter as exc:
+            self.pacer.pause(self._retry_seconds(exc))
+            raise
