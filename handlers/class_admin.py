@@ -44,6 +44,7 @@ from handlers.class_input import (
     TITLE_LIMIT,
     InputError,
     audience_text,
+    example_day,
     future,
     parse_date,
     parse_time,
@@ -136,7 +137,7 @@ def ask_date(ctx: Context, error: Reply | None = None) -> list[Reply]:
                               PickDate(day.isoformat()).pack()))
     options.append(ctx.option("core.cancel_button", Discard.head))
     ctx.goto(Step.DATE)
-    return [*([error] if error else []), ctx.reply("classes.ask_date", options, 2)]
+    return [*([error] if error else []), ctx.reply("classes.ask_date", options, 2, example=example_day(today))]
 
 
 def _ask_time(ctx: Context, day: date) -> Reply:

@@ -4,7 +4,7 @@ CAUNOI_TZ, stored in UTC), titles and places; and the audience in words."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bot import timeparse
@@ -27,9 +27,15 @@ _ERROR_KEYS = {"empty": "classes.bad_date", "bad_date": "classes.bad_date", "no_
                "bad_time": "classes.bad_time", "missing_time": "classes.oneline_missing_time"}
 
 
-def _input_error(error: timeparse.TimeParseError) -> InputError:
+def example_day(today: date) -> str:
+    """A date a week ahead, for "ví dụ …" in the texts (a fixed example would soon be in the past)."""
+    return (today + timedelta(days=7)).strftime("%d/%m/%Y")
+
+
+def _input_error(error: timeparse.TimeParseError, today: date) -> InputError:
     """The class text for a date or time the shared parser refused."""
-    return InputError(_ERROR_KEYS.get(error.reason, "classes.bad_date"), typed=error.typed)
+    return InputError(_ERROR_KEYS.get(error.reason, "classes.bad_date"), typed=error.typed,
+                      example=example_day(today))
 
 
 def parse_date(text: str, today: date) -> date:
@@ -37,7 +43,7 @@ def parse_date(text: str, today: date) -> date:
     try:
         return timeparse.parse_date(text, today)
     except timeparse.TimeParseError as error:
-        raise _input_error(error) from None
+        raise _input_error(error, today) from None
 
 
 def parse_time(text: str) -> time:
@@ -45,7 +51,7 @@ def parse_time(text: str) -> time:
     try:
         return timeparse.parse_time(text)
     except timeparse.TimeParseError as error:
-        raise _input_error(error) from None
+        raise _input_error(error, datetime.now(UTC).date()) from None
 
 
 def parse_when(ctx: Context, text: str) -> datetime:
@@ -60,7 +66,7 @@ def parse_moment(text: str, local_now: datetime, when_text: Callable[[datetime],
     except timeparse.TimeParseError as error:
         if error.reason == "past" and isinstance(error.when, datetime):
             raise InputError("classes.past", when=when_text(error.when.astimezone(UTC))) from None
-        raise _input_error(error) from None
+        raise _input_error(error, local_now.date()) from None
     return moment.astimezone(UTC)
 
 

@@ -26,7 +26,7 @@ from handlers.class_buttons import (
     ViewClass,
 )
 from handlers.class_format import fmt, menu_option
-from handlers.class_input import PLACE_LIMIT, TITLE_LIMIT, audience_text, parse_when, valid_text
+from handlers.class_input import PLACE_LIMIT, TITLE_LIMIT, audience_text, example_day, parse_when, valid_text
 
 OVERVIEW_LIMIT = 10
 PEOPLE_LIMIT = 30
@@ -148,7 +148,8 @@ async def start_edit(ctx: Context, class_id: int, field: str) -> list[Reply]:
     if isinstance(klass, list):
         return klass
     ctx.goto(Step.EDIT, class_id=klass.id, field=field, version=klass.version)
-    return [ctx.reply(keys[field], [Option(ctx.t("core.cancel_button"), ViewClass(klass.id).pack())])]
+    return [ctx.reply(keys[field], [Option(ctx.t("core.cancel_button"), ViewClass(klass.id).pack())],
+                      example=example_day(ctx.local_now().date()))]
 
 
 async def edit_value(ctx: Context, text: str) -> list[Reply]:

@@ -310,3 +310,16 @@ def test_ics_escapes_text_and_folds_long_lines_without_cutting_characters() -> N
     assert "SUMMARY:" + "Lớp\\; khóa 1\\, đợt 2 " * 6 in unfolded
     assert "LOCATION:Hội trường\\nUBND xã" in unfolded
     assert "METHOD:CANCEL" in text and "STATUS:CANCELLED" in text and "SEQUENCE:3" in text
+
+
+async def test_date_examples_are_a_week_ahead_of_today(app: App, staff: Chat, clock: FakeClock) -> None:
+    # A fixed example ("05/12/2026") would soon name a day that is past, and typing it be refused.
+    week_ahead = (clock.now().astimezone(app.config.tz).date() + timedelta(days=7)).strftime("%d/%m/%Y")
+    await staff.send("/newclass")
+    assert f"ví dụ {week_ahead}" in staff.text
+    await staff.send("hôm nào đó")
+    assert "chưa hiểu ngày" in staff.text and f"ví dụ {week_ahead}" in staff.text
+    clock.advance(timedelta(days=30))
+    await staff.send("/newclass")
+    later = (clock.now().astimezone(app.config.tz).date() + timedelta(days=7)).strftime("%d/%m/%Y")
+    assert later != week_ahead and f"ví dụ {later}" in staff.text

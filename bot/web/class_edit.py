@@ -19,7 +19,7 @@ from bot.web.inbox import staff_person
 from bot.web.render import SERVICES, page
 from handlers.class_admin import place_with_commune
 from handlers.class_format import Formatter
-from handlers.class_input import PLACE_LIMIT, TITLE_LIMIT, InputError, parse_moment, valid_text
+from handlers.class_input import PLACE_LIMIT, TITLE_LIMIT, InputError, example_day, parse_moment, valid_text
 
 MINUTES = 240  # as chat's /newclass
 
@@ -83,9 +83,11 @@ def _audience(request: web.Request, form: Any) -> dict[str, Any] | None:
 def _form_page(request: web.Request, name: str, error: str | None, values: Any, topics: Any,
                **more: Any) -> web.StreamResponse:
     """A class form with the topics to tick (`topics`: the ids ticked now) and the roles to choose."""
-    roles = [(key, request.app[SERVICES].content.texts(f"onboarding.roles.{key}")) for key in ROLES]
+    services = request.app[SERVICES]
+    roles = [(key, services.content.texts(f"onboarding.roles.{key}")) for key in ROLES]
+    example = example_day(services.clock.now().astimezone(services.config.tz).date())
     return page(request, name, error=error, values=values or {}, topics=_topics(request),
-                ticked=set(topics or ()), roles=roles, **more)
+                ticked=set(topics or ()), roles=roles, example_day=example, **more)
 
 
 async def new_form(request: web.Request, error: str | None = None, values: Any = None) -> web.StreamResponse:
