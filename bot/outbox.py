@@ -11,6 +11,8 @@ bot/channels/telegram_limiter.py). Several sends may be in flight so the rate is
 when one HTTP call takes longer than 1/rate.
 
 - Flood control (RetryAfter): the whole worker pauses `seconds`; the row goes back to pending.
+  One chat's limit (`chat_only`: a message to that chat had just gone) holds only that row back
+  (`not_before`, no attempt counted); the others go on.
 - Blocked: the person is marked unreachable, the row `blocked`.
 - Transient: retried with exponential backoff (not_before, on the bot's clock) up to
   `max_attempts`, then `failed`. Rejected: `failed`.
@@ -422,6 +424,10 @@ class ChannelWorker:
             counts["sent"] += 1
             self._speed = min(1.0, self._speed + 0.0005)
             await write(lambda conn: store.mark_sent_in(conn, row.id, message_id, now))
+        elif isinstance(error, RetryAfter) and error.chat_only:  # that chat's second: only its row waits
+            counts["retry_after"] += 1
+            when = now + timedelta(seconds=error.seconds)
+            await write(lambda conn: store.release_in(conn, row.id, f"chat busy, retry after {error.seconds}s", when))
         elif isinstance(error, RetryAfter):
             counts["retry_after"] += 1
             self._speed = max(0.85, self._speed * 0.97)

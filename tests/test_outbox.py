@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import App
 from bot.channels.base import Blocked, QuotaExceeded, Rejected, RetryAfter, Transient, Unknown
-from bot.clock import FakeClock
+from bot.clock import FakeClock, iso
 from bot.model import Identity, Option, Reply
 from bot.outbox import ChannelSettings, Outbox, settings_for
 from bot.store import deliveries, people
@@ -89,6 +89,30 @@ async def test_flood_control_pauses_and_loses_nothing(app: App, tg: FakeChannel)
     assert (await statuses(app)) == {"sent": 5}
     attempts = await app.db.fetchval("SELECT attempts FROM deliveries WHERE person_id = ?", (ids[1],))
     assert attempts == 1  # a 429 is not counted as a failed attempt
+
+
+async def test_one_chats_flood_limit_holds_back_only_that_row(app: App, tg: FakeChannel, clock: FakeClock) -> None:
+    # A 429 for one chat that had just had a message (chat_only) is that chat's second: the others
+    # go on at once, the worker is not paused, the row waits on the clock and counts no attempt.
+    ids = [await add_leader(app, 10 + i) for i in range(5)]
+    tg.script["11"] = [RetryAfter(3.0, chat_only=True)]
+    await queue(app, ids)
+    outbox = await start_outbox(app, tg)
+    try:
+        assert await outbox.drain()
+        assert sorted(s.address for s in tg.sent) == ["10", "12", "13", "14"]
+        assert outbox.workers["tg"]._paused_until == 0.0  # never paused
+        row = await app.db.fetchone("SELECT status, attempts, not_before FROM deliveries WHERE person_id = ?",
+                                    (ids[1],))
+        assert row is not None and row["status"] == "pending" and row["attempts"] == 0
+        assert row["not_before"] == iso(clock.now() + timedelta(seconds=3))
+        clock.advance(timedelta(seconds=3))
+        outbox.wake()
+        assert await outbox.drain()
+    finally:
+        await outbox.stop()
+    assert tg.calls["11"] == 2 and tg.count("11") == 1
+    assert (await statuses(app)) == {"sent": 5}
 
 
 async def test_transient_errors_back_off_on_the_clock_then_fail(app: App, tg: FakeChannel, clock: FakeClock) -> None:

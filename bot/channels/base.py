@@ -28,11 +28,13 @@ class Blocked(DeliveryError):
 
 
 class RetryAfter(DeliveryError):
-    """Flood control: wait `seconds`, then send again."""
+    """Flood control: wait `seconds`, then send again. `chat_only`: the limit of one chat (a
+    message to it had just gone), so only what goes to that chat waits, not every send."""
 
-    def __init__(self, seconds: float, message: str = "") -> None:
+    def __init__(self, seconds: float, message: str = "", *, chat_only: bool = False) -> None:
         super().__init__(message or f"retry after {seconds}s")
         self.seconds = seconds
+        self.chat_only = chat_only
 
 
 class Transient(DeliveryError):

@@ -38,7 +38,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, 
 from bot.channels import base
 from bot.channels.base import Dispatch
 from bot.channels.telegram_http import AiohttpRequest
-from bot.channels.telegram_limiter import PacedRateLimiter
+from bot.channels.telegram_limiter import ChatRetryAfter, PacedRateLimiter
 from bot.config import Config, ConfigError
 from bot.content import Content
 from bot.model import Event, Identity, Reply
@@ -87,7 +87,7 @@ def delivery_error(exc: tg_error.TelegramError) -> base.DeliveryError:
     text = str(exc)
     lowered = text.lower()
     if isinstance(exc, tg_error.RetryAfter):
-        return base.RetryAfter(retry_seconds(exc), text)
+        return base.RetryAfter(retry_seconds(exc), text, chat_only=isinstance(exc, ChatRetryAfter))
     if isinstance(exc, tg_error.Forbidden):
         return base.Blocked(text)
     if isinstance(exc, tg_error.BadRequest):  # a NetworkError subclass: test it first

@@ -9,6 +9,9 @@ Messages to one chat from the outbox and from replies also keep Telegram's 1 a s
 (ChatSpacing): a broadcast copy and the answer to its "Đã nhận ✅" pressed half a second later
 would otherwise meet a 429, and any 429 pauses every send (bench/broadcast.py `loaded`).
 No retries here: replies retry in TelegramChannel._call, the outbox sees every 429.
+A 429 for a chat that had a message of ours within the last second is that chat's limit (the
+pacer keeps the overall 30/s): only that chat waits (ChatRetryAfter), every other send goes on.
+Two answers in a row can meet it — Telegram allows a short burst in a chat, the fake does not.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from telegram import error as tg_error
@@ -69,6 +73,18 @@ class ChatSpacing:
         """A message of `side` to this chat is on its way."""
         self._flying[side][chat] += 1
 
+    def recent(self, chat: int, since: float) -> bool:
+        """Whether a message of either side to this chat was answered after `since` - spacing, or is
+        on its way (Telegram may still count it against the chat's second)."""
+        return any(self._flying[side][chat] or self._until[side].get(chat, 0.0) > since
+                   for side in ("outbox", "reply"))
+
+    def block(self, chat: int, seconds: float) -> None:
+        """Nothing of either side goes to this chat for `seconds` (its own 429)."""
+        until = time.monotonic() + seconds
+        for side in ("outbox", "reply"):
+            self._until[side][chat] = max(self._until[side].get(chat, 0.0), until)
+
     def done(self, side: str, chat: int) -> None:
         """Its answer came back."""
         flying = self._flying[side]
@@ -80,6 +96,10 @@ class ChatSpacing:
         until[chat] = now + self.spacing
         if len(until) > 1000:  # forget chats whose spacing has passed
             self._until[side] = {c: t for c, t in until.items() if t > now}
+
+
+class ChatRetryAfter(tg_error.RetryAfter):
+    """A 429 that is one chat's limit: that chat waits, the pacer is not paused."""
 
 
 def _chat_of(data: dict[str, Any]) -> int | None:
@@ -124,7 +144,7 @@ class PacedRateLimiter(BaseRateLimiter[Ticket]):
         chat = _chat_of(data)
         if self.chats is None or chat is None:
             async with self.pacer.slot(rate_limit_args):
-                return await self._call(callback, args, kwargs)
+                return await self._call(callback, args, kwargs, None)
         # The outbox's first request of a delivery carries its reserved slot; everything else is a
         # reply (or a later part, which then waits a second after the first, as Telegram counts).
         mine, other = ("outbox", "reply") if rate_limit_args is not None else ("reply", "outbox")
@@ -138,18 +158,24 @@ class PacedRateLimiter(BaseRateLimiter[Ticket]):
             # (counted as a send, to be safe); wait, then take the next free one.
             self.pacer.finish(started)
             ticket = None
+        recent = self.chats.recent(chat, time.monotonic())  # before this one is counted
         self.chats.take(mine, chat)
         try:
-            return await self._call(callback, args, kwargs)
+            return await self._call(callback, args, kwargs, chat if recent else None)
         finally:
             self.pacer.finish(started)
             self.chats.done(mine, chat)
 
     async def _call(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
-                    kwargs: dict[str, Any]) -> Any:
-        """Make the request; a 429 pauses the pacer (everyone waits, not only this send)."""
+                    kwargs: dict[str, Any], busy_chat: int | None) -> Any:
+        """Make the request. A 429 pauses the pacer (everyone waits, not only this send), unless it
+        went to `busy_chat`, a chat that had a message within the second: then only that chat waits."""
         try:
             return await callback(*args, **kwargs)
         except tg_error.RetryAfter as exc:
-            self.pacer.pause(self._retry_seconds(exc))
-            raise
+            seconds = self._retry_seconds(exc)
+            if busy_chat is None or self.chats is None:
+                self.pacer.pause(seconds)
+                raise
+            self.chats.block(busy_chat, seconds)
+            raise ChatRetryAfter(timedelta(seconds=seconds)) from exc

@@ -193,11 +193,17 @@ async def mark_in(conn: aiosqlite.Connection, row_id: int, status: str, error: s
     await conn.execute("UPDATE deliveries SET status = ?, error = ? WHERE id = ?", (status, error[:300], row_id))
 
 
-async def release_in(conn: aiosqlite.Connection, row_id: int, error: str) -> None:
-    """Back to pending without counting an attempt (flood control, quota): nothing is lost."""
-    await conn.execute(
-        "UPDATE deliveries SET status = 'pending', attempts = MAX(attempts - 1, 0), error = ?"
-        " WHERE id = ? AND status = 'sending'", (error[:300], row_id))
+async def release_in(conn: aiosqlite.Connection, row_id: int, error: str, not_before: datetime | None = None) -> None:
+    """Back to pending without counting an attempt (flood control, quota): nothing is lost.
+    `not_before`: not due again until then (one chat's flood limit)."""
+    if not_before is None:
+        await conn.execute(
+            "UPDATE deliveries SET status = 'pending', attempts = MAX(attempts - 1, 0), error = ?"
+            " WHERE id = ? AND status = 'sending'", (error[:300], row_id))
+    else:
+        await conn.execute(
+            "UPDATE deliveries SET status = 'pending', attempts = MAX(attempts - 1, 0), error = ?, not_before = ?"
+            " WHERE id = ? AND status = 'sending'", (error[:300], iso(not_before), row_id))
 
 
 async def retry_at_in(conn: aiosqlite.Connection, row_id: int, when: datetime, error: str) -> None:
