@@ -37,7 +37,9 @@ function setupAudience() {
   if (!form) return;
   const kind = document.getElementById("audience-kind");
   const out = document.getElementById("recipient-count");
+  let asked = 0; // a slow answer must not overwrite the answer to a later choice
   const update = async () => {
+    const mine = ++asked;
     let value = "";
     form.querySelectorAll("[data-for-kind]").forEach((label) => {
       const shown = label.dataset.forKind === kind.value;
@@ -50,10 +52,11 @@ function setupAudience() {
     try {
       const response = await fetch("/broadcasts/count?" + query.toString(), { credentials: "same-origin" });
       const data = await response.json();
+      if (mine !== asked) return;
       out.textContent = data.ok ? out.dataset.template.replace("{count}", data.count)
         .replace("{stopped}", data.stopped).replace("{unreachable}", data.unreachable) : "";
     } catch (err) {
-      out.textContent = "";
+      if (mine === asked) out.textContent = "";
     }
   };
   form.addEventListener("change", (e) => { if (e.target.tagName === "SELECT") update(); });
