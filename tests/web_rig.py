@@ -3,6 +3,7 @@ through Playwright (the system browser; Playwright's own download is never used)
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,10 +25,22 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 
 def require_browser() -> Any:
-    """The Playwright async API, or a skip naming what is missing (CI installs both)."""
+    """The Playwright async API, or a skip naming what is missing. Under CI (`CI` set, as `.ci/run`
+    runs) a missing browser fails instead: .ci/run installs both, so a skip there would hide that
+    the browser tests never ran."""
+    missing = None
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run does it)")
-    return pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip install -e '.[test]')")
+        missing = "chromium is not installed (apt-get install chromium; .ci/run does it)"
+    else:
+        try:
+            import playwright.async_api as api
+        except ImportError:
+            missing = "playwright is not installed (pip install -e '.[test]')"
+        else:
+            return api
+    if os.environ.get("CI"):
+        pytest.fail(f"CI: {missing}")
+    pytest.skip(missing)
 
 
 @dataclass
